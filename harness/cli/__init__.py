@@ -1,0 +1,5 @@
+"""The ``conductor-compat`` command line."""
+
+from harness.cli.app import main
+
+__all__ = ["main"]

@@ -1,0 +1,105 @@
+"""Entry point: parse arguments, run one command, turn errors into exit codes.
+
+Commands are thin: each parses its arguments into values and calls the package.
+Every ``CompatError`` is rendered as one paragraph (plus detail lines such as a
+server's log tail) and its exit code; a traceback means a bug in conductor-compat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import textwrap
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from harness import __version__
+from harness.cli import targets_cmd
+from harness.errors import CompatError, ExitCode, HarnessError
+
+DESCRIPTION = """\
+Run the same Conductor workflows against Netflix Conductor and conductor-oss servers,
+and report what differs.
+
+Targets are written FLAVOR:VERSION (netflix:3.15.0, oss:3.21.14, oss:3.32.1) or
+remote:URL for a server that is already running. Credentials for remote targets come
+from the environment only: CONDUCTOR_COMPAT_TOKEN (sent as X-Authorization),
+CONDUCTOR_COMPAT_BEARER (Authorization: Bearer) or CONDUCTOR_COMPAT_HEADERS
+('Name: value' pairs separated by ';').
+
+Exit codes: 0 ok, 1 finding (a check failed), 2 bad input, 3 inconclusive,
+4 harness error, 5 missing prerequisite, 6 artifact digest mismatch, 7 port in use,
+8 server not ready, 130 interrupted.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conductor-compat",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    targets_cmd.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 0 for --help, 2 for usage errors
+        return int(exc.code or 0)
+    handler: Callable[[argparse.Namespace], Coroutine[Any, Any, int]] = args.handler
+    try:
+        return run_async(handler(args))
+    except CompatError as exc:
+        report_error(exc)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("conductor-compat: interrupted; every server it started was stopped.", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+
+
+def run_async(coro: Coroutine[Any, Any, int]) -> int:
+    """Run ``coro``; SIGINT and SIGTERM cancel it so that its cleanup runs, then re-raise."""
+    with asyncio.Runner() as runner:
+        loop = runner.get_loop()
+        task = loop.create_task(coro)
+        interrupted = False
+
+        def cancel() -> None:
+            nonlocal interrupted
+            interrupted = True
+            task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, cancel)
+        try:
+            return runner.run(_await(task))
+        except asyncio.CancelledError:
+            if interrupted:
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+async def _await(task: asyncio.Task[int]) -> int:
+    return await task
+
+
+def report_error(exc: CompatError) -> None:
+    message = exc.message if isinstance(exc, HarnessError) else str(exc)
+    print(textwrap.fill(f"error: {message}", width=100), file=sys.stderr)
+    details = exc.details if isinstance(exc, HarnessError) else []
+    for line in details:
+        print(f"  | {line}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""``conductor-compat targets …``: list, check, bring up, and lock server versions."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import time
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+from harness.errors import CompatError, ExitCode, HarnessError
+from harness.targets import procs
+from harness.targets.check import CheckResult, run_check
+from harness.targets.java import find_java
+from harness.targets.locks import UNPUBLISHED, find_lock, known_locks
+from harness.targets.lockgen import write_lock
+from harness.targets.maven import artifact_path, cache_dir
+from harness.targets.model import RunningTarget
+from harness.targets.profiles import DEFAULT_PROFILE, PROFILES, get_profile
+from harness.targets.provision import RUNTIMES, start_target
+from harness.targets.spec import TargetSpec, parse_target
+
+
+def register(commands: Any) -> None:
+    targets = commands.add_parser(
+        "targets", help="list, check and start Conductor servers",
+        description="Bring real Conductor servers up on this machine and check them.",
+    )  # fmt: skip
+    sub = targets.add_subparsers(dest="targets_command", metavar="SUBCOMMAND", required=True)
+
+    ls = sub.add_parser("list", help="known versions and what each needs")
+    ls.set_defaults(handler=cmd_list)
+
+    check = sub.add_parser(
+        "check", help="start each target, run one workflow on it, stop it",
+        description="Start each target (in parallel), register a task and a workflow, start "
+        "the workflow, poll and complete its SIMPLE task, see it COMPLETED, and stop the "
+        "server. Exit 0 only if every target passed.",
+    )  # fmt: skip
+    check.add_argument("targets", nargs="+", metavar="TARGET")
+    _server_options(check)
+    check.set_defaults(handler=cmd_check)
+
+    up = sub.add_parser(
+        "up", help="start targets and keep them running for manual use",
+        description="Start the targets, print their URLs, and keep them running until "
+        "Ctrl-C (or --for SECONDS). Everything is stopped on the way out.",
+    )  # fmt: skip
+    up.add_argument("targets", nargs="+", metavar="TARGET")
+    up.add_argument("--port", type=int, help="port for the server (one target only)")
+    up.add_argument("--for", dest="duration", type=float, metavar="SECONDS",
+                    help="stop after this many seconds instead of waiting for Ctrl-C")
+    _server_options(up)
+    up.set_defaults(handler=cmd_up)
+
+    lock = sub.add_parser(
+        "lock", help="pin a published version's artifacts (for maintainers)",
+        description="Resolve a version's server jar with Maven, hash it, and write "
+        "fixtures/locks/FLAVOR-VERSION.json. Commit the file to make the version known.",
+    )  # fmt: skip
+    lock.add_argument("targets", nargs="+", metavar="TARGET")
+    lock.add_argument("--java", type=int, help="lowest Java major version (default: from the jar)")
+    lock.set_defaults(handler=cmd_lock)
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES),
+                        help=f"server configuration (default: {DEFAULT_PROFILE})")
+    parser.add_argument("--runtime", default="process", choices=RUNTIMES,
+                        help="how servers are started (default: process)")
+    parser.add_argument("--ready-timeout", type=float, default=240.0, metavar="SECONDS",
+                        help="how long a server may take to become ready (default: 240)")
+    parser.add_argument("--workdir", type=Path, metavar="DIR",
+                        help="where server logs and state go (default: a new folder in the "
+                        "cache, removed after a successful check)")
+
+
+def _parse_all(texts: list[str]) -> list[TargetSpec]:
+    specs = [parse_target(t) for t in texts]
+    for spec in specs:  # unknown versions fail before any server starts
+        if not spec.is_remote:
+            find_lock(spec)
+    return specs
+
+
+def _workdir(args: argparse.Namespace) -> tuple[Path, bool]:
+    if args.workdir:
+        return Path(args.workdir), False
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    return cache_dir() / "runs" / f"{stamp}-{os.getpid()}", True
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+async def cmd_check(args: argparse.Namespace) -> int:
+    specs = _parse_all(args.targets)
+    profile = get_profile(args.profile)
+    workdir, temporary = _workdir(args)
+    for spec in specs:
+        _say(f"starting {spec} ({args.runtime} runtime, {profile.name} profile) ...")
+    outcomes = await asyncio.gather(
+        *(_check_one(s, args, workdir) for s in specs), return_exceptions=False
+    )
+    codes = [code for _, code in outcomes]
+    for line, _ in outcomes:
+        print(line, flush=True)
+    failed = [c for c in codes if c != ExitCode.OK]
+    if not failed:
+        if temporary:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return int(ExitCode.OK)
+    _say(f"server logs kept in {workdir}")
+    return int(failed[0])
+
+
+async def _check_one(spec: TargetSpec, args: argparse.Namespace, workdir: Path) -> tuple[str, ExitCode]:
+    profile = get_profile(args.profile)
+    async with AsyncExitStack() as stack:  # this target is stopped before its line prints
+        try:
+            target = await start_target(
+                spec, profile=profile, workdir=workdir, stack=stack, runtime=args.runtime,
+                ready_timeout_s=args.ready_timeout,
+            )  # fmt: skip
+            result = await run_check(target)
+        except CompatError as exc:
+            message = exc.message if isinstance(exc, HarnessError) else str(exc)
+            details = exc.details if isinstance(exc, HarnessError) else []
+            tail = "".join(f"\n    | {d}" for d in details)
+            return f"ERROR {spec}: {message}{tail}", exc.exit_code
+    return _result_line(target, result), ExitCode.OK if result.passed else ExitCode.FINDING
+
+
+def _result_line(target: RunningTarget, result: CheckResult) -> str:
+    ident = target.identity
+    setup = f"runtime={ident.runtime}"
+    if ident.profile:
+        setup += f" profile={ident.profile}({ident.backend}) java={ident.java}"
+    verdict = "PASS " if result.passed else "FAIL "
+    detail = "" if result.passed else f": {result.detail}"
+    return (f"{verdict} {ident.target:<16} {setup}  start {target.start_seconds:5.1f}s  "
+            f"check {result.seconds:4.1f}s{detail}")  # fmt: skip
+
+
+async def cmd_up(args: argparse.Namespace) -> int:
+    specs = _parse_all(args.targets)
+    if args.port is not None and len(specs) != 1:
+        raise HarnessError("--port goes with a single target.")
+    profile = get_profile(args.profile)
+    workdir, _ = _workdir(args)
+    async with AsyncExitStack() as stack:
+        running = await asyncio.gather(*(
+            start_target(s, profile=profile, workdir=workdir, stack=stack, runtime=args.runtime,
+                         port=args.port, ready_timeout_s=args.ready_timeout)
+            for s in specs
+        ))  # fmt: skip
+        for target in running:
+            log = f"  log: {target.log}" if target.log else ""
+            print(f"{target.identity.target:<16} {target.base_url}{log}", flush=True)
+        _say("servers are running; press Ctrl-C to stop them" if args.duration is None
+             else f"servers are running; stopping in {args.duration:.0f} s")  # fmt: skip
+        if args.duration is None:
+            await asyncio.Event().wait()
+        else:
+            await asyncio.sleep(args.duration)
+    _say(f"stopped; {procs.live_count()} server processes left running")
+    return int(ExitCode.OK)
+
+
+async def cmd_list(args: argparse.Namespace) -> int:
+    print(f"{'TARGET':<16} {'JAVA':<5} {'JRE FOUND':<16} {'EMBEDDED':<9} {'SIZE':>8}  CACHED")
+    for lock in known_locks():
+        try:
+            jre = find_java(lock.java).describe()
+        except CompatError:
+            jre = "missing"
+        jar = lock.server_jar
+        cached = "yes" if artifact_path(jar).exists() else "no"
+        print(f"{str(lock.target):<16} {lock.java:<5} {jre:<16} {lock.embedded_backend:<9} "
+              f"{jar.size / 2**20:6.0f}MB  {cached}")  # fmt: skip
+    for name, why in UNPUBLISHED.items():
+        print(f"\n{name} is not available: {why}")
+    print(f"\nremote:URL      a server already running (credentials from the environment)")
+    print(f"maven: {shutil.which('mvn') or 'missing'}   redis-server (redis profile): "
+          f"{shutil.which('redis-server') or 'missing'}   cache: {cache_dir()}")
+    return int(ExitCode.OK)
+
+
+async def cmd_lock(args: argparse.Namespace) -> int:
+    for text in args.targets:
+        path = await asyncio.to_thread(write_lock, parse_target(text), None, args.java)
+        print(f"wrote {path}")
+    return int(ExitCode.OK)

@@ -1,0 +1,109 @@
+"""Profiles: the server configuration, aligned across versions.
+
+Every version gets the same explicit settings (sample data off, the same owner-email
+and name-validation rules, no indexing, loopback only, gRPC off), so a difference
+between two targets is a difference between versions, not between configurations.
+
+- ``embedded`` (default): no external service. Each version uses the embedded
+  backend it has: the in-memory Redis emulation with the in-memory dyno queue
+  (3.15.0, 3.21.x), or a fresh SQLite file (3.32.x, whose in-memory store has no
+  queue that works without Redis: verified on 3.32.1, see fixtures/locks).
+- ``redis``: every version on the same real backend, a redis-server that the
+  harness starts on loopback for the target, so backends never explain a difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import BadInputError
+
+# The same on every version, in every profile.
+COMMON: dict[str, str] = {
+    "server.address": "127.0.0.1",
+    "loadSample": "false",
+    "conductor.grpc-server.enabled": "false",
+    "conductor.indexing.enabled": "false",
+    "conductor.app.ownerEmailMandatory": "false",
+    "conductor.app.workflow.name-validation.enabled": "false",
+    "conductor.app.workflow-execution-lock-enabled": "true",
+    "conductor.workflow-execution-lock.type": "local_only",
+    "conductor.workflow-repair-service.enabled": "true",
+    # Rate- and concurrency-limited tasks are postponed 60 s by default; 1 s keeps
+    # scenarios about limits short on every version alike.
+    "conductor.app.taskExecutionPostponeDuration": "1",
+    "spring.main.banner-mode": "off",
+}
+
+BACKENDS: dict[str, dict[str, str]] = {
+    # db.type=memory brings the in-memory Redis emulation and, with any queue type but
+    # redis_*, the dyno queue on top of it: no Redis server needed.
+    "memory": {"conductor.db.type": "memory", "conductor.queue.type": "memory"},
+    # 3.32's SQLite module registers its index DAO whenever indexing.type is sqlite (its
+    # default), which clashes with indexing.enabled=false; naming no index type keeps
+    # the no-op index, as on every other backend.
+    "sqlite": {
+        "conductor.db.type": "sqlite",
+        "conductor.queue.type": "sqlite",
+        "conductor.indexing.type": "none",
+    },
+    "redis": {"conductor.db.type": "redis_standalone", "conductor.queue.type": "redis_standalone"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    summary: str
+
+    def backend(self, embedded_backend: str) -> str:
+        return "redis" if self.name == "redis" else embedded_backend
+
+    def properties(
+        self,
+        *,
+        port: int,
+        embedded_backend: str,
+        state_dir: Path,
+        redis_port: int | None = None,
+    ) -> dict[str, str]:
+        """The Spring properties for one server start."""
+        backend = self.backend(embedded_backend)
+        props = dict(COMMON)
+        props["server.port"] = str(port)
+        props.update(BACKENDS[backend])
+        if backend == "sqlite":
+            db = state_dir / "conductor.db"
+            props["spring.datasource.url"] = f"jdbc:sqlite:{db}?busy_timeout=15000&journal_mode=WAL"
+        if backend == "redis":
+            if redis_port is None:
+                raise ValueError("the redis profile needs a redis port")
+            props["conductor.redis.hosts"] = f"127.0.0.1:{redis_port}:us-east-1c"
+        return props
+
+
+PROFILES: dict[str, Profile] = {
+    "embedded": Profile("embedded", "no external services; each version's embedded store"),
+    "redis": Profile("redis", "every version on a real redis-server started on loopback"),
+}
+DEFAULT_PROFILE = "embedded"
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(PROFILES)
+        raise BadInputError(f"Unknown profile '{name}'. Known profiles: {known}.") from None
+
+
+def render_properties(props: dict[str, str]) -> str:
+    """A .properties file body, keys sorted so two profiles diff cleanly."""
+    lines = ["# written by conductor-compat; one server start"]
+    lines += [f"{key}={_escape(value)}" for key, value in sorted(props.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n")

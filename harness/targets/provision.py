@@ -1,0 +1,81 @@
+"""Bring targets up in parallel and guarantee they come down.
+
+>>> async with provision([parse_target("oss:3.32.1")], profile=get_profile("embedded"),
+...                      workdir=Path("/tmp/run")) as targets:
+...     print(targets[0].base_url)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+from harness.conductor import ConductorClient
+from harness.errors import BadInputError
+from harness.targets import process
+from harness.targets.model import RunningTarget, TargetIdentity
+from harness.targets.profiles import Profile
+from harness.targets.readiness import wait_ready
+from harness.targets.spec import TargetSpec, auth_headers
+
+RUNTIMES = ("process",)
+
+
+async def start_target(
+    spec: TargetSpec,
+    *,
+    profile: Profile,
+    workdir: Path,
+    stack: AsyncExitStack,
+    runtime: str = "process",
+    port: int | None = None,
+    ready_timeout_s: float = 240.0,
+) -> RunningTarget:
+    """Start (or, for ``remote:URL``, reach) one target; its teardown goes on ``stack``."""
+    if spec.is_remote:
+        return await _reach_remote(spec, ready_timeout_s=min(ready_timeout_s, 30.0))
+    if runtime not in RUNTIMES:
+        raise BadInputError(f"Unknown runtime '{runtime}'. Known runtimes: {', '.join(RUNTIMES)}.")
+    prepared = await process.prepare_async(spec, profile)
+    return await process.start(
+        prepared, profile, workdir, stack, port=port, ready_timeout_s=ready_timeout_s
+    )
+
+
+async def _reach_remote(spec: TargetSpec, *, ready_timeout_s: float) -> RunningTarget:
+    assert spec.url is not None
+    started = time.monotonic()
+    headers = auth_headers()
+    async with ConductorClient(spec.url, headers=headers) as client:
+        await wait_ready(client, name=str(spec), proc=None, log=None, timeout_s=ready_timeout_s)
+    identity = TargetIdentity(
+        target=str(spec), flavor="remote", version=None, runtime="remote",
+        profile=None, backend=None, java=None, artifact_sha256=None,
+    )  # fmt: skip
+    return RunningTarget(spec, identity, spec.url, time.monotonic() - started, None, headers)
+
+
+@asynccontextmanager
+async def provision(
+    specs: Sequence[TargetSpec],
+    *,
+    profile: Profile,
+    workdir: Path,
+    runtime: str = "process",
+    ready_timeout_s: float = 240.0,
+) -> AsyncIterator[list[RunningTarget]]:
+    """All targets up, in parallel, or none: the first failure stops the others."""
+    async with AsyncExitStack() as stack:
+        tasks = [
+            start_target(s, profile=profile, workdir=workdir, stack=stack, runtime=runtime,
+                         ready_timeout_s=ready_timeout_s)  # fmt: skip
+            for s in specs
+        ]
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        yield [r for r in results if isinstance(r, RunningTarget)]
