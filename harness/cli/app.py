@@ -60,7 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         report_error(exc)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        print("conductor-compat: interrupted; every server it started was stopped.", file=sys.stderr)
+        print(
+            "conductor-compat: interrupted; every server it started was stopped.", file=sys.stderr
+        )
         return int(ExitCode.INTERRUPTED)
 
 

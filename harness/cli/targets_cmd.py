@@ -16,8 +16,8 @@ from harness.errors import CompatError, ExitCode, HarnessError
 from harness.targets import procs
 from harness.targets.check import CheckResult, run_check
 from harness.targets.java import find_java
-from harness.targets.locks import UNPUBLISHED, find_lock, known_locks
 from harness.targets.lockgen import write_lock
+from harness.targets.locks import UNPUBLISHED, find_lock, known_locks
 from harness.targets.maven import artifact_path, cache_dir
 from harness.targets.model import RunningTarget
 from harness.targets.profiles import DEFAULT_PROFILE, PROFILES, get_profile
@@ -27,56 +27,82 @@ from harness.targets.spec import TargetSpec, parse_target
 
 def register(commands: Any) -> None:
     targets = commands.add_parser(
-        "targets", help="list, check and start Conductor servers",
+        "targets",
+        help="list, check and start Conductor servers",
         description="Bring real Conductor servers up on this machine and check them.",
-    )  # fmt: skip
+    )
     sub = targets.add_subparsers(dest="targets_command", metavar="SUBCOMMAND", required=True)
 
     ls = sub.add_parser("list", help="known versions and what each needs")
     ls.set_defaults(handler=cmd_list)
 
     check = sub.add_parser(
-        "check", help="start each target, run one workflow on it, stop it",
+        "check",
+        help="start each target, run one workflow on it, stop it",
         description="Start each target (in parallel), register a task and a workflow, start "
         "the workflow, poll and complete its SIMPLE task, see it COMPLETED, and stop the "
         "server. Exit 0 only if every target passed.",
-    )  # fmt: skip
+    )
     check.add_argument("targets", nargs="+", metavar="TARGET")
     _server_options(check)
     check.set_defaults(handler=cmd_check)
 
     up = sub.add_parser(
-        "up", help="start targets and keep them running for manual use",
+        "up",
+        help="start targets and keep them running for manual use",
         description="Start the targets, print their URLs, and keep them running until "
         "Ctrl-C (or --for SECONDS). Everything is stopped on the way out.",
-    )  # fmt: skip
+    )
     up.add_argument("targets", nargs="+", metavar="TARGET")
     up.add_argument("--port", type=int, help="port for the server (one target only)")
-    up.add_argument("--for", dest="duration", type=float, metavar="SECONDS",
-                    help="stop after this many seconds instead of waiting for Ctrl-C")
+    up.add_argument(
+        "--for",
+        dest="duration",
+        type=float,
+        metavar="SECONDS",
+        help="stop after this many seconds instead of waiting for Ctrl-C",
+    )
     _server_options(up)
     up.set_defaults(handler=cmd_up)
 
     lock = sub.add_parser(
-        "lock", help="pin a published version's artifacts (for maintainers)",
+        "lock",
+        help="pin a published version's artifacts (for maintainers)",
         description="Resolve a version's server jar with Maven, hash it, and write "
         "fixtures/locks/FLAVOR-VERSION.json. Commit the file to make the version known.",
-    )  # fmt: skip
+    )
     lock.add_argument("targets", nargs="+", metavar="TARGET")
     lock.add_argument("--java", type=int, help="lowest Java major version (default: from the jar)")
     lock.set_defaults(handler=cmd_lock)
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES),
-                        help=f"server configuration (default: {DEFAULT_PROFILE})")
-    parser.add_argument("--runtime", default="process", choices=RUNTIMES,
-                        help="how servers are started (default: process)")
-    parser.add_argument("--ready-timeout", type=float, default=240.0, metavar="SECONDS",
-                        help="how long a server may take to become ready (default: 240)")
-    parser.add_argument("--workdir", type=Path, metavar="DIR",
-                        help="where server logs and state go (default: a new folder in the "
-                        "cache, removed after a successful check)")
+    parser.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        choices=sorted(PROFILES),
+        help=f"server configuration (default: {DEFAULT_PROFILE})",
+    )
+    parser.add_argument(
+        "--runtime",
+        default="process",
+        choices=RUNTIMES,
+        help="how servers are started (default: process)",
+    )
+    parser.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=240.0,
+        metavar="SECONDS",
+        help="how long a server may take to become ready (default: 240)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        metavar="DIR",
+        help="where server logs and state go (default: a new folder in the "
+        "cache, removed after a successful check)",
+    )
 
 
 def _parse_all(texts: list[str]) -> list[TargetSpec]:
@@ -115,18 +141,25 @@ async def cmd_check(args: argparse.Namespace) -> int:
         if temporary:
             shutil.rmtree(workdir, ignore_errors=True)
         return int(ExitCode.OK)
-    _say(f"server logs kept in {workdir}")
+    if workdir.exists():
+        _say(f"server logs kept in {workdir}")
     return int(failed[0])
 
 
-async def _check_one(spec: TargetSpec, args: argparse.Namespace, workdir: Path) -> tuple[str, ExitCode]:
+async def _check_one(
+    spec: TargetSpec, args: argparse.Namespace, workdir: Path
+) -> tuple[str, ExitCode]:
     profile = get_profile(args.profile)
     async with AsyncExitStack() as stack:  # this target is stopped before its line prints
         try:
             target = await start_target(
-                spec, profile=profile, workdir=workdir, stack=stack, runtime=args.runtime,
+                spec,
+                profile=profile,
+                workdir=workdir,
+                stack=stack,
+                runtime=args.runtime,
                 ready_timeout_s=args.ready_timeout,
-            )  # fmt: skip
+            )
             result = await run_check(target)
         except CompatError as exc:
             message = exc.message if isinstance(exc, HarnessError) else str(exc)
@@ -143,8 +176,10 @@ def _result_line(target: RunningTarget, result: CheckResult) -> str:
         setup += f" profile={ident.profile}({ident.backend}) java={ident.java}"
     verdict = "PASS " if result.passed else "FAIL "
     detail = "" if result.passed else f": {result.detail}"
-    return (f"{verdict} {ident.target:<16} {setup}  start {target.start_seconds:5.1f}s  "
-            f"check {result.seconds:4.1f}s{detail}")  # fmt: skip
+    return (
+        f"{verdict} {ident.target:<16} {setup}  start {target.start_seconds:5.1f}s  "
+        f"check {result.seconds:4.1f}s{detail}"
+    )
 
 
 async def cmd_up(args: argparse.Namespace) -> int:
@@ -154,16 +189,28 @@ async def cmd_up(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     workdir, _ = _workdir(args)
     async with AsyncExitStack() as stack:
-        running = await asyncio.gather(*(
-            start_target(s, profile=profile, workdir=workdir, stack=stack, runtime=args.runtime,
-                         port=args.port, ready_timeout_s=args.ready_timeout)
-            for s in specs
-        ))  # fmt: skip
+        running = await asyncio.gather(
+            *(
+                start_target(
+                    s,
+                    profile=profile,
+                    workdir=workdir,
+                    stack=stack,
+                    runtime=args.runtime,
+                    port=args.port,
+                    ready_timeout_s=args.ready_timeout,
+                )
+                for s in specs
+            )
+        )
         for target in running:
             log = f"  log: {target.log}" if target.log else ""
             print(f"{target.identity.target:<16} {target.base_url}{log}", flush=True)
-        _say("servers are running; press Ctrl-C to stop them" if args.duration is None
-             else f"servers are running; stopping in {args.duration:.0f} s")  # fmt: skip
+        _say(
+            "servers are running; press Ctrl-C to stop them"
+            if args.duration is None
+            else f"servers are running; stopping in {args.duration:.0f} s"
+        )
         if args.duration is None:
             await asyncio.Event().wait()
         else:
@@ -181,13 +228,17 @@ async def cmd_list(args: argparse.Namespace) -> int:
             jre = "missing"
         jar = lock.server_jar
         cached = "yes" if artifact_path(jar).exists() else "no"
-        print(f"{str(lock.target):<16} {lock.java:<5} {jre:<16} {lock.embedded_backend:<9} "
-              f"{jar.size / 2**20:6.0f}MB  {cached}")  # fmt: skip
+        print(
+            f"{lock.target!s:<16} {lock.java:<5} {jre:<16} {lock.embedded_backend:<9} "
+            f"{jar.size / 2**20:6.0f}MB  {cached}"
+        )
     for name, why in UNPUBLISHED.items():
         print(f"\n{name} is not available: {why}")
-    print(f"\nremote:URL      a server already running (credentials from the environment)")
-    print(f"maven: {shutil.which('mvn') or 'missing'}   redis-server (redis profile): "
-          f"{shutil.which('redis-server') or 'missing'}   cache: {cache_dir()}")
+    print("\nremote:URL      a server already running (credentials from the environment)")
+    print(
+        f"maven: {shutil.which('mvn') or 'missing'}   redis-server (redis profile): "
+        f"{shutil.which('redis-server') or 'missing'}   cache: {cache_dir()}"
+    )
     return int(ExitCode.OK)
 
 

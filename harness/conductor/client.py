@@ -121,9 +121,13 @@ class ConductorClient:
         await self._ok("DELETE", f"/api/metadata/taskdefs/{name}")
 
     # --- workflows -------------------------------------------------------------------
-    async def start_workflow(self, name: str, workflow_input: JSON, version: int | None = None) -> str:
+    async def start_workflow(
+        self, name: str, workflow_input: JSON, version: int | None = None
+    ) -> str:
         params = {"version": version} if version is not None else None
-        response = await self._ok("POST", f"/api/workflow/{name}", json=workflow_input, params=params)
+        response = await self._ok(
+            "POST", f"/api/workflow/{name}", json=workflow_input, params=params
+        )
         return response.text.strip().strip('"')
 
     async def get_workflow(self, workflow_id: str, include_tasks: bool = True) -> JSON:
@@ -139,14 +143,17 @@ class ConductorClient:
     ) -> list[JSON]:
         params = {"workerid": worker_id, "count": count, "timeout": timeout_ms}
         response = await self.request(
-            "GET", f"/api/tasks/poll/batch/{task_type}", params=params,
+            "GET",
+            f"/api/tasks/poll/batch/{task_type}",
+            params=params,
             timeout_s=timeout_ms / 1000 + 30,
-        )  # fmt: skip
+        )
         if response.status_code == 204 or not response.content:
             return []
         if response.status_code >= 300:
-            raise ConductorHTTPError("GET", f"/api/tasks/poll/batch/{task_type}",
-                                     response.status_code, response.text)  # fmt: skip
+            raise ConductorHTTPError(
+                "GET", f"/api/tasks/poll/batch/{task_type}", response.status_code, response.text
+            )
         return list(response.json())
 
     async def update_task(self, result: JSON) -> None:

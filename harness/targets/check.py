@@ -7,6 +7,7 @@ shared remote server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -48,33 +49,62 @@ async def run_check(target: RunningTarget, timeout_s: float = 60.0) -> CheckResu
 
 
 async def _exercise(client: ConductorClient, task_name: str, wf_name: str) -> tuple[str, str]:
-    await client.register_task_defs([{
-        "name": task_name, "retryCount": 0, "timeoutSeconds": 60,
-        "responseTimeoutSeconds": 30, "ownerEmail": OWNER,
-    }])  # fmt: skip
-    await client.register_workflow_def({
-        "name": wf_name, "version": 1, "schemaVersion": 2, "ownerEmail": OWNER,
-        "tasks": [{"name": task_name, "taskReferenceName": "only", "type": "SIMPLE",
-                   "inputParameters": {"x": "${workflow.input.x}"}}],
-        "outputParameters": {"y": "${only.output.y}"},
-    })  # fmt: skip
+    await client.register_task_defs(
+        [
+            {
+                "name": task_name,
+                "retryCount": 0,
+                "timeoutSeconds": 60,
+                "responseTimeoutSeconds": 30,
+                "ownerEmail": OWNER,
+            }
+        ]
+    )
+    await client.register_workflow_def(
+        {
+            "name": wf_name,
+            "version": 1,
+            "schemaVersion": 2,
+            "ownerEmail": OWNER,
+            "tasks": [
+                {
+                    "name": task_name,
+                    "taskReferenceName": "only",
+                    "type": "SIMPLE",
+                    "inputParameters": {"x": "${workflow.input.x}"},
+                }
+            ],
+            "outputParameters": {"y": "${only.output.y}"},
+        }
+    )
     workflow_id = await client.start_workflow(wf_name, {"x": 41})
     polled: list[dict[str, object]] = []
     while not polled:
         polled = await client.poll_batch(task_name, WORKER_ID, count=1, timeout_ms=1000)
     task = polled[0]
     if task.get("inputData") != {"x": 41}:
-        return workflow_id, f"the task received input {task.get('inputData')!r}, expected {{'x': 41}}"
-    await client.update_task({
-        "workflowInstanceId": workflow_id, "taskId": task["taskId"], "workerId": WORKER_ID,
-        "status": "COMPLETED", "outputData": {"y": 42},
-    })  # fmt: skip
+        return (
+            workflow_id,
+            f"the task received input {task.get('inputData')!r}, expected {{'x': 41}}",
+        )
+    await client.update_task(
+        {
+            "workflowInstanceId": workflow_id,
+            "taskId": task["taskId"],
+            "workerId": WORKER_ID,
+            "status": "COMPLETED",
+            "outputData": {"y": 42},
+        }
+    )
     while True:
         workflow = await client.get_workflow(workflow_id, include_tasks=False)
         status = workflow.get("status")
         if status == "COMPLETED":
             if workflow.get("output") != {"y": 42}:
-                return workflow_id, f"COMPLETED with output {workflow.get('output')!r}, expected {{'y': 42}}"
+                return (
+                    workflow_id,
+                    f"COMPLETED with output {workflow.get('output')!r}, expected {{'y': 42}}",
+                )
             return workflow_id, "COMPLETED"
         if status in ("FAILED", "TERMINATED", "TIMED_OUT"):
             return workflow_id, f"workflow ended {status}: {workflow.get('reasonForIncompletion')}"
@@ -89,7 +119,5 @@ async def _cleanup(
         steps.append(client.remove_workflow(workflow_id))
     steps += [client.delete_workflow_def(wf_name, 1), client.delete_task_def(task_name)]
     for step in steps:  # in order: a definition in use cannot always be deleted
-        try:
+        with contextlib.suppress(HarnessError):
             await step
-        except HarnessError:
-            pass

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from harness.errors import ArtifactResolutionError, MavenMissingError
-from harness.targets.procs import die_with_parent
 from harness.targets.locks import Artifact, VersionLock, verify
+from harness.targets.procs import die_with_parent
 
 CACHE_ENV = "CONDUCTOR_COMPAT_CACHE"
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
@@ -68,16 +68,24 @@ def download(coordinate: str, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".resolve-") as tmp:
         cmd = [
-            mvn, "-B", "-q", "-C",  # batch, quiet, fail on checksum mismatch
+            mvn,
+            "-B",
+            "-q",
+            "-C",  # batch, quiet, fail on checksum mismatch
             f"{DEPENDENCY_PLUGIN}:copy",
             f"-Dartifact={coordinate}",
             f"-DoutputDirectory={tmp}",
             "-Dmdep.overWriteReleases=true",
-        ]  # fmt: skip
+        ]
         try:
             proc = subprocess.run(
-                cmd, cwd=tmp, capture_output=True, text=True, timeout=_MVN_TIMEOUT_S, check=False,
-                preexec_fn=die_with_parent,  # noqa: PLW1509
+                cmd,
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                timeout=_MVN_TIMEOUT_S,
+                check=False,
+                preexec_fn=die_with_parent,
             )
         except subprocess.TimeoutExpired as exc:
             raise ArtifactResolutionError(

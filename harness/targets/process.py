@@ -26,10 +26,12 @@ HEAP = "1536m"
 # defence in depth for clients that honour the JVM's proxy settings, not a sandbox:
 # scenario validation is what keeps workflows pointed at the harness's local stub.
 _NO_EGRESS = [
-    "-Dhttp.proxyHost=127.0.0.1", "-Dhttp.proxyPort=9",
-    "-Dhttps.proxyHost=127.0.0.1", "-Dhttps.proxyPort=9",
+    "-Dhttp.proxyHost=127.0.0.1",
+    "-Dhttp.proxyPort=9",
+    "-Dhttps.proxyHost=127.0.0.1",
+    "-Dhttps.proxyPort=9",
     "-Dhttp.nonProxyHosts=localhost|127.*|[::1]",
-]  # fmt: skip
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,18 +77,27 @@ async def start(
         ensure_free(port, str(spec))
     chosen = port if port is not None else free_port()
     props = profile.properties(
-        port=chosen, embedded_backend=lock.embedded_backend, state_dir=run_dir,
+        port=chosen,
+        embedded_backend=lock.embedded_backend,
+        state_dir=run_dir,
         redis_port=redis_port,
-    )  # fmt: skip
+    )
     props_file = run_dir / "server.properties"
     props_file.write_text(render_properties(props), encoding="utf-8")
     log = run_dir / "server.log"
     argv = [
-        str(prepared.java.executable), f"-Xmx{HEAP}", "-Duser.timezone=UTC",
-        "-Dfile.encoding=UTF-8", "-Djava.net.preferIPv4Stack=true",
-        f"-Djava.io.tmpdir={run_dir / 'tmp'}", f"-Duser.home={run_dir}", *_NO_EGRESS,
-        "-jar", str(prepared.jar), f"--spring.config.additional-location=file:{props_file}",
-    ]  # fmt: skip
+        str(prepared.java.executable),
+        f"-Xmx{HEAP}",
+        "-Duser.timezone=UTC",
+        "-Dfile.encoding=UTF-8",
+        "-Djava.net.preferIPv4Stack=true",
+        f"-Djava.io.tmpdir={run_dir / 'tmp'}",
+        f"-Duser.home={run_dir}",
+        *_NO_EGRESS,
+        "-jar",
+        str(prepared.jar),
+        f"--spring.config.additional-location=file:{props_file}",
+    ]
     # A clean environment: no cloud or AI credentials, no proxies, the same locale and
     # time zone everywhere. conductor-oss 3.32 reads OPENAI_API_KEY and friends.
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC", "HOME": str(run_dir)}
@@ -100,8 +111,9 @@ async def start(
             if port is not None:
                 raise
             procs.stop(proc)  # lost a race for an auto-picked port: try once more
-            return await start(prepared, profile, workdir / "retry", stack,
-                               ready_timeout_s=ready_timeout_s)  # fmt: skip
+            return await start(
+                prepared, profile, workdir / "retry", stack, ready_timeout_s=ready_timeout_s
+            )
     identity = TargetIdentity(
         target=str(spec),
         flavor=spec.flavor.value,

@@ -52,9 +52,15 @@ async def _reach_remote(spec: TargetSpec, *, ready_timeout_s: float) -> RunningT
     async with ConductorClient(spec.url, headers=headers) as client:
         await wait_ready(client, name=str(spec), proc=None, log=None, timeout_s=ready_timeout_s)
     identity = TargetIdentity(
-        target=str(spec), flavor="remote", version=None, runtime="remote",
-        profile=None, backend=None, java=None, artifact_sha256=None,
-    )  # fmt: skip
+        target=str(spec),
+        flavor="remote",
+        version=None,
+        runtime="remote",
+        profile=None,
+        backend=None,
+        java=None,
+        artifact_sha256=None,
+    )
     return RunningTarget(spec, identity, spec.url, time.monotonic() - started, None, headers)
 
 
@@ -70,8 +76,14 @@ async def provision(
     """All targets up, in parallel, or none: the first failure stops the others."""
     async with AsyncExitStack() as stack:
         tasks = [
-            start_target(s, profile=profile, workdir=workdir, stack=stack, runtime=runtime,
-                         ready_timeout_s=ready_timeout_s)  # fmt: skip
+            start_target(
+                s,
+                profile=profile,
+                workdir=workdir,
+                stack=stack,
+                runtime=runtime,
+                ready_timeout_s=ready_timeout_s,
+            )
             for s in specs
         ]
         results = await asyncio.gather(*tasks, return_exceptions=True)

@@ -43,10 +43,22 @@ async def start_redis(directory: Path, timeout_s: float = 20.0) -> RedisServer:
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     argv = [
-        executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-        "--appendonly", "no", "--dir", str(directory), "--daemonize", "no",
-        "--protected-mode", "yes",
-    ]  # fmt: skip
+        executable,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
+    ]
     log = directory / "redis.log"
     proc = procs.spawn(argv, log=log, cwd=directory, env={"PATH": "/usr/bin:/bin"})
     server = RedisServer(port, proc, log)

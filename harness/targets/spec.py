@@ -85,9 +85,10 @@ def _normalize_url(url: str, text: str) -> str:
             f"'{text}': a remote target needs an http(s) URL, e.g. remote:http://127.0.0.1:8080."
         )
     if parts.username or parts.password:
-        raise BadInputError(
-            f"'{text}': credentials are not accepted in the URL. Put them in the "
-            f"environment instead ({HEADERS_ENV}, {TOKEN_ENV} or {BEARER_ENV})."
+        raise BadInputError(  # the text is not echoed: it holds a secret
+            f"remote:{parts.scheme}://{parts.hostname}: credentials are not accepted in "
+            f"the URL. Put them in the environment instead ({HEADERS_ENV}, {TOKEN_ENV} "
+            f"or {BEARER_ENV})."
         )
     path = parts.path.rstrip("/")
     if path.endswith("/api"):  # users paste the API root; the server root is what we keep
