@@ -1,0 +1,96 @@
+"""End-to-end tests: real Netflix Conductor and conductor-oss servers on this machine.
+
+Each test runs the real ``conductor-compat`` command in a subprocess, as a user would,
+and checks afterwards that no process it started is left (by its work folder, which
+appears in every server's command line).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require, require_tool
+
+SUPPORTED = ["netflix:3.15.0", "oss:3.21.14", "oss:3.32.1"]
+
+
+@pytest.fixture(autouse=True)
+def _prerequisites() -> None:
+    require_tool("mvn", "servers are resolved from Maven Central with Maven")
+    from harness.targets.java import find_java
+
+    try:
+        find_java(17)
+    except Exception as exc:  # noqa: BLE001
+        require(False, f"no Java 17+: {exc}")
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return " ".join((self.out + self.err).split())
+
+
+def processes_mentioning(marker: str, servers_only: bool = False) -> list[str]:
+    """Command lines of live processes that mention ``marker`` (a work folder).
+
+    ``servers_only`` keeps the JVMs and redis-servers, leaving out the CLI itself.
+    """
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        cmdline = b" ".join(argv).decode(errors="replace")
+        program = Path(argv[0].decode(errors="replace")).name
+        if servers_only and program not in ("java", "redis-server"):
+            continue
+        if marker in cmdline and state != "Z":
+            found.append(f"{proc.name}: {cmdline[:200]}")
+    return found
+
+
+def assert_nothing_left(workdir: Path, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while processes_mentioning(str(workdir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not processes_mentioning(str(workdir)), processes_mentioning(str(workdir))
+
+
+def cli(*args: str, timeout: float = 600) -> Run:
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "work"
+    yield folder
+    leftovers = processes_mentioning(str(folder))
+    for line in leftovers:  # never leave a server behind, even when a test fails
+        os.kill(int(line.split(":")[0]), signal.SIGKILL)
+    assert not leftovers, f"processes outlived the test: {leftovers}"

@@ -1,0 +1,163 @@
+"""Servers come down whatever ends the run, and start failures explain themselves."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ExitCode
+from tests.e2e.conftest import assert_nothing_left, cli, processes_mentioning
+
+pytestmark = pytest.mark.e2e
+
+
+def _start_up(workdir: Path, *targets: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`targets up` in the background; returns it and {target: url} once all are ready."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "targets",
+            "up",
+            *targets,
+            "--for",
+            "300",
+            "--workdir",
+            str(workdir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    urls: dict[str, str] = {}
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 300
+    while len(urls) < len(targets) and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        match = re.match(r"(\S+)\s+(http://127\.0\.0\.1:\d+)", line)
+        if match:
+            urls[match.group(1)] = match.group(2)
+    assert len(urls) == len(targets), proc.communicate(timeout=60)
+    return proc, urls
+
+
+def test_up_then_remote_check_then_ctrl_c(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    proc, urls = _start_up(workdir, "oss:3.21.14")
+    try:
+        # A remote target with a token from the environment: the server ignores it,
+        # and the token must not appear anywhere in the output.
+        monkeypatch.setenv("CONDUCTOR_COMPAT_TOKEN", "s3cr3t-token")
+        run = cli("targets", "check", f"remote:{urls['oss:3.21.14']}")
+        assert run.code == 0, run.text
+        assert run.out.startswith("PASS") and "runtime=remote" in run.out
+        assert "s3cr3t-token" not in run.text
+    finally:
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C does
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert "stopped" in err
+    assert_nothing_left(workdir)
+
+
+def test_sigkill_of_the_harness_takes_its_servers_down(workdir: Path) -> None:
+    proc, _ = _start_up(workdir, "netflix:3.15.0")
+    assert len(processes_mentioning(str(workdir), servers_only=True)) == 1
+    proc.kill()  # no cleanup code runs: the kernel's parent-death signal must do it
+    proc.communicate(timeout=30)
+    assert_nothing_left(workdir)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_during_start_stops_everything(workdir: Path, sig: signal.Signals) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "targets",
+            "check",
+            "netflix:3.15.0",
+            "oss:3.32.1",
+            "--workdir",
+            str(workdir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while (
+        len(processes_mentioning(str(workdir), servers_only=True)) < 2
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    assert len(processes_mentioning(str(workdir), servers_only=True)) == 2  # both JVMs starting
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert "Traceback" not in err
+    assert_nothing_left(workdir)
+
+
+def test_not_ready_in_time_shows_the_log_tail(workdir: Path) -> None:
+    run = cli(
+        "targets", "check", "netflix:3.15.0", "--ready-timeout", "2", "--workdir", str(workdir)
+    )
+    assert run.code == ExitCode.SERVER_NOT_READY, run.text
+    assert "did not become ready within 2 s" in run.text
+    assert run.out.count("\n    | ") >= 1  # the log's last lines
+    assert "Traceback" not in run.text
+    assert_nothing_left(workdir)
+
+
+def test_server_that_exits_during_start_shows_why(
+    workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A lock that claims 3.15.0 has SQLite, which it does not: the real server exits.
+    locks = tmp_path / "locks"
+    locks.mkdir()
+    real = json.loads(
+        (Path(__file__).parents[2] / "fixtures/locks/netflix-3.15.0.json").read_text()
+    )
+    real["embedded_backend"] = "sqlite"
+    (locks / "netflix-3.15.0.json").write_text(json.dumps(real))
+    monkeypatch.setenv("CONDUCTOR_COMPAT_LOCKS", str(locks))
+    run = cli("targets", "check", "netflix:3.15.0", "--workdir", str(workdir))
+    assert run.code == ExitCode.SERVER_NOT_READY, run.text
+    assert "exited with code" in run.text
+    assert "APPLICATION FAILED TO START" in run.text or "Exception" in run.text
+    assert_nothing_left(workdir)
+
+
+def test_port_in_use_is_refused_before_start(workdir: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        run = cli(
+            "targets",
+            "up",
+            "netflix:3.15.0",
+            "--port",
+            str(port),
+            "--for",
+            "1",
+            "--workdir",
+            str(workdir),
+        )
+    assert run.code == ExitCode.PORT_IN_USE, run.text
+    assert f"Port {port}" in run.text
+    assert_nothing_left(workdir)
+    assert os.environ.get("CONDUCTOR_COMPAT_TOKEN") is None

@@ -1,0 +1,42 @@
+"""`targets check` on the three supported versions, in both profiles."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_tool
+from tests.e2e.conftest import SUPPORTED, assert_nothing_left, cli
+
+pytestmark = pytest.mark.e2e
+
+
+def _check(workdir: Path, *extra: str) -> None:
+    run = cli("targets", "check", *SUPPORTED, "--workdir", str(workdir), *extra)
+    assert run.code == 0, run.out + run.err
+    lines = [ln for ln in run.out.splitlines() if ln.strip()]
+    assert len(lines) == len(SUPPORTED)
+    for target, line in zip(SUPPORTED, lines, strict=True):
+        assert line.startswith("PASS"), line
+        assert target in line
+    assert_nothing_left(workdir)
+
+
+def test_all_supported_versions_pass_the_check(workdir: Path) -> None:
+    _check(workdir)
+    log = (workdir / "oss_3.32.1" / "server.log").read_text()
+    assert "Started Conductor" in log  # the log is kept in a file
+
+
+def test_all_supported_versions_pass_on_real_redis(workdir: Path) -> None:
+    require_tool("redis-server", "the redis profile starts a redis-server on loopback")
+    _check(workdir, "--profile", "redis")
+    for target in SUPPORTED:
+        props = (workdir / target.replace(":", "_") / "server.properties").read_text()
+        assert "conductor.db.type=redis_standalone" in props
+        # redis-server rewrites its process title, so look for its port instead.
+        port = int(props.split("conductor.redis.hosts=127.0.0.1:")[1].split(":")[0])
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"redis on {port} outlived the run"
