@@ -20,25 +20,18 @@ from tests.e2e.conftest import assert_nothing_left, cli, processes_mentioning
 pytestmark = pytest.mark.e2e
 
 
-def _start_up(workdir: Path, *targets: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """`targets up` in the background; returns it and {target: url} once all are ready."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "targets",
-            "up",
-            *targets,
-            "--for",
-            "300",
-            "--workdir",
-            str(workdir),
-        ],
+def _spawn_cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _start_up(workdir: Path, *targets: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`targets up` in the background; returns it and {target: url} once all are ready."""
+    proc = _spawn_cli("targets", "up", *targets, "--for", "300", "--workdir", str(workdir))
     urls: dict[str, str] = {}
     assert proc.stdout is not None
     deadline = time.monotonic() + 300
@@ -81,22 +74,7 @@ def test_sigkill_of_the_harness_takes_its_servers_down(workdir: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_during_start_stops_everything(workdir: Path, sig: signal.Signals) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "targets",
-            "check",
-            "netflix:3.15.0",
-            "oss:3.32.1",
-            "--workdir",
-            str(workdir),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _spawn_cli("targets", "check", "netflix:3.15.0", "oss:3.32.1", "--workdir", str(workdir))
     deadline = time.monotonic() + 60
     while (
         len(processes_mentioning(str(workdir), servers_only=True)) < 2

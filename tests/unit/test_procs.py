@@ -50,18 +50,26 @@ def test_stop_kills_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
 
 
-def test_children_die_when_the_harness_is_killed(tmp_path: Path) -> None:
-    """SIGKILL gives Python no chance to clean up: the kernel's parent-death signal must."""
+def _harness_script(tmp_path: Path, ending: str) -> tuple[str, Path]:
+    """A Python program that spawns ``sleep 300`` through procs, writes its pid, then ``ending``."""
     pid_file = tmp_path / "child.pid"
-    harness = textwrap.dedent(f"""
+    script = (
+        textwrap.dedent(f"""
         import os, pathlib, time
         from harness.targets import procs
         p = procs.spawn(["sleep", "300"], log=pathlib.Path({str(tmp_path / "log")!r}),
                         cwd=pathlib.Path({str(tmp_path)!r}), env=os.environ)
         pathlib.Path({str(pid_file)!r}).write_text(str(p.pid))
-        time.sleep(300)
     """)
-    parent = subprocess.Popen([sys.executable, "-c", harness])
+        + ending
+    )
+    return script, pid_file
+
+
+def test_children_die_when_the_harness_is_killed(tmp_path: Path) -> None:
+    """SIGKILL gives Python no chance to clean up: the kernel's parent-death signal must."""
+    script, pid_file = _harness_script(tmp_path, "time.sleep(300)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 20
     while not pid_file.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -73,14 +81,6 @@ def test_children_die_when_the_harness_is_killed(tmp_path: Path) -> None:
 
 
 def test_atexit_sweep_stops_what_the_caller_forgot(tmp_path: Path) -> None:
-    pid_file = tmp_path / "child.pid"
-    script = textwrap.dedent(f"""
-        import os, pathlib
-        from harness.targets import procs
-        p = procs.spawn(["sleep", "300"], log=pathlib.Path({str(tmp_path / "log")!r}),
-                        cwd=pathlib.Path({str(tmp_path)!r}), env=os.environ)
-        pathlib.Path({str(pid_file)!r}).write_text(str(p.pid))
-        raise SystemExit(3)
-    """)
+    script, pid_file = _harness_script(tmp_path, "raise SystemExit(3)\n")
     assert subprocess.run([sys.executable, "-c", script], check=False).returncode == 3
     assert _wait_gone(int(pid_file.read_text()))
