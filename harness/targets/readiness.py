@@ -20,9 +20,10 @@ _PORT_IN_USE = re.compile(r"Port (\d+) was already in use|Address already in use
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
     try:
         with path.open("r", encoding="utf-8", errors="replace") as fh:
-            return [ln.rstrip("\n") for ln in deque(fh, maxlen=lines)]
+            tail = [ln.rstrip("\n") for ln in deque(fh, maxlen=lines)]
     except OSError:
         return [f"(no log at {path})"]
+    return tail or [f"({path} is empty: the server printed nothing yet)"]
 
 
 async def wait_ready(
