@@ -21,7 +21,7 @@ from harness.targets.locks import UNPUBLISHED, find_lock, known_locks
 from harness.targets.maven import artifact_path, cache_dir
 from harness.targets.model import RunningTarget
 from harness.targets.profiles import DEFAULT_PROFILE, PROFILES, get_profile
-from harness.targets.provision import RUNTIMES, start_target
+from harness.targets.provision import RUNTIMES, provision, start_target
 from harness.targets.spec import TargetSpec, parse_target
 
 
@@ -184,36 +184,23 @@ def _result_line(target: RunningTarget, result: CheckResult) -> str:
 
 async def cmd_up(args: argparse.Namespace) -> int:
     specs = _parse_all(args.targets)
-    if args.port is not None and len(specs) != 1:
-        raise HarnessError("--port goes with a single target.")
-    profile = get_profile(args.profile)
     workdir, _ = _workdir(args)
-    async with AsyncExitStack() as stack:
-        running = await asyncio.gather(
-            *(
-                start_target(
-                    s,
-                    profile=profile,
-                    workdir=workdir,
-                    stack=stack,
-                    runtime=args.runtime,
-                    port=args.port,
-                    ready_timeout_s=args.ready_timeout,
-                )
-                for s in specs
-            )
-        )
+    async with provision(
+        specs,
+        profile=get_profile(args.profile),
+        workdir=workdir,
+        runtime=args.runtime,
+        port=args.port,
+        ready_timeout_s=args.ready_timeout,
+    ) as running:
         for target in running:
             log = f"  log: {target.log}" if target.log else ""
             print(f"{target.identity.target:<16} {target.base_url}{log}", flush=True)
-        _say(
-            "servers are running; press Ctrl-C to stop them"
-            if args.duration is None
-            else f"servers are running; stopping in {args.duration:.0f} s"
-        )
         if args.duration is None:
+            _say("servers are running; press Ctrl-C to stop them")
             await asyncio.Event().wait()
         else:
+            _say(f"servers are running; stopping in {args.duration:.0f} s")
             await asyncio.sleep(args.duration)
     _say(f"stopped; {procs.live_count()} server processes left running")
     return int(ExitCode.OK)

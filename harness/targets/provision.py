@@ -71,9 +71,15 @@ async def provision(
     profile: Profile,
     workdir: Path,
     runtime: str = "process",
+    port: int | None = None,
     ready_timeout_s: float = 240.0,
 ) -> AsyncIterator[list[RunningTarget]]:
-    """All targets up, in parallel, or none: the first failure stops the others."""
+    """All targets up, in parallel, or none: the first failure stops the others.
+
+    ``port`` fixes the server's port, and goes with a single target only.
+    """
+    if port is not None and len(specs) != 1:
+        raise BadInputError("A fixed port goes with a single target.")
     async with AsyncExitStack() as stack:
         tasks = [
             start_target(
@@ -82,6 +88,7 @@ async def provision(
                 workdir=workdir,
                 stack=stack,
                 runtime=runtime,
+                port=port,
                 ready_timeout_s=ready_timeout_s,
             )
             for s in specs
