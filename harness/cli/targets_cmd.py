@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
-import sys
-import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+from harness.cli.options import parse_targets, say, server_options, workdir_for
 from harness.errors import CompatError, ExitCode, HarnessError
 from harness.targets import procs
 from harness.targets.check import CheckResult, run_check
 from harness.targets.java import find_java
 from harness.targets.lockgen import write_lock
-from harness.targets.locks import UNPUBLISHED, find_lock, known_locks
+from harness.targets.locks import UNPUBLISHED, known_locks
 from harness.targets.maven import artifact_path, cache_dir
 from harness.targets.model import RunningTarget
-from harness.targets.profiles import DEFAULT_PROFILE, PROFILES, get_profile
-from harness.targets.provision import RUNTIMES, provision, start_target
+from harness.targets.profiles import get_profile
+from harness.targets.provision import provision, start_target
 from harness.targets.spec import TargetSpec, parse_target
 
 
@@ -44,7 +42,7 @@ def register(commands: Any) -> None:
         "server. Exit 0 only if every target passed.",
     )
     check.add_argument("targets", nargs="+", metavar="TARGET")
-    _server_options(check)
+    server_options(check)
     check.set_defaults(handler=cmd_check)
 
     up = sub.add_parser(
@@ -62,7 +60,7 @@ def register(commands: Any) -> None:
         metavar="SECONDS",
         help="stop after this many seconds instead of waiting for Ctrl-C",
     )
-    _server_options(up)
+    server_options(up)
     up.set_defaults(handler=cmd_up)
 
     lock = sub.add_parser(
@@ -76,60 +74,12 @@ def register(commands: Any) -> None:
     lock.set_defaults(handler=cmd_lock)
 
 
-def _server_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--profile",
-        default=DEFAULT_PROFILE,
-        choices=sorted(PROFILES),
-        help=f"server configuration (default: {DEFAULT_PROFILE})",
-    )
-    parser.add_argument(
-        "--runtime",
-        default="process",
-        choices=RUNTIMES,
-        help="how servers are started (default: process)",
-    )
-    parser.add_argument(
-        "--ready-timeout",
-        type=float,
-        default=240.0,
-        metavar="SECONDS",
-        help="how long a server may take to become ready (default: 240)",
-    )
-    parser.add_argument(
-        "--workdir",
-        type=Path,
-        metavar="DIR",
-        help="where server logs and state go (default: a new folder in the "
-        "cache, removed after a successful check)",
-    )
-
-
-def _parse_all(texts: list[str]) -> list[TargetSpec]:
-    specs = [parse_target(t) for t in texts]
-    for spec in specs:  # unknown versions fail before any server starts
-        if not spec.is_remote:
-            find_lock(spec)
-    return specs
-
-
-def _workdir(args: argparse.Namespace) -> tuple[Path, bool]:
-    if args.workdir:
-        return Path(args.workdir), False
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    return cache_dir() / "runs" / f"{stamp}-{os.getpid()}", True
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 async def cmd_check(args: argparse.Namespace) -> int:
-    specs = _parse_all(args.targets)
+    specs = parse_targets(args.targets)
     profile = get_profile(args.profile)
-    workdir, temporary = _workdir(args)
+    workdir, temporary = workdir_for(args)
     for spec in specs:
-        _say(f"starting {spec} ({args.runtime} runtime, {profile.name} profile) ...")
+        say(f"starting {spec} ({args.runtime} runtime, {profile.name} profile) ...")
     outcomes = await asyncio.gather(
         *(_check_one(s, args, workdir) for s in specs), return_exceptions=False
     )
@@ -142,7 +92,7 @@ async def cmd_check(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         return int(ExitCode.OK)
     if workdir.exists():
-        _say(f"server logs kept in {workdir}")
+        say(f"server logs kept in {workdir}")
     return int(failed[0])
 
 
@@ -183,8 +133,8 @@ def _result_line(target: RunningTarget, result: CheckResult) -> str:
 
 
 async def cmd_up(args: argparse.Namespace) -> int:
-    specs = _parse_all(args.targets)
-    workdir, _ = _workdir(args)
+    specs = parse_targets(args.targets)
+    workdir, _ = workdir_for(args)
     async with provision(
         specs,
         profile=get_profile(args.profile),
@@ -197,12 +147,12 @@ async def cmd_up(args: argparse.Namespace) -> int:
             log = f"  log: {target.log}" if target.log else ""
             print(f"{target.identity.target:<16} {target.base_url}{log}", flush=True)
         if args.duration is None:
-            _say("servers are running; press Ctrl-C to stop them")
+            say("servers are running; press Ctrl-C to stop them")
             await asyncio.Event().wait()
         else:
-            _say(f"servers are running; stopping in {args.duration:.0f} s")
+            say(f"servers are running; stopping in {args.duration:.0f} s")
             await asyncio.sleep(args.duration)
-    _say(f"stopped; {procs.live_count()} server processes left running")
+    say(f"stopped; {procs.live_count()} server processes left running")
     return int(ExitCode.OK)
 
 

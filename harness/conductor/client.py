@@ -8,7 +8,7 @@ status and body, so callers never see httpx types.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -17,6 +17,10 @@ import httpx
 from harness.errors import HarnessError
 
 JSON = Any
+
+# Request extension under which a call carries its path template
+# (``/api/workflow/{workflowId}``), for whoever records the exchange.
+TEMPLATE_KEY = "conductor_compat.template"
 
 
 class ConductorUnreachable(HarnessError):
@@ -46,7 +50,8 @@ class ConductorClient:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            headers=dict(headers or {}),
+            # identity: recorded bodies are the bytes the server sent, never compressed
+            headers={"Accept-Encoding": "identity", **dict(headers or {})},
             timeout=timeout_s,
             transport=transport,
             trust_env=False,  # never route through a proxy from the environment
@@ -72,16 +77,23 @@ class ConductorClient:
         path: str,
         *,
         json: JSON = None,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
         content: str | None = None,
         timeout_s: float | None = None,
+        template: str | None = None,
     ) -> httpx.Response:
-        """Send one request and return the response, whatever its status."""
+        """Send one request and return the response, whatever its status.
+
+        ``template`` names the endpoint (``/api/workflow/{workflowId}``) for recording.
+        """
         kwargs: dict[str, Any] = {"params": params}
+        if template is not None:
+            kwargs["extensions"] = {TEMPLATE_KEY: template}
         if json is not None:
             kwargs["json"] = json
         if content is not None:
             kwargs["content"] = content
+            kwargs["headers"] = {"Content-Type": "text/plain"}
         if timeout_s is not None:
             kwargs["timeout"] = timeout_s
         try:

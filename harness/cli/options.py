@@ -1,0 +1,63 @@
+"""Options and helpers that several commands share."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from harness.targets.locks import find_lock
+from harness.targets.maven import cache_dir
+from harness.targets.profiles import DEFAULT_PROFILE, PROFILES
+from harness.targets.provision import RUNTIMES
+from harness.targets.spec import TargetSpec, parse_target
+
+
+def server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        choices=sorted(PROFILES),
+        help=f"server configuration (default: {DEFAULT_PROFILE})",
+    )
+    parser.add_argument(
+        "--runtime",
+        default="process",
+        choices=RUNTIMES,
+        help="how servers are started (default: process)",
+    )
+    parser.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=240.0,
+        metavar="SECONDS",
+        help="how long a server may take to become ready (default: 240)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        metavar="DIR",
+        help="where server logs and state go (default: a new folder in the "
+        "cache, removed after a successful check)",
+    )
+
+
+def parse_targets(texts: list[str]) -> list[TargetSpec]:
+    specs = [parse_target(t) for t in texts]
+    for spec in specs:  # unknown versions fail before any server starts
+        if not spec.is_remote:
+            find_lock(spec)
+    return specs
+
+
+def workdir_for(args: argparse.Namespace) -> tuple[Path, bool]:
+    if args.workdir:
+        return Path(args.workdir), False
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    return cache_dir() / "runs" / f"{stamp}-{os.getpid()}", True
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,131 @@
+"""``conductor-compat validate`` and ``conductor-compat run``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.cli.options import parse_targets, say, server_options, workdir_for
+from harness.errors import BadInputError, ExitCode
+from harness.runner import DEFAULT_JOBS, ScenarioFinished, run_session
+from harness.scenarios import ScenarioError, discover, load_all, require_valid
+from harness.targets import get_profile, provision
+
+OUTBOUND_HELP = (
+    "let HTTP tasks of scenarios that set allow_outbound call hosts other than the local "
+    "stub (off by default: workflows from the wild call public hosts)"
+)
+
+
+def register(commands: Any) -> None:
+    validate = commands.add_parser(
+        "validate",
+        help="check scenario files without running them",
+        description="Check scenario files and folders: YAML syntax, the scenario schema, "
+        "names that must exist, file references, HTTP tasks that must call the stub. Each "
+        "problem is printed as FILE:LINE:COLUMN: MESSAGE. Exit 0 when every file is valid, "
+        "2 otherwise.",
+    )
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    validate.add_argument("--allow-outbound", action="store_true", help=OUTBOUND_HELP)
+    validate.set_defaults(handler=cmd_validate)
+
+    run = commands.add_parser(
+        "run",
+        help="run scenarios on one target and write their traces",
+        description="Start the target (or reach remote:URL), run every scenario under PATH "
+        "on it, several at once, and write DIR/<scenario>.trace.json as each finishes. "
+        "Exit 0 when every scenario completed (or does not apply to the target), 1 when an "
+        "expectation failed, 3 when a scenario ended with an error, 2 for invalid files.",
+    )
+    run.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    run.add_argument(
+        "--target", required=True, metavar="TARGET", help="FLAVOR:VERSION or remote:URL"
+    )
+    run.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="folder for the traces (created if missing)",
+    )
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help=f"scenarios run at once on the target (default: {DEFAULT_JOBS})",
+    )
+    run.add_argument("--allow-outbound", action="store_true", help=OUTBOUND_HELP)
+    server_options(run)
+    run.set_defaults(handler=cmd_run)
+
+
+async def cmd_validate(args: argparse.Namespace) -> int:
+    files = discover(args.paths)
+    loaded = load_all(args.paths, allow_outbound=args.allow_outbound)
+    for problem in loaded.problems:
+        print(problem.render())
+    bad = len({p.file for p in loaded.problems})
+    if not files:
+        raise BadInputError(
+            "no scenario files (*.yaml, *.yml) found under " + ", ".join(str(p) for p in args.paths)
+        )
+    summary = f"{len(files) - bad} of {len(files)} scenario files valid"
+    if loaded.problems:
+        say(f"{summary}; {len(loaded.problems)} problems")
+        return int(ExitCode.BAD_INPUT)
+    say(summary)
+    return int(ExitCode.OK)
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        scenarios = require_valid(args.paths, allow_outbound=args.allow_outbound)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem.render(), file=sys.stderr)
+        raise
+    if args.jobs < 1:
+        raise BadInputError("--jobs must be at least 1")
+    specs = parse_targets([args.target])
+    workdir, _ = workdir_for(args)
+    say(f"{len(scenarios)} scenarios; starting {args.target} ...")
+    async with provision(
+        specs,
+        profile=get_profile(args.profile),
+        workdir=workdir,
+        runtime=args.runtime,
+        ready_timeout_s=args.ready_timeout,
+    ) as targets:
+        target = targets[0]
+        say(
+            f"{target.identity.target} ready at {target.base_url} in {target.start_seconds:.1f} s; "
+            f"running {len(scenarios)} scenarios, {args.jobs} at a time"
+        )
+        summary = await run_session(
+            scenarios, target, args.out, jobs=args.jobs, on_finished=_progress
+        )
+    counts = {
+        s: summary.count(s) for s in ("completed", "not_applicable", "failed_expectation", "error")
+    }
+    print(
+        f"{summary.target}: "
+        + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
+        + f" in {summary.seconds:.1f} s; traces in {args.out}"
+    )
+    if counts["error"]:
+        return int(ExitCode.INCONCLUSIVE)
+    if counts["failed_expectation"]:
+        return int(ExitCode.FINDING)
+    return int(ExitCode.OK)
+
+
+def _progress(event: ScenarioFinished) -> None:
+    line = f"[{event.done}/{event.total}] {event.scenario}: {event.status.replace('_', ' ')}"
+    line += f" ({event.seconds:.1f} s)"
+    if event.reason and event.status != "completed":
+        line += f": {event.reason}"
+    say(line)

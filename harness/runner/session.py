@@ -1,0 +1,88 @@
+"""Run many scenarios on one target, concurrently, writing each trace as it finishes.
+
+Scenarios are namespaced, so they share the server safely; ``jobs`` bounds how many
+run at once. Progress goes to a callback (one ``ScenarioFinished`` per scenario) so
+that the CLI, and later the report writers, consume the same events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.runner.engine import run_scenario
+from harness.runner.trace import trace_errors, write_trace
+from harness.scenarios.model import Scenario
+from harness.targets.model import RunningTarget
+
+DEFAULT_JOBS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioFinished:
+    scenario: str
+    status: str  # completed, failed_expectation, error, not_applicable
+    reason: str | None
+    seconds: float
+    path: Path
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    target: str
+    finished: tuple[ScenarioFinished, ...]
+    seconds: float
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.finished if f.status == status)
+
+
+class TraceInvalid(Exception):
+    """A trace the runner built does not match its own schema: a bug in the harness."""
+
+
+async def run_session(
+    scenarios: Sequence[Scenario],
+    target: RunningTarget,
+    out_dir: Path,
+    *,
+    jobs: int = DEFAULT_JOBS,
+    on_finished: Callable[[ScenarioFinished], None] | None = None,
+) -> SessionSummary:
+    """Run every scenario on ``target``; traces land in ``out_dir`` as each finishes."""
+    began = time.monotonic()
+    limit = asyncio.Semaphore(max(1, jobs))
+    finished: list[ScenarioFinished] = []
+
+    async def one(scenario: Scenario) -> None:
+        async with limit:
+            trace = await run_scenario(scenario, target)
+        errors = trace_errors(trace)
+        if errors:
+            raise TraceInvalid(f"trace of {scenario.name} breaks trace.schema.json: {errors[:3]}")
+        path = write_trace(out_dir, trace)
+        outcome = trace["outcome"]
+        event = ScenarioFinished(
+            scenario.name,
+            outcome["status"],
+            outcome.get("reason"),
+            float(trace["timings"].get("total_s", 0.0)),
+            path,
+            len(finished) + 1,
+            len(scenarios),
+        )
+        finished.append(event)
+        if on_finished:
+            on_finished(event)
+
+    async with asyncio.TaskGroup() as group:
+        for scenario in scenarios:
+            group.create_task(one(scenario))
+    order = {s.name: i for i, s in enumerate(scenarios)}
+    ordered = tuple(sorted(finished, key=lambda f: order[f.scenario]))
+    return SessionSummary(target.identity.target, ordered, round(time.monotonic() - began, 3))

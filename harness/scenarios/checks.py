@@ -1,0 +1,245 @@
+"""The checks a JSON Schema cannot express, each reported at its place in the file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.scenarios.definitions import SYSTEM_TASK_TYPES, http_uris, is_worker_task
+from harness.scenarios.diagnostics import did_you_mean
+from harness.scenarios.model import parse_versions
+from harness.scenarios.source import FieldPath, Problem, Source, SourceError, read_source
+
+STUB_HOST = "stub"  # HTTP tasks write http://stub/...; the runner points them at the stub
+WALL_CLOCK_TAG = "wall-clock"
+WORKFLOW_STEPS = (
+    "wait",
+    "pause",
+    "resume",
+    "decide",
+    "reset_callbacks",
+    "terminate",
+    "restart",
+    "retry",
+    "rerun",
+    "skip",
+    "remove",
+    "complete_task",
+    "fail_task",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A definition and where it was written (the scenario, or a JSON file it names)."""
+
+    data: dict[str, Any]
+    source: Source
+    path: FieldPath
+
+
+@dataclass(slots=True)
+class References:
+    """Resolves ``{file: PATH}`` definitions, refusing paths outside the allowed roots."""
+
+    source: Source
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def _fixtures(self) -> Path | None:
+        for folder in [self.source.path.resolve().parent, *self.source.path.resolve().parents]:
+            if (folder / "fixtures").is_dir():
+                return (folder / "fixtures").resolve()
+        return None
+
+    def _target(self, ref: str, path: FieldPath) -> Path | None:
+        fixtures = self._fixtures()
+        if ref.startswith("fixtures/") and fixtures is not None:
+            target = (fixtures.parent / ref).resolve()
+        else:
+            target = (self.source.path.resolve().parent / ref).resolve()
+        roots = [self.root] + ([fixtures] if fixtures else [])
+        if not any(target.is_relative_to(r) for r in roots):
+            allowed = " or ".join(str(r) for r in roots)
+            self.problems.append(
+                self.source.problem(
+                    path, f"'{ref}' is outside the scenario root; allowed: {allowed}"
+                )
+            )
+            return None
+        if not target.is_file():
+            self.problems.append(self.source.problem(path, f"no such file: {ref}"))
+            return None
+        return target
+
+    def resolve(self, items: list[Any], base: FieldPath) -> list[Located]:
+        out: list[Located] = []
+        for index, item in enumerate(items):
+            path = (*base, index)
+            if "file" not in item:
+                out.append(Located(item, self.source, path))
+                continue
+            target = self._target(item["file"], (*path, "file"))
+            if target is None:
+                continue
+            try:
+                other = read_source(target)
+            except SourceError as exc:
+                self.problems.extend(exc.problems)
+                continue
+            values = other.data if isinstance(other.data, list) else [other.data]
+            for i, value in enumerate(values):
+                where: FieldPath = (i,) if isinstance(other.data, list) else ()
+                if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+                    self.problems.append(other.problem(where, "a definition needs a 'name'"))
+                    continue
+                out.append(Located(value, other, where))
+        return out
+
+
+def check(
+    source: Source,
+    *,
+    task_defs: list[Located],
+    workflows: list[Located],
+    worker_tasks: set[str],
+    allow_outbound: bool,
+) -> list[Problem]:
+    doc = source.data
+    problems: list[Problem] = []
+    for flavor, rule in doc.get("applies_to", {}).items():
+        text = rule if isinstance(rule, str) else rule["versions"]
+        where = (
+            ("applies_to", flavor) if isinstance(rule, str) else ("applies_to", flavor, "versions")
+        )
+        try:
+            parse_versions(text)
+        except ValueError as exc:
+            problems.append(source.problem(where, str(exc)))
+    for item in task_defs:
+        problems += _system_name(item.source, (*item.path, "name"), item.data["name"])
+    outbound = allow_outbound and bool(doc.get("allow_outbound"))
+    refs: set[str] = set()
+    for item in workflows:
+        for i, task in _tasks_with_paths(item.data.get("tasks"), (*item.path, "tasks")):
+            refs.add(str(task.get("taskReferenceName")))
+            if is_worker_task(task) and isinstance(task.get("name"), str):
+                problems += _system_name(item.source, (*i, "name"), task["name"])
+            for sub, uri in http_uris(task):
+                problems += _http(item.source, (*i, *sub), uri, outbound)
+    for name in doc.get("workers", {}):
+        if name not in worker_tasks:
+            hint = did_you_mean(name, worker_tasks)
+            problems.append(
+                source.problem(("workers", name), f"no worker task named '{name}'{hint}", key=True)
+            )
+        problems += _system_name(source, ("workers", name), name, key=True)
+    problems += _steps(source, {str(w.data["name"]) for w in workflows}, refs)
+    return problems
+
+
+def _tasks_with_paths(tasks: Any, base: FieldPath) -> list[tuple[FieldPath, dict[str, Any]]]:
+    """Like ``iter_tasks``, with each task's field path (for locating problems)."""
+    found: list[tuple[FieldPath, dict[str, Any]]] = []
+    if not isinstance(tasks, list):
+        return found
+    for index, task in enumerate(tasks):
+        if not isinstance(task, dict):
+            continue
+        path = (*base, index)
+        found.append((path, task))
+        for case, branch in (task.get("decisionCases") or {}).items():
+            found += _tasks_with_paths(branch, (*path, "decisionCases", case))
+        found += _tasks_with_paths(task.get("defaultCase"), (*path, "defaultCase"))
+        for f, fork in enumerate(task.get("forkTasks") or []):
+            found += _tasks_with_paths(fork, (*path, "forkTasks", f))
+        found += _tasks_with_paths(task.get("loopOver"), (*path, "loopOver"))
+    return found
+
+
+def _system_name(source: Source, path: FieldPath, name: str, key: bool = False) -> list[Problem]:
+    if name.upper() in SYSTEM_TASK_TYPES:
+        message = (
+            f"worker task '{name}' is named like the system task type {name.upper()}, "
+            "which some Conductor version runs itself; choose another name"
+        )
+        return [source.problem(path, message, key=key)]
+    return []
+
+
+def _http(source: Source, path: FieldPath, uri: Any, outbound: bool) -> list[Problem]:
+    if outbound:
+        return []
+    if not isinstance(uri, str):
+        return [source.problem(path, "an HTTP task needs inputParameters.http_request.uri")]
+    if "${" in uri:
+        return [
+            source.problem(
+                path,
+                f"the HTTP task's uri '{uri}' is computed at run time, so the harness cannot "
+                f"check that it calls only the stub; write http://{STUB_HOST}/... or allow "
+                "outbound calls",
+            )
+        ]
+    host = urlsplit(uri).hostname
+    if host != STUB_HOST:
+        return [
+            source.problem(
+                path,
+                f"the HTTP task calls '{host}', not the local stub; write http://{STUB_HOST}/PATH "
+                "(outbound calls are refused unless the scenario sets allow_outbound and the "
+                "run passes --allow-outbound)",
+            )
+        ]
+    return []
+
+
+def _steps(source: Source, workflow_names: set[str], refs: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    aliases: set[str] = set()
+    tags = set(source.data.get("tags", []))
+    for index, step in enumerate(source.data["steps"]):
+        path: FieldPath = ("steps", index)
+        if "start" in step:
+            start = step["start"]
+            name = start["workflow"]
+            if name not in workflow_names and "expect_status" not in step:
+                hint = did_you_mean(name, workflow_names)
+                problems.append(
+                    source.problem(
+                        (*path, "start", "workflow"), f"no workflow named '{name}'{hint}"
+                    )
+                )
+            aliases.add(start.get("as", name))
+        for action in WORKFLOW_STEPS:
+            if action not in step:
+                continue
+            args = step[action]
+            alias = args if isinstance(args, str) else args["workflow"]
+            where = (*path, action) if isinstance(args, str) else (*path, action, "workflow")
+            if alias not in aliases:
+                hint = did_you_mean(alias, aliases)
+                problems.append(
+                    source.problem(where, f"no earlier step started a workflow as '{alias}'{hint}")
+                )
+            for key in ("task", "from_task"):
+                ref = args.get(key) if isinstance(args, dict) else None
+                if ref is not None and ref not in refs:
+                    hint = did_you_mean(ref, refs)
+                    problems.append(
+                        source.problem(
+                            (*path, action, key), f"no task with reference '{ref}'{hint}"
+                        )
+                    )
+        if "sleep" in step and WALL_CLOCK_TAG not in tags:
+            problems.append(
+                source.problem(
+                    (*path, "sleep"),
+                    "sleep is only for scenarios about wall-clock timers "
+                    f"(tag '{WALL_CLOCK_TAG}'); "
+                    "wait for a status or force a decision instead",
+                )
+            )
+    return problems

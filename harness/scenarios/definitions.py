@@ -1,0 +1,86 @@
+"""Facts about Conductor definitions that scenarios and the runner share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+# Task types that a server runs itself, on any version the harness knows. A worker
+# task named like one of these would be taken for a system task on some version
+# (conductor-oss 3.32 registers the AI and agent ones: seen in 3.32.1's start log).
+SYSTEM_TASK_TYPES: frozenset[str] = frozenset(
+    {
+        # Netflix 3.15.0 and every later version
+        "DECISION", "SWITCH", "DYNAMIC", "FORK_JOIN", "FORK", "FORK_JOIN_DYNAMIC", "JOIN",
+        "EXCLUSIVE_JOIN", "SUB_WORKFLOW", "START_WORKFLOW", "EVENT", "WAIT", "HUMAN", "HTTP",
+        "LAMBDA", "INLINE", "JSON_JQ_TRANSFORM", "KAFKA_PUBLISH", "DO_WHILE", "TERMINATE",
+        "SET_VARIABLE", "NOOP", "USER_DEFINED", "SIMPLE",
+        # conductor-oss 3.32.1
+        "AGENT", "CALL_MCP_TOOL", "CANCEL_AGENT", "GENERATE_AUDIO", "GENERATE_IMAGE",
+        "GENERATE_PDF", "GENERATE_VIDEO", "GET_AGENT_CARD", "JDBC", "LIST_MCP_TOOLS",
+        "LLM_CHAT_COMPLETE", "LLM_GENERATE_EMBEDDINGS", "LLM_GET_EMBEDDINGS", "LLM_INDEX_TEXT",
+        "LLM_INDEX_DOCUMENT", "LLM_SEARCH_EMBEDDINGS", "LLM_SEARCH_INDEX",
+        "LLM_STORE_EMBEDDINGS", "LLM_TEXT_COMPLETE", "PULL_WORKFLOW_MESSAGES", "HELLO",
+    }
+)  # fmt: skip
+
+# System tasks that run on the server's background workers, not inside the call that
+# scheduled them: a snapshot with one of them SCHEDULED is not settled yet.
+ASYNC_SYSTEM_TASKS: frozenset[str] = frozenset(
+    {"SUB_WORKFLOW", "START_WORKFLOW", "HTTP", "JOIN", "EVENT", "KAFKA_PUBLISH", "WAIT"}
+)
+
+# What the harness registers for a task definition the scenario only names
+# (CATALOG §3.0 F-TD): no retries and no delays unless the scenario asks for them.
+HARNESS_TASK_DEFAULTS: dict[str, Any] = {
+    "retryCount": 0,
+    "retryDelaySeconds": 0,
+    "retryLogic": "FIXED",
+    "timeoutSeconds": 0,
+    "responseTimeoutSeconds": 3600,
+    "timeoutPolicy": "TIME_OUT_WF",
+    "ownerEmail": "compat@example.org",
+}
+
+WORKFLOW_DEFAULTS: dict[str, Any] = {
+    "version": 1,
+    "schemaVersion": 2,
+    "ownerEmail": "compat@example.org",
+}
+
+
+def iter_tasks(tasks: Any) -> Iterator[dict[str, Any]]:
+    """Every workflow task in ``tasks``, nested ones included (depth first)."""
+    if not isinstance(tasks, list):
+        return
+    for task in tasks:
+        if not isinstance(task, dict):
+            continue
+        yield task
+        for branch in (task.get("decisionCases") or {}).values():
+            yield from iter_tasks(branch)
+        yield from iter_tasks(task.get("defaultCase"))
+        for fork in task.get("forkTasks") or []:
+            yield from iter_tasks(fork)
+        yield from iter_tasks(task.get("loopOver"))
+
+
+def is_worker_task(task: dict[str, Any]) -> bool:
+    """A task a worker polls for: SIMPLE (the default type)."""
+    return str(task.get("type", "SIMPLE")) == "SIMPLE"
+
+
+def http_uris(task: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
+    """The URIs an HTTP task calls, with their field paths inside the task."""
+    if task.get("type") != "HTTP":
+        return []
+    params = task.get("inputParameters") or {}
+    found: list[tuple[tuple[str, ...], Any]] = []
+    request = params.get("http_request")
+    if isinstance(request, dict) and "uri" in request:
+        found.append((("inputParameters", "http_request", "uri"), request["uri"]))
+    if "uri" in params:
+        found.append((("inputParameters", "uri"), params["uri"]))
+    if not found:
+        found.append((("inputParameters",), None))
+    return found
