@@ -59,6 +59,12 @@ def register(commands: Any) -> None:
         help=f"scenarios run at once on the target (default: {DEFAULT_JOBS})",
     )
     run.add_argument("--allow-outbound", action="store_true", help=OUTBOUND_HELP)
+    run.add_argument(
+        "--keep-poll-bodies",
+        action="store_true",
+        help="keep the body of every settle and wait poll, not only its digest (large "
+        "traces; for recording test fixtures of intermediate states)",
+    )
     server_options(run)
     run.set_defaults(handler=cmd_run)
 
@@ -106,7 +112,12 @@ async def cmd_run(args: argparse.Namespace) -> int:
             f"running {len(scenarios)} scenarios, {args.jobs} at a time"
         )
         summary = await run_session(
-            scenarios, target, args.out, jobs=args.jobs, on_finished=_progress
+            scenarios,
+            target,
+            args.out,
+            jobs=args.jobs,
+            on_finished=_progress,
+            keep_poll_bodies=args.keep_poll_bodies,
         )
     counts = {
         s: summary.count(s) for s in ("completed", "not_applicable", "failed_expectation", "error")

@@ -50,8 +50,14 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
 
-async def run_scenario(scenario: Scenario, target: RunningTarget) -> dict[str, Any]:
-    """Run ``scenario`` on ``target``; never raises for what the server does."""
+async def run_scenario(
+    scenario: Scenario, target: RunningTarget, *, keep_poll_bodies: bool = False
+) -> dict[str, Any]:
+    """Run ``scenario`` on ``target``; never raises for what the server does.
+
+    ``keep_poll_bodies`` keeps the body of every settle and wait poll (for recording
+    fixtures of intermediate states); by default those keep a digest only.
+    """
     identity = target.identity
     trace = new_trace(scenario, identity.to_json())
     applies, why_not = scenario.applicability(identity.flavor, identity.version)
@@ -60,7 +66,7 @@ async def run_scenario(scenario: Scenario, target: RunningTarget) -> dict[str, A
         trace["finished_at"] = _now()
         return trace
     names = Namespace(new_prefix(), owned_names(scenario))
-    recorder = RecordingTransport()
+    recorder = RecordingTransport(keep_poll_bodies=keep_poll_bodies)
     routes = [StubRoute(**route) for route in scenario.routes]
     began = time.monotonic()
     async with (

@@ -53,6 +53,7 @@ async def run_session(
     *,
     jobs: int = DEFAULT_JOBS,
     on_finished: Callable[[ScenarioFinished], None] | None = None,
+    keep_poll_bodies: bool = False,
 ) -> SessionSummary:
     """Run every scenario on ``target``; traces land in ``out_dir`` as each finishes."""
     began = time.monotonic()
@@ -61,7 +62,7 @@ async def run_session(
 
     async def one(scenario: Scenario) -> None:
         async with limit:
-            trace = await run_scenario(scenario, target)
+            trace = await run_scenario(scenario, target, keep_poll_bodies=keep_poll_bodies)
         errors = trace_errors(trace)
         if errors:
             raise TraceInvalid(f"trace of {scenario.name} breaks trace.schema.json: {errors[:3]}")

@@ -200,6 +200,7 @@ class WorkerPool:
         }
         try:
             output = default_output(task) if rule.output is None else render(rule.output, context)
+            reason = None if rule.reason is None else str(render(rule.reason, context))
         except TemplateError as exc:
             observation["error"] = str(exc)
             self.failure = f"worker for {observation['task_type']}: {exc}"
@@ -210,8 +211,8 @@ class WorkerPool:
             result["callbackAfterSeconds"] = rule.callback_after_seconds or 0
         else:
             result["status"] = STATUS_OF[action]
-        if rule.reason is not None:
-            result["reasonForIncompletion"] = rule.reason
+        if reason is not None:
+            result["reasonForIncompletion"] = reason
         return result
 
 

@@ -80,3 +80,29 @@ def test_missing_redis_is_a_missing_prerequisite(
                  "--workdir", str(tmp_path)])  # fmt: skip
     assert code == ExitCode.PREREQUISITE_MISSING
     assert "redis-server" in _err(capsys)
+
+
+def test_validate_accepts_the_library(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert main(["validate", str(root / "scenarios")]) == 0
+    assert "scenario files valid" in capsys.readouterr().err
+
+
+def test_validate_names_the_line_of_a_misspelled_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nsteps:\n  - start: {workflow: wf}\n    settel: false\n")
+    assert main(["validate", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert f"{path}:4:5: unknown field 'settel'; did you mean 'settle'?" in out
+
+
+def test_run_refuses_invalid_files_before_starting_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "s.yaml").write_text("name: s\n")
+    code = main(["run", "--target", "netflix:3.15.0", "--out", str(tmp_path / "o"), str(tmp_path)])
+    assert code == 2
+    assert "missing required field 'steps'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,224 @@
+"""Scenario files: the shipped library loads, and every kind of mistake is located."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.scenarios import ScenarioError, load_all, load_scenario
+from harness.scenarios.source import Problem
+
+ROOT = Path(__file__).resolve().parents[2]
+
+VALID = """\
+name: tiny
+definitions:
+  workflows:
+    - name: wf
+      tasks:
+        - {name: cc_work, taskReferenceName: work}
+        - {name: gate, taskReferenceName: gate, type: WAIT}
+steps:
+  - start: {workflow: wf, as: main}
+  - wait: {workflow: main, status: COMPLETED}
+"""
+
+
+def problems_of(tmp_path: Path, text: str, name: str = "s.yaml", **kwargs: bool) -> list[Problem]:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, tmp_path, **kwargs)
+    return caught.value.problems
+
+
+def test_the_shipped_library_is_valid() -> None:
+    loaded = load_all([ROOT / "scenarios"])
+    assert [p.render() for p in loaded.problems] == []
+    assert len(loaded.scenarios) >= 12
+    assert len({s.name for s in loaded.scenarios}) == len(loaded.scenarios)
+
+
+def test_a_valid_file_gets_harness_defaults(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(VALID)
+    scenario = load_scenario(tmp_path / "s.yaml", tmp_path)
+    (task_def,) = scenario.task_defs  # inferred for the SIMPLE task only, not for WAIT
+    assert task_def["name"] == "cc_work" and task_def["retryCount"] == 0
+    assert scenario.workflows[0]["version"] == 1
+    assert set(scenario.workers) == {"cc_work"}
+    assert len(scenario.digest) == 64
+
+
+def test_a_misspelled_key_names_its_line_and_a_suggestion(tmp_path: Path) -> None:
+    text = VALID.replace("status: COMPLETED", "staus: COMPLETED")
+    (problem,) = problems_of(tmp_path, text)
+    assert (problem.line, problem.column) == (10, 28)
+    assert "unknown field 'staus'; did you mean 'status'?" in problem.message
+    assert problem.field == "steps[1].wait.staus"
+    assert problem.render().startswith(f"{tmp_path / 's.yaml'}:10:28: ")
+
+
+def test_a_misspelled_value_suggests_the_allowed_one(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, VALID.replace("COMPLETED", "COMPLETD"))
+    assert problem.line == 10 and "did you mean 'COMPLETED'?" in problem.message
+
+
+def test_a_misspelled_step_action_is_caught(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, VALID.replace("  - wait:", "  - wiat:"))
+    assert problem.line == 10 and "did you mean 'wait'?" in problem.message
+
+
+def test_malformed_yaml_gets_a_location(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, "name: x\nsteps: [a, b\n")
+    assert problem.line == 3 and problem.message.startswith("malformed YAML")
+
+
+def test_duplicate_keys_are_reported_not_collapsed(tmp_path: Path) -> None:
+    text = VALID.replace("  - wait:", "  - start: {workflow: wf}\n    wait:", 1)
+    text = text.replace("    wait:", "    start:", 1)
+    problems = problems_of(tmp_path, text)
+    assert any("duplicate key 'start'" in p.message and p.line == 11 for p in problems)
+
+
+def test_missing_required_fields(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, "name: x\n")
+    assert problem.message == "missing required field 'steps'"
+
+
+def test_names_that_must_exist(tmp_path: Path) -> None:
+    text = VALID.replace("start: {workflow: wf,", "start: {workflow: wff,").replace(
+        "wait: {workflow: main", "wait: {workflow: mian"
+    )
+    problems = {p.field: p.message for p in problems_of(tmp_path, text)}
+    assert problems["steps[0].start.workflow"] == "no workflow named 'wff'; did you mean 'wf'?"
+    assert "'mian'; did you mean 'main'?" in problems["steps[1].wait.workflow"]
+
+
+def test_a_worker_for_an_unknown_task(tmp_path: Path) -> None:
+    text = VALID + "workers:\n  cc_wrok: {poll: false}\n"
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.message == "no worker task named 'cc_wrok'; did you mean 'cc_work'?"
+    assert problem.line == 12
+
+
+def test_worker_tasks_may_not_be_named_like_system_tasks(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, VALID.replace("cc_work", "llm_chat_complete"))
+    assert "system task type LLM_CHAT_COMPLETE" in problem.message
+
+
+def test_file_references_stay_inside_the_roots(tmp_path: Path) -> None:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (tmp_path / "outside.json").write_text('{"name": "wf", "tasks": []}')
+    text = VALID.replace("    - name: wf\n", "    - file: ../outside.json\n    - name: wf\n")
+    (problem,) = problems_of(scenarios, text)
+    assert "outside the scenario root" in problem.message and problem.line == 4
+
+
+def test_file_references_under_fixtures_are_read(tmp_path: Path) -> None:
+    (tmp_path / "fixtures" / "defs").mkdir(parents=True)
+    (tmp_path / "fixtures" / "defs" / "wf2.json").write_text(
+        '{"name": "wf2", "tasks": [{"name": "cc_other", "taskReferenceName": "o"}]}'
+    )
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    text = VALID.replace("    - name: wf\n", "    - file: fixtures/defs/wf2.json\n    - name: wf\n")
+    (folder / "s.yaml").write_text(text)
+    scenario = load_scenario(folder / "s.yaml", folder)
+    assert [w["name"] for w in scenario.workflows] == ["wf2", "wf"]
+    assert "cc_other" in scenario.workers
+
+
+def test_a_broken_referenced_file_is_located_in_that_file(tmp_path: Path) -> None:
+    (tmp_path / "wf.json").write_text('{"name": "wf",\n "tasks": [}')
+    text = VALID.replace("    - name: wf\n", "    - file: wf.json\n    - name: wf\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.file.endswith("wf.json") and problem.line == 2
+
+
+HTTP = """\
+name: http
+allow_outbound: true
+definitions:
+  workflows:
+    - name: wf
+      tasks:
+        - name: call
+          taskReferenceName: call
+          type: HTTP
+          inputParameters:
+            http_request: {uri: "URI", method: GET}
+steps:
+  - start: {workflow: wf}
+"""
+
+
+@pytest.mark.parametrize(
+    ("uri", "fragment"),
+    [
+        ("https://api.example.com/x", "calls 'api.example.com', not the local stub"),
+        ("http://169.254.169.254/latest", "calls '169.254.169.254'"),
+        ("${workflow.input.url}", "computed at run time"),
+    ],
+)
+def test_http_tasks_may_call_only_the_stub(tmp_path: Path, uri: str, fragment: str) -> None:
+    (problem,) = problems_of(tmp_path, HTTP.replace("URI", uri))
+    assert fragment in problem.message and problem.line == 11
+
+
+def test_outbound_calls_need_the_scenario_and_the_run_to_allow_them(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(HTTP.replace("URI", "https://api.example.com/x"))
+    assert load_scenario(tmp_path / "s.yaml", tmp_path, allow_outbound=True).allow_outbound
+    (tmp_path / "s.yaml").write_text(
+        HTTP.replace("URI", "https://api.example.com/x").replace("allow_outbound: true\n", "")
+    )
+    with pytest.raises(ScenarioError):
+        load_scenario(tmp_path / "s.yaml", tmp_path, allow_outbound=True)
+
+
+def test_the_stub_is_allowed(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(HTTP.replace("URI", "http://stub/echo"))
+    assert load_scenario(tmp_path / "s.yaml", tmp_path).name == "http"
+
+
+def test_sleep_is_only_for_wall_clock_scenarios(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, VALID + "  - sleep: 2\n")
+    assert "wall-clock" in problem.message
+    (tmp_path / "t.yaml").write_text(
+        VALID.replace("name: tiny", "name: t\ntags: [wall-clock]") + "  - sleep: 2\n"
+    )
+    assert load_scenario(tmp_path / "t.yaml", tmp_path).steps[-1].action == "sleep"
+
+
+def test_a_step_has_one_action(tmp_path: Path) -> None:
+    text = VALID + "  - pause: main\n    resume: main\n"
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.message == "a step has exactly one action; found pause, resume"
+
+
+def test_bad_version_specifiers(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, VALID + "applies_to:\n  oss: 'newer than 3'\n")
+    assert "not a version specifier" in problem.message and problem.line == 12
+
+
+def test_applicability(tmp_path: Path) -> None:
+    text = (
+        VALID
+        + "applies_to:\n  netflix: {versions: none, reason: absent in 3.15}\n  oss: '>=3.32'\n"
+    )
+    (tmp_path / "s.yaml").write_text(text)
+    scenario = load_scenario(tmp_path / "s.yaml", tmp_path)
+    assert scenario.applicability("netflix", "3.15.0") == (False, "absent in 3.15")
+    assert scenario.applicability("oss", "3.21.14")[0] is False
+    assert scenario.applicability("oss", "3.32.1") == (True, None)
+    assert scenario.applicability("remote", None) == (True, None)
+
+
+def test_two_files_with_one_name(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(VALID)
+    (tmp_path / "b.yaml").write_text(VALID)
+    loaded = load_all([tmp_path])
+    assert len(loaded.scenarios) == 1
+    assert "also used by" in loaded.problems[0].message

@@ -1,0 +1,87 @@
+"""The settle rules, on workflow snapshots recorded from real servers.
+
+fixtures/traces/ holds traces recorded with ``conductor-compat run --keep-poll-bodies``
+(see fixtures/README.md), so every settle poll's body is a real intermediate state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.runner.settle import child_ids, pending, projection
+
+TRACES = Path(__file__).resolve().parents[2] / "fixtures" / "traces"
+TARGETS = ["netflix-3.15.0", "oss-3.21.14", "oss-3.32.1"]
+
+
+def trace(target: str, scenario: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((TRACES / target / f"{scenario}.trace.json").read_text())
+    return data
+
+
+def polled(target: str, scenario: str) -> Iterator[dict[str, Any]]:
+    for exchange in trace(target, scenario)["exchanges"]:
+        body = exchange.get("body")
+        if exchange["origin"] == "settle" and isinstance(body, dict) and "tasks" in body:
+            yield body
+
+
+def nobody_owes(task: Any) -> None:
+    return None
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_recorded_step_snapshot_is_settled(target: str) -> None:
+    for path in sorted((TRACES / target).glob("*.trace.json")):
+        for step in json.loads(path.read_text())["steps"]:
+            if "snapshots" in step:
+                assert step["settle"]["settled"], (path.name, step["index"])
+                assert pending(step["snapshots"], nobody_owes) == [], (path.name, step["index"])
+
+
+def test_a_join_whose_branches_are_done_is_pending_on_3_15_0() -> None:
+    # 3.15.0 re-checks a JOIN on a back-off: this state looked still, but was not final.
+    states = [pending([b], nobody_owes) for b in polled("netflix-3.15.0", "fork-join")]
+    assert ["JOIN join has all its branches done"] in states
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_scheduled_http_task_is_pending(target: str) -> None:
+    states = [pending([b], nobody_owes) for b in polled(target, "http")]
+    assert any(any(r.startswith("HTTP ") and r.endswith("is scheduled") for r in s) for s in states)
+
+
+def test_a_running_workflow_with_nothing_left_is_pending() -> None:
+    states = [pending([b], nobody_owes) for b in polled("oss-3.21.14", "sub-workflow")]
+    # the parent, between its SUB_WORKFLOW ending and its next task being scheduled
+    assert ["workflow parent_wf has no task left to run"] in states
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_children_are_found_and_the_tree_settles_with_them(target: str) -> None:
+    step = trace(target, "sub-workflow")["steps"][-1]
+    parent, child = step["snapshots"]
+    assert child_ids(parent) == [child["workflowId"]]
+    assert child["workflowName"] == "child_wf" and child["status"] == "COMPLETED"
+
+
+def test_a_worker_task_the_workers_owe_is_pending() -> None:
+    first = next(polled("netflix-3.15.0", "simple-sequential"))
+    scheduled = [t for t in first["tasks"] if t["status"] == "SCHEDULED"]
+    assert scheduled, "the first poll after start shows the first task scheduled"
+    reasons = pending([first], lambda task: f"{task['referenceTaskName']} waits for its worker")
+    assert reasons == ["a waits for its worker"]
+
+
+def test_projection_ignores_update_times_but_not_statuses() -> None:
+    document = trace("oss-3.32.1", "simple-sequential")["steps"][-1]["snapshots"][0]
+    later = json.loads(json.dumps(document))
+    later["updateTime"] += 1000
+    assert projection([document]) == projection([later])
+    later["tasks"][0]["status"] = "FAILED"
+    assert projection([document]) != projection([later])
