@@ -71,11 +71,20 @@ def test_children_are_found_and_the_tree_settles_with_them(target: str) -> None:
 
 
 def test_a_worker_task_the_workers_owe_is_pending() -> None:
-    first = next(polled("netflix-3.15.0", "simple-sequential"))
-    scheduled = [t for t in first["tasks"] if t["status"] == "SCHEDULED"]
-    assert scheduled, "the first poll after start shows the first task scheduled"
-    reasons = pending([first], lambda task: f"{task['referenceTaskName']} waits for its worker")
-    assert reasons == ["a waits for its worker"]
+    snapshots = [b for t in TARGETS for b in polled(t, "simple-sequential")]
+    with_scheduled = [b for b in snapshots if any(t["status"] == "SCHEDULED" for t in b["tasks"])]
+    assert with_scheduled, "some poll caught a task before its worker did"
+    snapshot = with_scheduled[0]
+    (ref,) = [t["referenceTaskName"] for t in snapshot["tasks"] if t["status"] == "SCHEDULED"]
+    reasons = pending(
+        [snapshot],
+        lambda task: (
+            f"{task['referenceTaskName']} waits for its worker"
+            if task["status"] == "SCHEDULED"
+            else None
+        ),
+    )
+    assert reasons == [f"{ref} waits for its worker"]
 
 
 def test_projection_ignores_update_times_but_not_statuses() -> None:
