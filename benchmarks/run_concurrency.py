@@ -1,6 +1,7 @@
 """Benchmark: the scenario library on one target, one scenario at a time versus several.
 
     .venv/bin/python benchmarks/run_concurrency.py [--repeats 3] [--jobs 1 4 8] [--out FILE.json]
+        [--scenarios DIR]
 
 Each version is started once (embedded profile); then the whole library under
 scenarios/ runs with each --jobs value, ``repeats`` times, on that server. Times are
@@ -28,8 +29,8 @@ VERSIONS = ["netflix:3.15.0", "oss:3.21.14", "oss:3.32.1"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-async def bench(version: str, jobs: list[int], repeats: int) -> dict[str, Any]:
-    scenarios = require_valid([ROOT / "scenarios"])
+async def bench(version: str, jobs: list[int], repeats: int, folder: Path) -> dict[str, Any]:
+    scenarios = require_valid([folder])
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         async with provision(
@@ -66,8 +67,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--scenarios", type=Path, default=ROOT / "scenarios")
     args = parser.parse_args()
-    results = [asyncio.run(bench(v, args.jobs, args.repeats)) for v in VERSIONS]
+    results = [asyncio.run(bench(v, args.jobs, args.repeats, args.scenarios)) for v in VERSIONS]
     for r in results:
         cells = "  ".join(
             f"jobs={j}: {m:.1f} s (x{r['speedup'][j]})" for j, m in r["median_s"].items()

@@ -127,10 +127,11 @@ async def _start(step: Step, ctx: RunContext, settle_s: float) -> None:
             ("version", "version"),
             ("correlation_id", "correlationId"),
             ("priority", "priority"),
-            ("task_to_domain", "taskToDomain"),
         ):
             if key in args:
                 body[field_name] = args[key]
+        if "task_to_domain" in args:  # keyed by task name, so by this run's names
+            body["taskToDomain"] = {ctx.names.name(k): v for k, v in args["task_to_domain"].items()}
         response = await ctx.call("POST", "/api/workflow", json=body)
     if response.status_code >= 300:
         if step.expect_status == response.status_code:
