@@ -235,12 +235,7 @@ class _Run:
             if workflow_id in seen:
                 continue
             seen.add(workflow_id)
-            response = await self.client.request(
-                "GET",
-                f"/api/workflow/{workflow_id}",
-                params={"includeTasks": "true"},
-                template="/api/workflow/{workflowId}",
-            )
+            response = await self.ctx.get_workflow(workflow_id)
             if response.status_code != 200:
                 documents.append(
                     {"workflowId": workflow_id, "status": None, "http_status": response.status_code}

@@ -24,11 +24,29 @@ from harness.runner.settle import TERMINAL_WORKFLOW
 from harness.runner.templates import TemplateError, render
 from harness.scenarios.model import LOOP_SUFFIX, Step
 
-SIMPLE_CALLS: dict[str, tuple[str, str]] = {
-    "pause": ("PUT", "/api/workflow/{workflowId}/pause"),
-    "resume": ("PUT", "/api/workflow/{workflowId}/resume"),
-    "decide": ("PUT", "/api/workflow/decide/{workflowId}"),
-    "reset_callbacks": ("POST", "/api/workflow/{workflowId}/resetcallbacks"),
+# Workflow operations that are one call: action -> (method, path template, the step's
+# options as {scenario key: (query parameter, default)}).
+WORKFLOW_CALLS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
+    "pause": ("PUT", "/api/workflow/{workflowId}/pause", {}),
+    "resume": ("PUT", "/api/workflow/{workflowId}/resume", {}),
+    "decide": ("PUT", "/api/workflow/decide/{workflowId}", {}),
+    "reset_callbacks": ("POST", "/api/workflow/{workflowId}/resetcallbacks", {}),
+    "terminate": ("DELETE", "/api/workflow/{workflowId}", {"reason": ("reason", None)}),
+    "restart": (
+        "POST",
+        "/api/workflow/{workflowId}/restart",
+        {"use_latest_definitions": ("useLatestDefinitions", False)},
+    ),
+    "retry": (
+        "POST",
+        "/api/workflow/{workflowId}/retry",
+        {"resume_subworkflow_tasks": ("resumeSubworkflowTasks", False)},
+    ),
+    "remove": (
+        "DELETE",
+        "/api/workflow/{workflowId}/remove",
+        {"archive": ("archiveWorkflow", True)},
+    ),
 }
 
 
@@ -53,18 +71,22 @@ class RunContext:
         self.responses.append(response)
         return response
 
+    async def get_workflow(self, workflow_id: str) -> httpx.Response:
+        """GET the workflow with its tasks (not counted as the step's own answer)."""
+        return await self.client.request(
+            "GET",
+            f"/api/workflow/{quote(workflow_id, safe='')}",
+            params={"includeTasks": "true"},
+            template="/api/workflow/{workflowId}",
+        )
+
     def workflow_id(self, args: Any) -> str:
         alias = args if isinstance(args, str) else args["workflow"]
         return self.aliases[alias]
 
     async def latest_task(self, workflow_id: str, ref: str) -> dict[str, Any]:
         with origin("lookup"):
-            response = await self.call(
-                "GET",
-                "/api/workflow/{workflowId}",
-                path={"workflowId": workflow_id},
-                params={"includeTasks": "true"},
-            )
+            response = await self.get_workflow(workflow_id)
         tasks = [
             t
             for t in (response.json().get("tasks") or [])
@@ -198,40 +220,16 @@ def _describe_wait(args: Mapping[str, Any]) -> str:
     return " and ".join(parts) or "the workflow"
 
 
-async def _simple(step: Step, ctx: RunContext, settle_s: float) -> None:
-    method, template = SIMPLE_CALLS[step.action]
-    await ctx.call(method, template, path={"workflowId": ctx.workflow_id(step.args)})
-
-
-async def _terminate(step: Step, ctx: RunContext, settle_s: float) -> None:
-    params = {"reason": step.args["reason"]} if "reason" in step.args else None
+async def _workflow_call(step: Step, ctx: RunContext, settle_s: float) -> None:
+    method, template, options = WORKFLOW_CALLS[step.action]
+    args = step.args if isinstance(step.args, dict) else {}
+    params: dict[str, Any] = {}
+    for key, (param, default) in options.items():
+        value = args.get(key, default)
+        if value is not None:
+            params[param] = str(value).lower() if isinstance(value, bool) else value
     await ctx.call(
-        "DELETE",
-        "/api/workflow/{workflowId}",
-        path={"workflowId": ctx.workflow_id(step.args)},
-        params=params,
-    )
-
-
-async def _restart(step: Step, ctx: RunContext, settle_s: float) -> None:
-    params = {"useLatestDefinitions": str(step.args.get("use_latest_definitions", False)).lower()}
-    await ctx.call(
-        "POST",
-        "/api/workflow/{workflowId}/restart",
-        path={"workflowId": ctx.workflow_id(step.args)},
-        params=params,
-    )
-
-
-async def _retry(step: Step, ctx: RunContext, settle_s: float) -> None:
-    params = {
-        "resumeSubworkflowTasks": str(step.args.get("resume_subworkflow_tasks", False)).lower()
-    }
-    await ctx.call(
-        "POST",
-        "/api/workflow/{workflowId}/retry",
-        path={"workflowId": ctx.workflow_id(step.args)},
-        params=params,
+        method, template, path={"workflowId": ctx.workflow_id(step.args)}, params=params or None
     )
 
 
@@ -258,16 +256,6 @@ async def _skip(step: Step, ctx: RunContext, settle_s: float) -> None:
         "/api/workflow/{workflowId}/skiptask/{taskReferenceName}",
         path={"workflowId": ctx.workflow_id(step.args), "taskReferenceName": step.args["task"]},
         json=body,
-    )
-
-
-async def _remove(step: Step, ctx: RunContext, settle_s: float) -> None:
-    params = {"archiveWorkflow": str(step.args.get("archive", True)).lower()}
-    await ctx.call(
-        "DELETE",
-        "/api/workflow/{workflowId}/remove",
-        path={"workflowId": ctx.workflow_id(step.args)},
-        params=params,
     )
 
 
@@ -339,12 +327,7 @@ async def _call(step: Step, ctx: RunContext, settle_s: float) -> None:
 
 async def _task_ids(ctx: RunContext, workflow_id: str) -> dict[str, str]:
     with origin("lookup"):
-        response = await ctx.client.request(
-            "GET",
-            f"/api/workflow/{quote(workflow_id, safe='')}",
-            params={"includeTasks": "true"},
-            template="/api/workflow/{workflowId}",
-        )
+        response = await ctx.get_workflow(workflow_id)
     if response.status_code != 200:
         return {}
     return {
@@ -358,18 +341,11 @@ async def _sleep(step: Step, ctx: RunContext, settle_s: float) -> None:
 
 
 _HANDLERS = {
+    **dict.fromkeys(WORKFLOW_CALLS, _workflow_call),
     "start": _start,
     "wait": _wait,
-    "pause": _simple,
-    "resume": _simple,
-    "decide": _simple,
-    "reset_callbacks": _simple,
-    "terminate": _terminate,
-    "restart": _restart,
-    "retry": _retry,
     "rerun": _rerun,
     "skip": _skip,
-    "remove": _remove,
     "complete_task": _task_update,
     "fail_task": _task_update,
     "register": _definitions,
