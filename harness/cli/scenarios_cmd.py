@@ -10,7 +10,7 @@ from typing import Any
 from harness.cli.options import parse_targets, say, server_options, workdir_for
 from harness.errors import BadInputError, ExitCode
 from harness.runner import DEFAULT_JOBS, ScenarioFinished, run_session
-from harness.scenarios import ScenarioError, discover, load_all, require_valid
+from harness.scenarios import ScenarioError, load_all, require_valid
 from harness.targets import get_profile, provision
 
 OUTBOUND_HELP = (
@@ -70,16 +70,15 @@ def register(commands: Any) -> None:
 
 
 async def cmd_validate(args: argparse.Namespace) -> int:
-    files = discover(args.paths)
     loaded = load_all(args.paths, allow_outbound=args.allow_outbound)
     for problem in loaded.problems:
         print(problem.render())
     bad = len({p.file for p in loaded.problems})
-    if not files:
+    if not loaded.files:
         raise BadInputError(
             "no scenario files (*.yaml, *.yml) found under " + ", ".join(str(p) for p in args.paths)
         )
-    summary = f"{len(files) - bad} of {len(files)} scenario files valid"
+    summary = f"{loaded.files - bad} of {loaded.files} scenario files valid"
     if loaded.problems:
         say(f"{summary}; {len(loaded.problems)} problems")
         return int(ExitCode.BAD_INPUT)

@@ -8,16 +8,13 @@ kept; normalizing is the comparison's job. Timings are recorded, never compared.
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import os
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from harness import __version__
+from harness.scenarios.diagnostics import validator
 from harness.scenarios.model import Scenario
 
 TRACE_FORMAT = 1
@@ -49,15 +46,9 @@ def new_trace(scenario: Scenario, target: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@functools.cache
-def _validator() -> Draft202012Validator:
-    text = resources.files("harness").joinpath("schemas", "trace.schema.json").read_text()
-    return Draft202012Validator(json.loads(text))
-
-
 def trace_errors(trace: Any) -> list[str]:
     """Schema violations of ``trace``, as 'path: message' lines (empty when valid)."""
-    errors = sorted(_validator().iter_errors(trace), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator("trace").iter_errors(trace), key=lambda e: list(e.absolute_path))
     return [
         f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:200]}"
         for e in errors

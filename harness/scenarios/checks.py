@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.scenarios.definitions import SYSTEM_TASK_TYPES, http_uris, is_worker_task
+from harness.scenarios.definitions import (
+    SYSTEM_TASK_TYPES,
+    http_uris,
+    is_worker_task,
+    iter_tasks_at,
+)
 from harness.scenarios.diagnostics import did_you_mean
 from harness.scenarios.model import parse_versions
 from harness.scenarios.source import FieldPath, Problem, Source, SourceError, read_source
@@ -123,7 +128,7 @@ def check(
     outbound = allow_outbound and bool(doc.get("allow_outbound"))
     refs: set[str] = set()
     for item in workflows:
-        for i, task in _tasks_with_paths(item.data.get("tasks"), (*item.path, "tasks")):
+        for i, task in iter_tasks_at(item.data.get("tasks"), (*item.path, "tasks")):
             refs.add(str(task.get("taskReferenceName")))
             if is_worker_task(task) and isinstance(task.get("name"), str):
                 problems += _system_name(item.source, (*i, "name"), task["name"])
@@ -138,25 +143,6 @@ def check(
         problems += _system_name(source, ("workers", name), name, key=True)
     problems += _steps(source, {str(w.data["name"]) for w in workflows}, refs)
     return problems
-
-
-def _tasks_with_paths(tasks: Any, base: FieldPath) -> list[tuple[FieldPath, dict[str, Any]]]:
-    """Like ``iter_tasks``, with each task's field path (for locating problems)."""
-    found: list[tuple[FieldPath, dict[str, Any]]] = []
-    if not isinstance(tasks, list):
-        return found
-    for index, task in enumerate(tasks):
-        if not isinstance(task, dict):
-            continue
-        path = (*base, index)
-        found.append((path, task))
-        for case, branch in (task.get("decisionCases") or {}).items():
-            found += _tasks_with_paths(branch, (*path, "decisionCases", case))
-        found += _tasks_with_paths(task.get("defaultCase"), (*path, "defaultCase"))
-        for f, fork in enumerate(task.get("forkTasks") or []):
-            found += _tasks_with_paths(fork, (*path, "forkTasks", f))
-        found += _tasks_with_paths(task.get("loopOver"), (*path, "loopOver"))
-    return found
 
 
 def _system_name(source: Source, path: FieldPath, name: str, key: bool = False) -> list[Problem]:

@@ -49,20 +49,30 @@ WORKFLOW_DEFAULTS: dict[str, Any] = {
 }
 
 
-def iter_tasks(tasks: Any) -> Iterator[dict[str, Any]]:
-    """Every workflow task in ``tasks``, nested ones included (depth first)."""
+TaskPath = tuple[str | int, ...]
+
+
+def iter_tasks_at(tasks: Any, base: TaskPath = ()) -> Iterator[tuple[TaskPath, dict[str, Any]]]:
+    """Every workflow task in ``tasks``, nested ones included (depth first), with its path."""
     if not isinstance(tasks, list):
         return
-    for task in tasks:
+    for index, task in enumerate(tasks):
         if not isinstance(task, dict):
             continue
+        path = (*base, index)
+        yield path, task
+        for case, branch in (task.get("decisionCases") or {}).items():
+            yield from iter_tasks_at(branch, (*path, "decisionCases", case))
+        yield from iter_tasks_at(task.get("defaultCase"), (*path, "defaultCase"))
+        for fork_index, fork in enumerate(task.get("forkTasks") or []):
+            yield from iter_tasks_at(fork, (*path, "forkTasks", fork_index))
+        yield from iter_tasks_at(task.get("loopOver"), (*path, "loopOver"))
+
+
+def iter_tasks(tasks: Any) -> Iterator[dict[str, Any]]:
+    """Every workflow task in ``tasks``, nested ones included (depth first)."""
+    for _, task in iter_tasks_at(tasks):
         yield task
-        for branch in (task.get("decisionCases") or {}).values():
-            yield from iter_tasks(branch)
-        yield from iter_tasks(task.get("defaultCase"))
-        for fork in task.get("forkTasks") or []:
-            yield from iter_tasks(fork)
-        yield from iter_tasks(task.get("loopOver"))
 
 
 def is_worker_task(task: dict[str, Any]) -> bool:

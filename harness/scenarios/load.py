@@ -57,6 +57,7 @@ class ScenarioError(BadInputError):
 class Loaded:
     scenarios: list[Scenario] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    files: int = 0  # scenario files found
 
 
 def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
@@ -77,18 +78,19 @@ def load_all(paths: Iterable[Path], *, allow_outbound: bool = False) -> Loaded:
     """Load every scenario under ``paths``; problems are collected, not raised."""
     loaded = Loaded()
     seen: dict[str, Path] = {}
-    for file, root in discover(paths):
+    found = discover(paths)
+    loaded.files = len(found)
+    for file, root in found:
         try:
             scenario = load_scenario(file, root, allow_outbound=allow_outbound)
         except ScenarioError as exc:
             loaded.problems.extend(exc.problems)
             continue
         if scenario.name in seen and seen[scenario.name] != file:
-            line = 1
             loaded.problems.append(
                 Problem(
                     str(file),
-                    line,
+                    1,
                     1,
                     f"scenario name '{scenario.name}' is also used by {seen[scenario.name]}",
                     "name",
