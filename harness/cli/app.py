@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from harness import __version__
-from harness.cli import scenarios_cmd, targets_cmd
+from harness.cli import diff_cmd, scenarios_cmd, targets_cmd
 from harness.errors import CompatError, ExitCode, HarnessError
 
 DESCRIPTION = """\
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     targets_cmd.register(commands)
     scenarios_cmd.register(commands)
+    diff_cmd.register(commands)
     return parser
 
 

@@ -58,6 +58,14 @@ def register(commands: Any) -> None:
         metavar="N",
         help=f"scenarios run at once on the target (default: {DEFAULT_JOBS})",
     )
+    run.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each scenario N times (default: 1); a baseline recorded with 2 or more "
+        "lets `diff` tell noise from real differences",
+    )
     run.add_argument("--allow-outbound", action="store_true", help=OUTBOUND_HELP)
     run.add_argument(
         "--keep-poll-bodies",
@@ -95,6 +103,8 @@ async def cmd_run(args: argparse.Namespace) -> int:
         raise
     if args.jobs < 1:
         raise BadInputError("--jobs must be at least 1")
+    if args.repeats < 1:
+        raise BadInputError("--repeats must be at least 1")
     specs = parse_targets([args.target])
     workdir, _ = workdir_for(args)
     say(f"{len(scenarios)} scenarios; starting {args.target} ...")
@@ -117,6 +127,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             on_finished=_progress,
             keep_poll_bodies=args.keep_poll_bodies,
+            repeats=args.repeats,
         )
     counts = {
         s: summary.count(s) for s in ("completed", "not_applicable", "failed_expectation", "error")
@@ -134,7 +145,8 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _progress(event: ScenarioFinished) -> None:
-    line = f"[{event.done}/{event.total}] {event.scenario}: {event.status.replace('_', ' ')}"
+    name = event.scenario + (f" (run {event.repeat})" if event.repeat > 1 else "")
+    line = f"[{event.done}/{event.total}] {name}: {event.status.replace('_', ' ')}"
     line += f" ({event.seconds:.1f} s)"
     if event.reason and event.status != "completed":
         line += f": {event.reason}"

@@ -30,6 +30,7 @@ class ScenarioFinished:
     path: Path
     done: int
     total: int
+    repeat: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +55,21 @@ async def run_session(
     jobs: int = DEFAULT_JOBS,
     on_finished: Callable[[ScenarioFinished], None] | None = None,
     keep_poll_bodies: bool = False,
+    repeats: int = 1,
 ) -> SessionSummary:
-    """Run every scenario on ``target``; traces land in ``out_dir`` as each finishes."""
+    """Run every scenario on ``target`` (``repeats`` times each, the runs interleaved with
+    the other scenarios'); traces land in ``out_dir`` as each finishes."""
     began = time.monotonic()
     limit = asyncio.Semaphore(max(1, jobs))
     finished: list[ScenarioFinished] = []
 
-    async def one(scenario: Scenario) -> None:
+    runs = [(scenario, repeat) for repeat in range(1, repeats + 1) for scenario in scenarios]
+
+    async def one(scenario: Scenario, repeat: int) -> None:
         async with limit:
             trace = await run_scenario(scenario, target, keep_poll_bodies=keep_poll_bodies)
+        if repeats > 1:
+            trace["repeat"] = repeat
         errors = trace_errors(trace)
         if errors:
             raise TraceInvalid(f"trace of {scenario.name} breaks trace.schema.json: {errors[:3]}")
@@ -75,15 +82,16 @@ async def run_session(
             float(trace["timings"].get("total_s", 0.0)),
             path,
             len(finished) + 1,
-            len(scenarios),
+            len(runs),
+            repeat,
         )
         finished.append(event)
         if on_finished:
             on_finished(event)
 
     async with asyncio.TaskGroup() as group:
-        for scenario in scenarios:
-            group.create_task(one(scenario))
+        for scenario, repeat in runs:
+            group.create_task(one(scenario, repeat))
     order = {s.name: i for i, s in enumerate(scenarios)}
-    ordered = tuple(sorted(finished, key=lambda f: order[f.scenario]))
+    ordered = tuple(sorted(finished, key=lambda f: (order[f.scenario], f.repeat)))
     return SessionSummary(target.identity.target, ordered, round(time.monotonic() - began, 3))

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.scenarios.diagnostics import validator
 from harness.scenarios.model import Scenario
+from harness.schemas import validator
 
 TRACE_FORMAT = 1
 SUFFIX = ".trace.json"
@@ -55,14 +55,16 @@ def trace_errors(trace: Any) -> list[str]:
     ]
 
 
-def trace_path(out_dir: Path, scenario_name: str) -> Path:
-    return out_dir / f"{scenario_name}{SUFFIX}"
+def trace_path(out_dir: Path, scenario_name: str, repeat: int = 1) -> Path:
+    """``<name>.trace.json``; a repeated run ``<name>.run2.trace.json``."""
+    run = f".run{repeat}" if repeat > 1 else ""
+    return out_dir / f"{scenario_name}{run}{SUFFIX}"
 
 
 def write_trace(out_dir: Path, trace: dict[str, Any]) -> Path:
     """Write atomically (a temporary file renamed), so a trace on disk is always whole."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = trace_path(out_dir, trace["scenario"]["name"])
+    path = trace_path(out_dir, trace["scenario"]["name"], int(trace.get("repeat", 1)))
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(trace, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     os.replace(temporary, path)

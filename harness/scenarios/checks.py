@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.documents.diagnostics import did_you_mean
+from harness.documents.source import FieldPath, Problem, Source, SourceError, read_source
 from harness.scenarios.definitions import (
     SYSTEM_TASK_TYPES,
     http_uris,
     is_worker_task,
     iter_tasks_at,
 )
-from harness.scenarios.diagnostics import did_you_mean
 from harness.scenarios.model import parse_versions
-from harness.scenarios.source import FieldPath, Problem, Source, SourceError, read_source
 
 STUB_HOST = "stub"  # HTTP tasks write http://stub/...; the runner points them at the stub
 WALL_CLOCK_TAG = "wall-clock"

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.documents.diagnostics import schema_problems
+from harness.documents.source import Problem, Source, SourceError, read_source
 from harness.errors import BadInputError
 from harness.scenarios import checks
 from harness.scenarios.definitions import (
@@ -24,7 +26,6 @@ from harness.scenarios.definitions import (
     is_worker_task,
     iter_tasks,
 )
-from harness.scenarios.diagnostics import schema_problems
 from harness.scenarios.model import (
     DEFAULT_SCENARIO_S,
     DEFAULT_SETTLE_S,
@@ -34,7 +35,6 @@ from harness.scenarios.model import (
     WorkerRule,
     WorkerSpec,
 )
-from harness.scenarios.source import Problem, Source, SourceError, read_source
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 STEP_OPTIONS = ("name", "settle", "expect_status")

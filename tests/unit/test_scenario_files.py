@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.documents.source import Problem
 from harness.scenarios import ScenarioError, load_all, load_scenario
-from harness.scenarios.source import Problem
 
 ROOT = Path(__file__).resolve().parents[2]
 

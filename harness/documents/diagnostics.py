@@ -8,16 +8,14 @@ line, column, field path) and *what to do* ("unknown field 'staus', did you mean
 from __future__ import annotations
 
 import difflib
-import functools
 import json
 from collections.abc import Iterable, Iterator
-from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from harness.scenarios.source import FieldPath, Problem, Source
+from harness.documents.source import FieldPath, Problem, Source
+from harness.schemas import validator
 
 _TYPE_NAMES = {
     dict: "a mapping",
@@ -28,19 +26,6 @@ _TYPE_NAMES = {
     float: "a number",
     type(None): "nothing (null)",
 }
-
-
-@functools.cache
-def load_schema(name: str) -> dict[str, Any]:
-    """A JSON Schema shipped in harness/schemas/."""
-    text = resources.files("harness").joinpath("schemas", f"{name}.schema.json").read_text()
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@functools.cache
-def validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(load_schema(name))
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -1,0 +1,128 @@
+"""``conductor-compat diff``: compare two recorded trace directories, with no server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from harness.classify import (
+    RunResult,
+    ScenarioResult,
+    Settings,
+    assess_run,
+    load_allowlist,
+    load_severity_rules,
+)
+from harness.cli.options import say
+from harness.compare.traces import load_trace_set
+from harness.errors import ExitCode
+from harness.normalize import load_spec
+from harness.report import build_report, write_report
+
+EXIT = {
+    "compatible": ExitCode.OK,
+    "incompatible": ExitCode.FINDING,
+    "inconclusive": ExitCode.INCONCLUSIVE,
+}
+SHOWN = 25  # gating differences printed; the report has all of them
+
+
+def register(commands: Any) -> None:
+    diff = commands.add_parser(
+        "diff",
+        help="compare two directories of recorded traces and write report.json",
+        description="Compare the traces of a baseline target with a candidate's (each a "
+        "`conductor-compat run --out` directory), with no server: normalize both with the "
+        "scrub spec, diff them at every level, classify each difference, and write "
+        "DIR/report.json. A baseline recorded with `run --repeats 2` (or more) lets noise be "
+        "told from real differences; a candidate recorded so re-checks each difference, and "
+        "one that does not reproduce is reported flaky. "
+        "Exit 0 compatible, 1 incompatible (or an allowlist entry expired), 3 inconclusive, "
+        "2 bad input, 4 harness error.",
+    )
+    diff.add_argument("baseline", type=Path, metavar="BASELINE_DIR")
+    diff.add_argument("candidate", type=Path, metavar="CANDIDATE_DIR")
+    diff.add_argument("--out", type=Path, required=True, metavar="DIR",
+                      help="folder for report.json (created if missing)")
+    diff.add_argument(
+        "--fail-on", choices=("breaking", "behavioral", "any"), default="behavioral",
+        help="the least severe difference that makes a scenario incompatible (default: "
+        "behavioral; 'any' includes additive and cosmetic)",
+    )
+    diff.add_argument("--allowlist", type=Path, metavar="FILE",
+                      help="known differences (YAML, see harness/schemas/allowlist.schema.json)")
+    diff.add_argument("--scrub", type=Path, action="append", default=[], metavar="FILE",
+                      help="extra scrub rules, applied after the shipped ones (repeatable)")
+    diff.add_argument("--severity", type=Path, action="append", default=[], metavar="FILE",
+                      help="severity rules tried before the shipped ones (repeatable)")
+    diff.add_argument("--no-recheck", action="store_true",
+                      help="ignore the candidate's repeated runs (no flaky detection)")
+    diff.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    diff.set_defaults(handler=cmd_diff)
+
+
+async def cmd_diff(args: argparse.Namespace) -> int:
+    return await asyncio.to_thread(_diff, args)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    settings = Settings(
+        spec=load_spec(args.scrub),
+        severity=load_severity_rules(args.severity),
+        allowlist=load_allowlist(args.allowlist) if args.allowlist else None,
+        fail_on=args.fail_on,
+        recheck=not args.no_recheck,
+    )
+    baseline = load_trace_set(args.baseline)
+    candidate = load_trace_set(args.candidate)
+    if not args.quiet:
+        say(f"comparing {len(baseline.runs)} scenarios of {baseline.target.get('target')} "
+            f"with {len(candidate.runs)} of {candidate.target.get('target')}")
+    result = assess_run(baseline, candidate, settings,
+                        on_scenario=None if args.quiet else _progress)
+    path = write_report(args.out, build_report(result, command=["diff", *sys.argv[2:]]))
+    if not args.quiet:
+        print_summary(result)
+    print(f"{result.verdict}: {result.reason}; report: {path}")
+    return int(EXIT[result.verdict])
+
+
+def _progress(result: ScenarioResult) -> None:
+    counts = Counter(f.disposition for f in result.findings)
+    extra = ", ".join(f"{n} {d}" for d, n in sorted(counts.items()))
+    say(f"  {result.verdict:<14} {result.name}" + (f" ({extra})" if extra else "")
+        + ("" if result.verdict in ("compatible", "incompatible") else f": {result.reason}"))
+
+
+def _short(value: Any, missing: bool) -> str:
+    if missing:
+        return "(absent)"
+    text = repr(value) if not isinstance(value, dict | list) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def print_summary(result: RunResult) -> None:
+    findings = [(s, f) for s in result.scenarios for f in s.findings]
+    severities = Counter(f.severity for _, f in findings if f.disposition == "open")
+    dispositions = Counter(f.disposition for _, f in findings)
+    print(f"differences: {len(findings)} ("
+          + ", ".join(f"{n} {d}" for d, n in dispositions.most_common()) + ")"
+          + ("; open by severity: " + ", ".join(f"{n} {s}" for s, n in severities.most_common())
+             if severities else ""))
+    gating = [(s, f) for s, f in findings if f.gates]
+    for scenario, finding in gating[:SHOWN]:
+        d = finding.difference
+        print(f"  {finding.severity:<10} {scenario.name}: {d.level} {d.kind} {d.path}: "
+              f"{_short(d.baseline, d.missing == 'baseline')} -> "
+              f"{_short(d.candidate, d.missing == 'candidate')}  [{finding.fingerprint}]")
+    if len(gating) > SHOWN:
+        print(f"  ... and {len(gating) - SHOWN} more in report.json")
+    for status in result.allowlist:
+        if status.expired:
+            print(f"  EXPIRED allowlist entry {status.entry['id']} ({status.entry['expires']})")
+        elif status.stale:
+            print(f"  stale allowlist entry {status.entry['id']}: matched nothing")

@@ -1,0 +1,186 @@
+"""Diff two views level by level; fold what repeats into one difference.
+
+Equal subtrees are skipped with a plain ``==`` (fast, in C); deepdiff does the
+structural work on the rest. A fact reported at one level is not repeated at the next:
+a task present on one side only is a ``tasks`` difference, so ``attempts`` compares only
+tasks both sides have; likewise ``data`` and ``order`` only workflows both have.
+
+Differences with the same level, generalized path (task keys written ``*``), kind and
+values are one difference, listing every step and path where it occurs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+from deepdiff.helper import NotPresent
+
+from harness.compare.views import LEVELS, Step, View
+from harness.normalize import render
+
+KINDS = ("added", "removed", "changed", "type", "status_code", "order")
+_KIND = {
+    "dictionary_item_added": "added",
+    "iterable_item_added": "added",
+    "dictionary_item_removed": "removed",
+    "iterable_item_removed": "removed",
+    "values_changed": "changed",
+    "type_changes": "type",
+}
+ABSENT = "absent"
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One divergence, before classification. ``baseline``/``candidate`` hold the values;
+    ``missing`` says which side has none (``"baseline"``, ``"candidate"`` or ``""``)."""
+
+    level: str
+    kind: str
+    path: str  # the first place it occurs, e.g. wf1.second#1.outputData.result
+    shape: str  # generalized: wf1.*.outputData.result
+    baseline: Any
+    candidate: Any
+    missing: str
+    steps: tuple[Step, ...]
+    paths: tuple[str, ...]
+    shape_parts: tuple[str, ...] = ()
+    all_parts: tuple[tuple[str | int, ...], ...] = ()
+
+    @property
+    def step(self) -> Step:
+        return self.steps[0] if self.steps else None
+
+    def key(self) -> tuple[str, str]:
+        return (self.level, self.shape)
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    level: str
+    step: Step
+    path: tuple[str | int, ...]
+    kind: str
+    baseline: Any
+    candidate: Any
+    missing: str
+
+
+def diff_views(baseline: View, candidate: View, levels: Sequence[str] = LEVELS) -> list[Difference]:
+    raws: list[_Raw] = []
+    for level in LEVELS:
+        if level not in levels:
+            continue
+        left, right = baseline.levels[level], candidate.levels[level]
+        for step in _steps(left, right):
+            raws.extend(_level(level, step, left.get(step, {}), right.get(step, {})))
+    return fold(raws)
+
+
+def _steps(left: Mapping[Step, Any], right: Mapping[Step, Any]) -> list[Step]:
+    keys = set(left) | set(right)
+    return sorted(keys, key=lambda s: (s is None, s if s is not None else 0))
+
+
+def _level(
+    level: str, step: Step, left: Mapping[str, Any], right: Mapping[str, Any]
+) -> Iterator[_Raw]:
+    if level == "order":
+        yield from _order(step, left, right)
+        return
+    nested = level in ("tasks", "attempts")
+    for top in _keys(left, right):
+        if top not in right or top not in left:
+            if level in ("attempts", "data"):
+                continue  # reported at the status level
+            yield _presence(level, step, (top,), left, right)
+            continue
+        a, b = left[top], right[top]
+        if a == b:
+            continue
+        if not nested or not (isinstance(a, Mapping) and isinstance(b, Mapping)):
+            yield from _deep(level, step, (top,), a, b)
+            continue
+        for key in _keys(a, b):
+            if key not in a or key not in b:
+                if level == "attempts":
+                    continue  # reported at the tasks level
+                yield _presence(level, step, (top, key), a, b)
+            elif a[key] != b[key]:
+                yield from _deep(level, step, (top, key), a[key], b[key])
+
+
+def _keys(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    return list(dict.fromkeys([*a, *b]))
+
+
+def _presence(level: str, step: Step, path: tuple[str, ...], a: Mapping[str, Any],
+              b: Mapping[str, Any]) -> _Raw:
+    key = path[-1]
+    if key in b:
+        return _Raw(level, step, path, "added", None, b[key], "baseline")
+    return _Raw(level, step, path, "removed", a[key], None, "candidate")
+
+
+def _deep(level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any) -> Iterator[_Raw]:
+    tree = DeepDiff(a, b, view="tree", verbose_level=2, ignore_numeric_type_changes=False)
+    for report_type, items in tree.items():
+        kind = _KIND.get(report_type)
+        if kind is None:
+            continue
+        for item in items:
+            path = (*prefix, *item.path(output_format="list"))
+            left = None if isinstance(item.t1, NotPresent) else item.t1
+            right = None if isinstance(item.t2, NotPresent) else item.t2
+            missing = "baseline" if isinstance(item.t1, NotPresent) else (
+                "candidate" if isinstance(item.t2, NotPresent) else "")
+            if level == "api" and kind == "changed" and path[-1] == "status":
+                kind = "status_code"
+            yield _Raw(level, step, path, kind, left, right, missing)
+
+
+def _order(step: Step, left: Mapping[str, Any], right: Mapping[str, Any]) -> Iterator[_Raw]:
+    for workflow in _keys(left, right):
+        a, b = left.get(workflow), right.get(workflow)
+        if not isinstance(a, list) or not isinstance(b, list) or a == b:
+            continue
+        common_a = [x for x in a if x in b]
+        common_b = [x for x in b if x in a]
+        if common_a != common_b:
+            yield _Raw("order", step, (workflow,), "order", a, b, "")
+
+
+def generalize_path(level: str, path: Sequence[str | int]) -> tuple[str, ...]:
+    """The path with task keys (second level of tasks/attempts) and list indices as ``*``."""
+    parts = ["*" if isinstance(p, int) else p for p in path]
+    if level in ("tasks", "attempts") and len(parts) > 1:
+        parts[1] = "*"
+    return tuple(parts)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def fold(raws: Iterable[_Raw]) -> list[Difference]:
+    groups: dict[tuple[str, tuple[str, ...], str, str, str, str], list[_Raw]] = {}
+    for raw in raws:
+        shape = generalize_path(raw.level, raw.path)
+        key = (raw.level, shape, raw.kind, raw.missing, _canonical(raw.baseline),
+               _canonical(raw.candidate))
+        groups.setdefault(key, []).append(raw)
+    out: list[Difference] = []
+    for (level, shape, kind, missing, _, _), members in groups.items():
+        first = members[0]
+        steps = tuple(dict.fromkeys(m.step for m in members))
+        every = tuple(dict.fromkeys(m.path for m in members))
+        paths = tuple(render(p) for p in every)
+        out.append(Difference(level, kind, paths[0], render(shape), first.baseline,
+                              first.candidate, missing, steps, paths, shape, every))
+    order = {lv: i for i, lv in enumerate(LEVELS)}
+    out.sort(key=lambda d: (order[d.level], d.step if d.step is not None else 1 << 30, d.path))
+    return out

@@ -1,0 +1,162 @@
+"""What gets compared: a scrubbed trace cut into the comparison's levels.
+
+Each level maps a *step* (the scenario step whose settled snapshot or REST call produced
+it; ``-1`` for setup, ``None`` for worker traffic, which is not tied to a step) to a
+document. Snapshot levels::
+
+    status    {wf: {status, reasonForIncompletion}}, plus {"scenario": {outcome}}
+    tasks     {wf: {ref#attempt: {taskType, status, iteration}}}     the task set
+    attempts  {wf: {ref#attempt: every other task field}}          inputs, outputs, ...
+    data      {wf: workflow fields but tasks, status and reason}   input, output, variables
+    order     {wf: [ref#attempt in seq order]}                     when the scenario is sequential
+
+and ``api``: {"<origin> <METHOD> <template> #n": {status, content_type, body}} for the
+scenario's own calls (setup, steps, capture), plus worker calls that carried a task,
+keyed by that task's symbol. Settle, wait and lookup polls are not compared (their
+content is the snapshots); empty worker polls and cleanup calls neither: both depend
+on timing. Every exchange left out is counted in ``View.omitted``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.normalize.symbols import seq_of
+
+_SYMBOL = re.compile(r"<([^<>]+)>")
+LEVELS = ("status", "tasks", "attempts", "data", "order", "api")
+STEP_LESS = None  # worker traffic
+SETUP = -1
+TASK_SET_FIELDS = ("taskType", "status", "iteration")
+IDENTITY_FIELDS = ("taskId", "referenceTaskName", "retryCount", "workflowInstanceId")
+STATUS_FIELDS = ("status", "reasonForIncompletion")
+NOT_DATA = ("tasks", "workflowId", *STATUS_FIELDS)
+COMPARED_ORIGINS = ("setup", "step", "capture")
+
+Step = int | None
+LevelView = dict[Step, dict[str, Any]]
+
+
+@dataclass(slots=True)
+class View:
+    """One trace, ready to compare: level -> step -> document."""
+
+    levels: dict[str, LevelView] = field(default_factory=lambda: {lv: {} for lv in LEVELS})
+    omitted: Counter[str] = field(default_factory=Counter)
+
+
+def symbol(value: Any) -> str:
+    """``"<wf1>"`` -> ``"wf1"`` (a scrubbed id), anything else as text."""
+    text = str(value)
+    return text[1:-1] if text.startswith("<") and text.endswith(">") else text
+
+
+def task_key(task: Mapping[str, Any], workflow: str) -> str:
+    """``ref#attempt`` from the task's symbol, so a restart's second id (``~2``) stays apart."""
+    name = symbol(task.get("taskId"))
+    prefix = f"{workflow}/"
+    if name.startswith(prefix):
+        return name[len(prefix):]
+    return f"{task.get('referenceTaskName')}#{task.get('retryCount')}"
+
+
+def build_view(trace: Mapping[str, Any], *, ordered: bool = True) -> View:
+    """Cut a scrubbed trace into levels."""
+    view = View()
+    for step in trace.get("steps") or []:
+        documents = step.get("snapshots")
+        if documents:
+            _snapshots(view, step["index"], documents, ordered)
+    outcome = trace.get("outcome") or {}
+    last = outcome.get("step")
+    view.levels["status"].setdefault(last, {})["scenario"] = {"outcome": outcome.get("status")}
+    _exchanges(view, trace.get("exchanges") or [])
+    return view
+
+
+def _snapshots(view: View, step: int, documents: list[Mapping[str, Any]], ordered: bool) -> None:
+    status: dict[str, Any] = {}
+    tasks: dict[str, Any] = {}
+    attempts: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    order: dict[str, Any] = {}
+    for document in documents:
+        workflow = symbol(document.get("workflowId"))
+        status[workflow] = {k: document.get(k) for k in STATUS_FIELDS if k in document}
+        if "http_status" in document:
+            status[workflow]["http_status"] = document["http_status"]
+        data[workflow] = {k: v for k, v in document.items() if k not in NOT_DATA}
+        listed = sorted(
+            (t for t in document.get("tasks") or [] if isinstance(t, Mapping)), key=seq_of
+        )
+        tasks[workflow], attempts[workflow] = {}, {}
+        for task in listed:
+            key = task_key(task, workflow)
+            tasks[workflow][key] = {k: task.get(k) for k in TASK_SET_FIELDS}
+            attempts[workflow][key] = {
+                k: v for k, v in task.items() if k not in TASK_SET_FIELDS + IDENTITY_FIELDS
+            }
+        if ordered:
+            order[workflow] = [task_key(t, workflow) for t in listed]
+    for level, document in (
+        ("status", status), ("tasks", tasks), ("attempts", attempts), ("data", data),
+        ("order", order),
+    ):
+        view.levels[level][step] = document
+
+
+def _exchanges(view: View, exchanges: list[Mapping[str, Any]]) -> None:
+    seen: Counter[tuple[Step, str]] = Counter()
+    api = view.levels["api"]
+    for exchange in sorted(exchanges, key=lambda e: e.get("seq", 0)):
+        origin = str(exchange.get("origin"))
+        label = f"{exchange.get('method')} {exchange.get('path_template')}"
+        step: Step
+        if origin in COMPARED_ORIGINS:
+            step = SETUP if exchange.get("step") is None else exchange["step"]
+            name = f"{origin} {label}"
+        elif origin == "worker" and _carries_task(exchange):
+            step = STEP_LESS
+            name = f"worker {label} {_task_of(exchange)}"
+        else:
+            view.omitted[_why_omitted(origin)] += 1
+            continue
+        seen[(step, name)] += 1
+        answer = {
+            "status": exchange.get("status"),
+            "content_type": exchange.get("content_type"),
+            "body": exchange.get("body", exchange.get("body_sha256")),
+        }  # a missing body or header is absent, not null: "removed", not a type change
+        api.setdefault(step, {})[f"{name} #{seen[(step, name)]}"] = {
+            k: v for k, v in answer.items() if v is not None
+        }
+
+
+def _carries_task(exchange: Mapping[str, Any]) -> bool:
+    if exchange.get("method") == "GET":
+        return bool(exchange.get("body"))
+    return True
+
+
+def _task_of(exchange: Mapping[str, Any]) -> str:
+    body = exchange.get("body")
+    if exchange.get("method") == "GET" and isinstance(body, list) and body:
+        first = body[0]
+        return symbol(first.get("taskId")) if isinstance(first, Mapping) else "?"
+    request = exchange.get("request_body")
+    if isinstance(request, Mapping) and "taskId" in request:
+        return symbol(request["taskId"])
+    found = _SYMBOL.search(str(exchange.get("path") or ""))
+    return found.group(1) if found else "?"
+
+
+def _why_omitted(origin: str) -> str:
+    if origin == "worker":
+        return "empty worker polls (timing)"
+    if origin == "cleanup":
+        return "cleanup calls (depend on what was still running)"
+    return f"{origin} polls (their content is the step snapshots)"

@@ -1,0 +1,114 @@
+"""Paths into JSON documents, and the glob patterns that select them.
+
+A path is a tuple of keys and list indices. Written out it reads
+``steps[2].snapshots[0].tasks[1].pollCount``; a pattern is written the same way
+with ``*`` for any one key or index (``tasks[*]`` or ``tasks.*``), ``**`` for any
+number of them, and shell wildcards inside a key (``*Time``). A key with dots, spaces or
+brackets is written quoted: ``["step GET /api/workflow/{id} #1"].status``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+Path = tuple[str | int, ...]
+
+_SEGMENT = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[(\*|\d+)\]|\.?([^.\[\]]+)')
+
+
+def render(path: Sequence[str | int]) -> str:
+    """``('a', 0, 'b')`` -> ``a[0].b``; keys that need it are quoted."""
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+            continue
+        if re.fullmatch(r"[^.\[\]\"\s]+", part):
+            out.append(part if not out else f".{part}")
+        else:
+            out.append(f"[{json.dumps(part)}]")
+    return "".join(out)
+
+
+def generalize(path: Sequence[str | int]) -> str:
+    """The path with every list index written ``[*]``: one name for a family of paths."""
+    return render(["\0" if isinstance(p, int) else p for p in path]).replace(".\0", "[*]").replace(
+        "\0", "[*]"
+    )
+
+
+def split_pattern(pattern: str) -> tuple[str, ...]:
+    """``a.b[*].**`` -> ``('a', 'b', '*', '**')``."""
+    parts: list[str] = []
+    for quoted, index, key in _SEGMENT.findall(pattern):
+        parts.append(json.loads(f'"{quoted}"') if quoted else (index or key))
+    if not parts:
+        raise ValueError(f"empty path pattern {pattern!r}")
+    return tuple(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A compiled path pattern; ``matches(path)`` is the whole test."""
+
+    text: str
+    parts: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Pattern:
+        return cls(text, split_pattern(text))
+
+    @property
+    def leaf(self) -> str | None:
+        """The last key when the pattern is ``**.key`` (fast lookup by key), else None."""
+        if len(self.parts) == 2 and self.parts[0] == "**" and not _wild(self.parts[1]):
+            return self.parts[1]
+        return None
+
+    @property
+    def inside(self) -> str | None:
+        """The key when the pattern is ``**.key.**`` (anything under that key), else None."""
+        if (len(self.parts) == 3 and self.parts[0] == self.parts[2] == "**"
+                and not _wild(self.parts[1])):
+            return self.parts[1]
+        return None
+
+    def matches(self, path: Sequence[str | int]) -> bool:
+        return _match(self.parts, tuple(str(p) for p in path))
+
+    def matches_prefix(self, path: Sequence[str | int]) -> bool:
+        """True when some extension of ``path`` could match (used to prune walks)."""
+        return _prefix(self.parts, tuple(str(p) for p in path))
+
+
+def _wild(part: str) -> bool:
+    return any(c in part for c in "*?[")
+
+
+@functools.lru_cache(maxsize=65536)
+def _match(parts: tuple[str, ...], path: tuple[str, ...]) -> bool:
+    if not parts:
+        return not path
+    head, rest = parts[0], parts[1:]
+    if head == "**":
+        return any(_match(rest, path[i:]) for i in range(len(path) + 1))
+    if not path:
+        return False
+    return fnmatch.fnmatchcase(path[0], head) and _match(rest, path[1:])
+
+
+@functools.lru_cache(maxsize=65536)
+def _prefix(parts: tuple[str, ...], path: tuple[str, ...]) -> bool:
+    if not path:
+        return True
+    if not parts:
+        return False
+    head, rest = parts[0], parts[1:]
+    if head == "**":
+        return True
+    return fnmatch.fnmatchcase(path[0], head) and _prefix(rest, path[1:])

@@ -1,0 +1,28 @@
+"""The JSON Schemas shipped with the package, loaded once and cached.
+
+A base layer like ``harness.errors``: every other layer may use it, it uses none.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+__all__ = ["load_schema", "validator"]
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The schema ``harness/schemas/<name>.schema.json``."""
+    text = resources.files("harness").joinpath("schemas", f"{name}.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(name))

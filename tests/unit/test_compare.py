@@ -1,0 +1,105 @@
+"""Levels and kinds of differences, on real traces.
+
+Where two versions happen not to differ at a level, the candidate is the same real trace
+with one step's snapshots taken from another step of that run: real server responses, at
+another moment.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from harness.compare import Difference, build_view, diff_views
+from harness.normalize import load_spec, scrub_trace
+from tests.unit.traces import scenario_names, trace
+
+SPEC = load_spec()
+
+
+def _diff(a: dict[str, Any], b: dict[str, Any], ordered: bool = True) -> list[Difference]:
+    return diff_views(build_view(scrub_trace(a, SPEC).trace, ordered=ordered),
+                      build_view(scrub_trace(b, SPEC).trace, ordered=ordered))
+
+
+def _moved(raw: dict[str, Any], step: int, source: int) -> dict[str, Any]:
+    """``raw`` with the snapshots of ``step`` replaced by those of ``source``."""
+    changed = copy.deepcopy(raw)
+    changed["steps"][step]["snapshots"] = copy.deepcopy(raw["steps"][source]["snapshots"])
+    return changed
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_a_trace_compared_with_itself_has_no_differences(name: str) -> None:
+    raw = trace("oss-3.21.14", name)
+    assert _diff(raw, copy.deepcopy(raw)) == []
+
+
+def test_status_and_task_set_levels() -> None:
+    raw = trace("netflix-3.15.0", "retry-restart-rerun")
+    # step 3 saw the retried workflow COMPLETED; show it step 4's (restarted, FAILED)
+    found = _diff(raw, _moved(raw, 3, 4))
+    status = {d.path: d for d in found if d.level == "status"}
+    assert (status["wf1.status"].baseline, status["wf1.status"].candidate) == (
+        "COMPLETED", "FAILED")
+    assert status["wf1.status"].kind == "changed" and status["wf1.status"].steps == (3,)
+    tasks = [d for d in found if d.level == "tasks"]
+    assert {d.kind for d in tasks} <= {"changed", "added", "removed"} and tasks
+
+
+def test_order_level_only_when_the_scenario_is_sequential() -> None:
+    raw = trace("oss-3.32.1", "retry-restart-rerun")
+    other = copy.deepcopy(raw)
+    tasks = other["steps"][-1]["snapshots"][0]["tasks"]
+    seqs = [t["seq"] for t in tasks]
+    for task, seq in zip(tasks, reversed(seqs), strict=True):
+        task["seq"] = seq  # the server's own tasks, scheduled in the opposite order
+    found = [d for d in _diff(raw, other) if d.level == "order"]
+    assert found and found[0].kind == "order"
+    assert found[0].baseline == list(reversed(found[0].candidate))
+    assert [d for d in _diff(raw, other, ordered=False) if d.level == "order"] == []
+
+
+def test_api_level_status_code_and_removed_body() -> None:
+    found = _diff(trace("netflix-3.15.0", "worker-in-progress-callback-logs"),
+                  trace("oss-3.32.1", "worker-in-progress-callback-logs"))
+    api = {d.path.rsplit(".", 1)[1]: d for d in found if d.level == "api" and "log" in d.path}
+    assert (api["status"].kind, api["status"].baseline, api["status"].candidate) == (
+        "status_code", 200, 204)
+    assert (api["body"].kind, api["body"].missing, api["body"].baseline) == (
+        "removed", "candidate", [])
+
+
+def test_added_fields_and_folding_across_tasks_and_steps() -> None:
+    found = _diff(trace("netflix-3.15.0", "retry-restart-rerun"),
+                  trace("oss-3.32.1", "retry-restart-rerun"))
+    added = [d for d in found if d.shape == "wf1.*.executionMetadata"]
+    assert len(added) == 1, "one difference for every task and step it occurs in"
+    assert added[0].kind == "added" and added[0].missing == "baseline"
+    assert len(added[0].paths) > 1 and len(added[0].steps) > 1
+    assert any(d.level == "data" and d.path == "wf1.rateLimited" for d in found)
+
+
+def test_type_change_and_changed_value() -> None:
+    found = _diff(trace("netflix-3.15.0", "terminate-skip-decide"),
+                  trace("oss-3.32.1", "terminate-skip-decide"))
+    changed = {d.path: d for d in found if d.kind == "changed"}
+    skipped = changed["wf1.skipped#0.scheduledTime"]
+    assert (skipped.baseline, skipped.candidate) == ("<unset>", "<time>")
+    raw = trace("oss-3.32.1", "inline")
+    other = copy.deepcopy(raw)
+    other["steps"][-1]["snapshots"][0]["output"]["computed"]["sum"] = "7"
+    typed = [d for d in _diff(raw, other) if d.kind == "type"]
+    assert typed and typed[0].path == "wf1.output.computed.sum"
+
+
+def test_differences_are_symmetric_up_to_direction() -> None:
+    a = trace("netflix-3.15.0", "fork-join")
+    b = trace("oss-3.32.1", "fork-join")
+    forward, backward = _diff(a, b), _diff(b, a)
+    flip = {"added": "removed", "removed": "added"}
+    assert sorted((d.level, d.shape, flip.get(d.kind, d.kind), repr(d.candidate))
+                  for d in forward) == sorted(
+        (d.level, d.shape, d.kind, repr(d.baseline)) for d in backward)

@@ -1,0 +1,142 @@
+"""The scrub spec: each rule, on traces recorded from real servers."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.documents import DocumentError
+from harness.normalize import Pattern, load_spec, render, scrub_trace
+from harness.normalize.paths import split_pattern
+from tests.unit.traces import scenario_names, trace
+
+SPEC = load_spec()
+
+
+def _text(value: object) -> str:
+    return json.dumps(value)
+
+
+def test_ids_become_symbols_in_order_of_appearance_even_inside_text() -> None:
+    raw = trace("oss-3.32.1", "retry-restart-rerun")
+    scrubbed = scrub_trace(raw, SPEC)
+    failed = scrubbed.trace["steps"][1]["snapshots"][0]
+    assert failed["workflowId"] == "<wf1>"
+    assert [t["taskId"] for t in failed["tasks"]] == ["<wf1/first#0>", "<wf1/second#0>"]
+    # the reason embeds the task's UUID; it is replaced, not left to differ
+    assert failed["reasonForIncompletion"].startswith("Task <wf1/second#0> failed")
+    # restart reuses reference names with new ids: the second id of a name gets ~2
+    assert "wf1/first#0~2" in scrubbed.symbols.values()
+    uuid = SPEC.of_kind("ids")[0].pattern
+    assert uuid is not None
+    assert not uuid.search(_text(scrubbed.trace["steps"])), "a UUID survived in the snapshots"
+    assert scrubbed.summary()["ids"]["count"] > 50
+
+
+def test_timestamps_become_invariants_and_a_broken_order_stays_visible() -> None:
+    scrubbed = scrub_trace(trace("oss-3.32.1", "inline"), SPEC).trace
+    tasks = scrubbed["steps"][-1]["snapshots"][0]["tasks"]
+    assert all(t["scheduledTime"] == "<time>" for t in tasks)
+    # oss 3.32.1 stamps INLINE tasks as started before they were scheduled (measured)
+    assert {t["startTime"] for t in tasks} == {"<time:before scheduledTime>"}
+    netflix = scrub_trace(trace("netflix-3.15.0", "inline"), SPEC).trace
+    assert {t["startTime"] for t in netflix["steps"][-1]["snapshots"][0]["tasks"]} == {"<time>"}
+
+
+def test_unset_timestamps_are_kept_apart_from_set_ones() -> None:
+    scrubbed = scrub_trace(trace("netflix-3.15.0", "terminate-skip-decide"), SPEC)
+    values = {
+        t.get("scheduledTime")
+        for s in scrubbed.trace["steps"] for d in s.get("snapshots") or [] for t in d["tasks"]
+    }
+    assert {"<time>", "<unset>"} <= values
+
+
+def test_timing_counters_and_integral_numbers() -> None:
+    scrubbed = scrub_trace(trace("netflix-3.15.0", "inline"), SPEC)
+    summary = scrubbed.summary()
+    assert summary["timing-counters"]["count"] > 0
+    # Nashorn on 3.15.0 answers 3 + 4 with 7.0; the rule makes it 7 and counts it
+    assert summary["integral-numbers"]["count"] > 0
+    computed = scrubbed.trace["steps"][-1]["snapshots"][0]["output"]["computed"]
+    assert computed["sum"] == 7 and isinstance(computed["sum"], int)
+    assert computed["half"] == 1.5  # a real fraction is left alone
+    assert "integral-numbers" not in scrub_trace(trace("oss-3.32.1", "inline"), SPEC).summary()
+
+
+def test_empty_collections_and_definition_defaults_count_as_absent() -> None:
+    summary = scrub_trace(trace("oss-3.32.1", "simple-sequential"), SPEC).summary()
+    assert summary["empty-as-absent"]["count"] > 0
+    assert any("workflowTask" in p for p in summary["definition-defaults"]["paths"])
+
+
+def test_unordered_sets_are_sorted() -> None:
+    raw = trace("oss-3.32.1", "retry-restart-rerun")
+    scrubbed = scrub_trace(raw, SPEC).trace
+    for step in scrubbed["steps"]:
+        for document in step.get("snapshots") or []:
+            names = document.get("failedReferenceTaskNames")
+            if names:
+                assert names == sorted(names)
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_scrubbing_twice_changes_nothing(name: str) -> None:
+    once = scrub_trace(trace("netflix-3.15.0", name), SPEC)
+    twice = scrub_trace(once.trace, SPEC)
+    assert twice.trace == once.trace
+    assert twice.summary() == {}
+
+
+def test_the_input_trace_is_not_changed() -> None:
+    raw = trace("oss-3.32.1", "fork-join")
+    before = _text(raw)
+    scrub_trace(raw, SPEC)
+    assert _text(raw) == before
+
+
+def test_a_user_file_adds_rules_and_turns_shipped_ones_off(tmp_path: Path) -> None:
+    extra = tmp_path / "mine.scrub.yaml"
+    extra.write_text(textwrap.dedent("""\
+        scrub_format: 1
+        rules:
+          - name: integral-numbers
+            kind: integral-numbers
+            why: off, to see 7.0 against 7
+            enabled: false
+          - name: owner-domain
+            kind: rewrite
+            why: owners differ between our environments
+            fields: ["**.ownerEmail"]
+            pattern: '@([a-z]+)[.]org'
+            replacement: '@\\1'
+        """))
+    spec = load_spec([extra])
+    assert "integral-numbers" not in [r.name for r in spec.rules]
+    scrubbed = scrub_trace(trace("netflix-3.15.0", "inline"), spec)
+    assert "integral-numbers" not in scrubbed.summary()
+    assert scrubbed.summary()["owner-domain"]["count"] > 0
+    assert '"compat@example"' in _text(scrubbed.trace["steps"])
+    assert spec.digest != SPEC.digest
+
+
+def test_an_invalid_scrub_file_is_located(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scrub_format: 1\nrules:\n  - name: x\n    kind: timestamp\n    why: y\n")
+    with pytest.raises(DocumentError) as caught:
+        load_spec([bad])
+    assert f"{bad}:4:11:" in caught.value.details[0]
+    assert "timestamps" in caught.value.details[0]  # did you mean
+
+
+def test_paths_render_and_parse_back() -> None:
+    path = ("api", 3, "step GET /api/metadata/taskdefs/{{name.x}} #1", "body", "name")
+    text = render(path)
+    assert text == 'api[3]["step GET /api/metadata/taskdefs/{{name.x}} #1"].body.name'
+    assert split_pattern(text) == tuple(str(p) for p in path)
+    assert Pattern.parse("**.body.*").matches(path)
+    assert Pattern.parse("api[*].*.body.name").matches(path)
+    assert not Pattern.parse("attempts.**").matches(path)

@@ -1,0 +1,34 @@
+"""Recorded traces for the comparison's unit tests (from real servers; fixtures/README.md)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+# one run per scenario, with poll bodies: netflix-3.15.0, oss-3.21.14, oss-3.32.1
+SINGLE = FIXTURES / "traces"
+RUNS = FIXTURES / "runs"  # two runs per scenario (run --repeats 2)
+
+
+@functools.cache
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def trace(version: str, scenario: str, *, run: int = 1, single: bool = True) -> dict[str, Any]:
+    """A fresh copy of a recorded trace (tests may change it)."""
+    if single:
+        path = SINGLE / version / f"{scenario}.trace.json"
+    else:
+        suffix = f".run{run}" if run > 1 else ""
+        path = RUNS / version / f"{scenario}{suffix}.trace.json"
+    data: dict[str, Any] = json.loads(_read(path))
+    return data
+
+
+def scenario_names() -> list[str]:
+    files = (SINGLE / "oss-3.32.1").glob("*.json")
+    return sorted(p.name.removesuffix(".trace.json") for p in files)
