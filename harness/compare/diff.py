@@ -118,8 +118,8 @@ def _keys(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys([*a, *b]))
 
 
-def _presence(level: str, step: Step, path: tuple[str, ...], a: Mapping[str, Any],
-              b: Mapping[str, Any]) -> _Raw:
+def _presence(level: str, step: Step, path: tuple[str | int, ...], a: Mapping[Any, Any],
+              b: Mapping[Any, Any]) -> _Raw:
     key = path[-1]
     if key in b:
         return _Raw(level, step, path, "added", None, b[key], "baseline")
@@ -127,11 +127,26 @@ def _presence(level: str, step: Step, path: tuple[str, ...], a: Mapping[str, Any
 
 
 def _deep(level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any) -> Iterator[_Raw]:
+    """Objects are walked here (cheap, and most of a trace); lists go to deepdiff."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in _keys(a, b):
+            if key not in a or key not in b:
+                yield _presence(level, step, (*prefix, key), a, b)
+            elif a[key] != b[key] or type(a[key]) is not type(b[key]):
+                yield from _deep(level, step, (*prefix, key), a[key], b[key])
+        return
+    if not (isinstance(a, list) and isinstance(b, list)):
+        kind = "changed" if type(a) is type(b) else "type"  # deepdiff's type_changes
+        if level == "api" and kind == "changed" and prefix and prefix[-1] == "status":
+            kind = "status_code"
+        yield _Raw(level, step, prefix, kind, a, b, "")
+        return
     tree = DeepDiff(a, b, view="tree", verbose_level=2, ignore_numeric_type_changes=False)
     for report_type, items in tree.items():
-        kind = _KIND.get(report_type)
-        if kind is None:
+        found = _KIND.get(report_type)
+        if found is None:
             continue
+        kind = found
         for item in items:
             path = (*prefix, *item.path(output_format="list"))
             left = None if isinstance(item.t1, NotPresent) else item.t1
