@@ -59,14 +59,19 @@ def measure(size: int, repeats: int) -> dict[str, Any]:
         found = len(diff_views(a, b))
         seconds.append(time.perf_counter() - began)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"tasks": size, "seconds": round(statistics.median(seconds), 3),
-            "peak_rss_mb": round(peak / 1024, 1), "rss_growth_mb": round((peak - before) / 1024, 1),
-            "differences": found}
+    return {
+        "tasks": size,
+        "seconds": round(statistics.median(seconds), 3),
+        "peak_rss_mb": round(peak / 1024, 1),
+        "rss_growth_mb": round((peak - before) / 1024, 1),
+        "differences": found,
+    }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000, 10000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -78,7 +83,10 @@ def main() -> int:
     for size in args.sizes:
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(size), "--repeats", str(args.repeats)],
-            check=True, capture_output=True, text=True, cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         ).stdout
         rows.append(json.loads(out))
         print(json.dumps(rows[-1]), flush=True)

@@ -1,8 +1,8 @@
 """Classify differences (severity, fingerprint, known/noise/flaky) and decide verdicts.
 
-    >>> settings = Settings(load_spec(), load_severity_rules(), load_allowlist(path))
-    >>> result = assess_run(load_trace_set(baseline_dir), load_trace_set(candidate_dir), settings)
-    >>> result.verdict              # compatible, incompatible or inconclusive
+>>> settings = Settings(load_spec(), load_severity_rules(), load_allowlist(path))
+>>> result = assess_run(load_trace_set(baseline_dir), load_trace_set(candidate_dir), settings)
+>>> result.verdict              # compatible, incompatible or inconclusive
 """
 
 from __future__ import annotations

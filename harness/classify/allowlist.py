@@ -105,9 +105,12 @@ def load_allowlist(path: Path) -> Allowlist:
                 try:
                     SpecifierSet(spec)
                 except InvalidSpecifier:
-                    problems.append(source.problem(
-                        (*where, side, flavor),
-                        f"'{spec}' is not a version specifier (try '>=3.16' or '*')"))
+                    problems.append(
+                        source.problem(
+                            (*where, side, flavor),
+                            f"'{spec}' is not a version specifier (try '>=3.16' or '*')",
+                        )
+                    )
         try:
             expires = datetime.date.fromisoformat(raw["expires"])
         except ValueError:

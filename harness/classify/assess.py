@@ -54,7 +54,8 @@ class Context:
         if allowlist is None:
             return []
         return [
-            e for e in allowlist.entries
+            e
+            for e in allowlist.entries
             if not e.expired(self.settings.today)
             and e.in_scope(self.baseline_target, self.candidate_target)
         ]
@@ -62,8 +63,13 @@ class Context:
 
 def _run(path: Path, trace: Mapping[str, Any]) -> Run:
     outcome = trace.get("outcome") or {}
-    return Run(str(path), int(trace.get("repeat", 1)), str(outcome.get("status")),
-               outcome.get("reason"), dict(trace.get("target") or {}))
+    return Run(
+        str(path),
+        int(trace.get("repeat", 1)),
+        str(outcome.get("status")),
+        outcome.get("reason"),
+        dict(trace.get("target") or {}),
+    )
 
 
 def assess_scenario(
@@ -91,13 +97,18 @@ def assess_scenario(
         result.verdict, result.reason = early
         return result
     spec = with_sorted_lists(
-        context.settings.spec, "scenario-unordered", compare.get("unordered") or [],
+        context.settings.spec,
+        "scenario-unordered",
+        compare.get("unordered") or [],
         "The scenario's compare.unordered: lists compared as multisets.",
     )
     ordered = bool(compare.get("ordered", True))
-    views = [_view(t, spec, ordered, result, side) for side, runs in
-             (("baseline", baseline), ("candidate", candidate)) for _, t in runs]
-    base_views, cand_views = views[: len(baseline)], views[len(baseline):]
+    views = [
+        _view(t, spec, ordered, result, side)
+        for side, runs in (("baseline", baseline), ("candidate", candidate))
+        for _, t in runs
+    ]
+    base_views, cand_views = views[: len(baseline)], views[len(baseline) :]
     primary = diff_views(base_views[0], cand_views[0], result.levels)
     noise = [d for v in base_views[1:] for d in diff_views(base_views[0], v, result.levels)]
     rechecks = [
@@ -108,8 +119,10 @@ def assess_scenario(
     result.rechecked = bool(rechecks)
     result.omitted = dict(base_views[0].omitted)
     ignore = [Pattern.parse(p) for p in compare.get("ignore") or []]
-    result.noise = [_classify(name, d, context, disposition="noise",
-                              note="differs between two baseline runs") for d in noise]
+    result.noise = [
+        _classify(name, d, context, disposition="noise", note="differs between two baseline runs")
+        for d in noise
+    ]
     for difference in primary:
         result.findings.append(
             _finding(name, difference, context, noise=noise, rechecks=rechecks, ignore=ignore)
@@ -118,8 +131,9 @@ def assess_scenario(
     return result
 
 
-def _view(trace: Mapping[str, Any], spec: ScrubSpec, ordered: bool, result: ScenarioResult,
-          side: str) -> View:
+def _view(
+    trace: Mapping[str, Any], spec: ScrubSpec, ordered: bool, result: ScenarioResult, side: str
+) -> View:
     scrubbed = scrub_trace(trace, spec)
     for rule, counted in scrubbed.summary().items():
         entry = result.scrub.setdefault(rule, {"baseline": 0, "candidate": 0, "paths": []})
@@ -158,23 +172,37 @@ def _near(a: Difference, b: Difference) -> bool:
     return x[:n] == y[:n]
 
 
-def _finding(name: str, difference: Difference, context: Context, *, noise: list[Difference],
-             rechecks: list[set[tuple[str, str, str]]], ignore: list[Pattern]) -> Finding:
+def _finding(
+    name: str,
+    difference: Difference,
+    context: Context,
+    *,
+    noise: list[Difference],
+    rechecks: list[set[tuple[str, str, str]]],
+    ignore: list[Pattern],
+) -> Finding:
     if any(path_matches(p, difference) for p in ignore):
         return _classify(name, difference, context, "ignored", "the scenario's compare.ignore")
     if any(_near(difference, n) for n in noise):
-        return _classify(name, difference, context, "noise",
-                         "the same path differs between two baseline runs")
+        return _classify(
+            name, difference, context, "noise", "the same path differs between two baseline runs"
+        )
     key = (difference.level, difference.shape, difference.kind)
     missing = sum(1 for r in rechecks if key not in r)
     if missing:
-        return _classify(name, difference, context, "flaky",
-                         f"not reproduced in {missing} of {len(rechecks)} candidate re-runs")
+        return _classify(
+            name,
+            difference,
+            context,
+            "flaky",
+            f"not reproduced in {missing} of {len(rechecks)} candidate re-runs",
+        )
     return _classify(name, difference, context, "open", "")
 
 
-def _classify(name: str, difference: Difference, context: Context, disposition: str,
-              note: str) -> Finding:
+def _classify(
+    name: str, difference: Difference, context: Context, disposition: str, note: str
+) -> Finding:
     rule = context.settings.severity.classify(name, difference)
     mark = fingerprint(name, difference)
     known = None

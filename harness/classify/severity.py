@@ -58,8 +58,12 @@ class SeverityRule:
         )
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "severity": self.severity, "why": self.why,
-                "source": self.source}
+        return {
+            "name": self.name,
+            "severity": self.severity,
+            "why": self.why,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,8 +77,10 @@ def _allowlist_statuses(context: Context) -> list[EntryStatus]:
 
 
 def overall(scenarios: list[ScenarioResult], policy: list[str]) -> tuple[str, str]:
-    count = {v: sum(1 for s in scenarios if s.verdict == v) for v in
-             ("compatible", "incompatible", "inconclusive", "not_applicable")}
+    count = {
+        v: sum(1 for s in scenarios if s.verdict == v)
+        for v in ("compatible", "incompatible", "inconclusive", "not_applicable")
+    }
     if count["incompatible"] or policy:
         parts = []
         if count["incompatible"]:

@@ -46,21 +46,47 @@ def register(commands: Any) -> None:
     )
     diff.add_argument("baseline", type=Path, metavar="BASELINE_DIR")
     diff.add_argument("candidate", type=Path, metavar="CANDIDATE_DIR")
-    diff.add_argument("--out", type=Path, required=True, metavar="DIR",
-                      help="folder for report.json (created if missing)")
     diff.add_argument(
-        "--fail-on", choices=("breaking", "behavioral", "any"), default="behavioral",
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder for report.json (created if missing)",
+    )
+    diff.add_argument(
+        "--fail-on",
+        choices=("breaking", "behavioral", "any"),
+        default="behavioral",
         help="the least severe difference that makes a scenario incompatible (default: "
         "behavioral; 'any' includes additive and cosmetic)",
     )
-    diff.add_argument("--allowlist", type=Path, metavar="FILE",
-                      help="known differences (YAML, see harness/schemas/allowlist.schema.json)")
-    diff.add_argument("--scrub", type=Path, action="append", default=[], metavar="FILE",
-                      help="extra scrub rules, applied after the shipped ones (repeatable)")
-    diff.add_argument("--severity", type=Path, action="append", default=[], metavar="FILE",
-                      help="severity rules tried before the shipped ones (repeatable)")
-    diff.add_argument("--no-recheck", action="store_true",
-                      help="ignore the candidate's repeated runs (no flaky detection)")
+    diff.add_argument(
+        "--allowlist",
+        type=Path,
+        metavar="FILE",
+        help="known differences (YAML, see harness/schemas/allowlist.schema.json)",
+    )
+    diff.add_argument(
+        "--scrub",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="extra scrub rules, applied after the shipped ones (repeatable)",
+    )
+    diff.add_argument(
+        "--severity",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="severity rules tried before the shipped ones (repeatable)",
+    )
+    diff.add_argument(
+        "--no-recheck",
+        action="store_true",
+        help="ignore the candidate's repeated runs (no flaky detection)",
+    )
     diff.add_argument("--quiet", action="store_true", help="print only the verdict line")
     diff.set_defaults(handler=cmd_diff)
 
@@ -80,10 +106,13 @@ def _diff(args: argparse.Namespace) -> int:
     baseline = load_trace_set(args.baseline)
     candidate = load_trace_set(args.candidate)
     if not args.quiet:
-        say(f"comparing {len(baseline.runs)} scenarios of {baseline.target.get('target')} "
-            f"with {len(candidate.runs)} of {candidate.target.get('target')}")
-    result = assess_run(baseline, candidate, settings,
-                        on_scenario=None if args.quiet else _progress)
+        say(
+            f"comparing {len(baseline.runs)} scenarios of {baseline.target.get('target')} "
+            f"with {len(candidate.runs)} of {candidate.target.get('target')}"
+        )
+    result = assess_run(
+        baseline, candidate, settings, on_scenario=None if args.quiet else _progress
+    )
     path = write_report(args.out, build_report(result, command=["diff", *sys.argv[2:]]))
     if not args.quiet:
         print_summary(result)
@@ -94,8 +123,11 @@ def _diff(args: argparse.Namespace) -> int:
 def _progress(result: ScenarioResult) -> None:
     counts = Counter(f.disposition for f in result.findings)
     extra = ", ".join(f"{n} {d}" for d, n in sorted(counts.items()))
-    say(f"  {result.verdict:<14} {result.name}" + (f" ({extra})" if extra else "")
-        + ("" if result.verdict in ("compatible", "incompatible") else f": {result.reason}"))
+    say(
+        f"  {result.verdict:<14} {result.name}"
+        + (f" ({extra})" if extra else "")
+        + ("" if result.verdict in ("compatible", "incompatible") else f": {result.reason}")
+    )
 
 
 def _short(value: Any, missing: bool) -> str:
@@ -109,16 +141,24 @@ def print_summary(result: RunResult) -> None:
     findings = [(s, f) for s in result.scenarios for f in s.findings]
     severities = Counter(f.severity for _, f in findings if f.disposition == "open")
     dispositions = Counter(f.disposition for _, f in findings)
-    print(f"differences: {len(findings)} ("
-          + ", ".join(f"{n} {d}" for d, n in dispositions.most_common()) + ")"
-          + ("; open by severity: " + ", ".join(f"{n} {s}" for s, n in severities.most_common())
-             if severities else ""))
+    print(
+        f"differences: {len(findings)} ("
+        + ", ".join(f"{n} {d}" for d, n in dispositions.most_common())
+        + ")"
+        + (
+            "; open by severity: " + ", ".join(f"{n} {s}" for s, n in severities.most_common())
+            if severities
+            else ""
+        )
+    )
     gating = [(s, f) for s, f in findings if f.gates]
     for scenario, finding in gating[:SHOWN]:
         d = finding.difference
-        print(f"  {finding.severity:<10} {scenario.name}: {d.level} {d.kind} {d.path}: "
-              f"{_short(d.baseline, d.missing == 'baseline')} -> "
-              f"{_short(d.candidate, d.missing == 'candidate')}  [{finding.fingerprint}]")
+        print(
+            f"  {finding.severity:<10} {scenario.name}: {d.level} {d.kind} {d.path}: "
+            f"{_short(d.baseline, d.missing == 'baseline')} -> "
+            f"{_short(d.candidate, d.missing == 'candidate')}  [{finding.fingerprint}]"
+        )
     if len(gating) > SHOWN:
         print(f"  ... and {len(gating) - SHOWN} more in report.json")
     for status in result.allowlist:

@@ -1,6 +1,6 @@
 """Compare two scrubbed traces level by level.
 
-    >>> differences = diff_views(build_view(baseline), build_view(candidate))
+>>> differences = diff_views(build_view(baseline), build_view(candidate))
 """
 
 from __future__ import annotations

@@ -118,8 +118,9 @@ def _keys(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys([*a, *b]))
 
 
-def _presence(level: str, step: Step, path: tuple[str | int, ...], a: Mapping[Any, Any],
-              b: Mapping[Any, Any]) -> _Raw:
+def _presence(
+    level: str, step: Step, path: tuple[str | int, ...], a: Mapping[Any, Any], b: Mapping[Any, Any]
+) -> _Raw:
     key = path[-1]
     if key in b:
         return _Raw(level, step, path, "added", None, b[key], "baseline")
@@ -151,8 +152,11 @@ def _deep(level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any)
             path = (*prefix, *item.path(output_format="list"))
             left = None if isinstance(item.t1, NotPresent) else item.t1
             right = None if isinstance(item.t2, NotPresent) else item.t2
-            missing = "baseline" if isinstance(item.t1, NotPresent) else (
-                "candidate" if isinstance(item.t2, NotPresent) else "")
+            missing = (
+                "baseline"
+                if isinstance(item.t1, NotPresent)
+                else ("candidate" if isinstance(item.t2, NotPresent) else "")
+            )
             if level == "api" and kind == "changed" and path[-1] == "status":
                 kind = "status_code"
             yield _Raw(level, step, path, kind, left, right, missing)
@@ -185,8 +189,14 @@ def fold(raws: Iterable[_Raw]) -> list[Difference]:
     groups: dict[tuple[str, tuple[str, ...], str, str, str, str], list[_Raw]] = {}
     for raw in raws:
         shape = generalize_path(raw.level, raw.path)
-        key = (raw.level, shape, raw.kind, raw.missing, _canonical(raw.baseline),
-               _canonical(raw.candidate))
+        key = (
+            raw.level,
+            shape,
+            raw.kind,
+            raw.missing,
+            _canonical(raw.baseline),
+            _canonical(raw.candidate),
+        )
         groups.setdefault(key, []).append(raw)
     out: list[Difference] = []
     for (level, shape, kind, missing, _, _), members in groups.items():
@@ -194,8 +204,21 @@ def fold(raws: Iterable[_Raw]) -> list[Difference]:
         steps = tuple(dict.fromkeys(m.step for m in members))
         every = tuple(dict.fromkeys(m.path for m in members))
         paths = tuple(render(p) for p in every)
-        out.append(Difference(level, kind, paths[0], render(shape), first.baseline,
-                              first.candidate, missing, steps, paths, shape, every))
+        out.append(
+            Difference(
+                level,
+                kind,
+                paths[0],
+                render(shape),
+                first.baseline,
+                first.candidate,
+                missing,
+                steps,
+                paths,
+                shape,
+                every,
+            )
+        )
     order = {lv: i for i, lv in enumerate(LEVELS)}
     out.sort(key=lambda d: (order[d.level], d.step if d.step is not None else 1 << 30, d.path))
     return out

@@ -60,7 +60,7 @@ def task_key(task: Mapping[str, Any], workflow: str) -> str:
     name = symbol(task.get("taskId"))
     prefix = f"{workflow}/"
     if name.startswith(prefix):
-        return name[len(prefix):]
+        return name[len(prefix) :]
     return f"{task.get('referenceTaskName')}#{task.get('retryCount')}"
 
 
@@ -103,7 +103,10 @@ def _snapshots(view: View, step: int, documents: list[Mapping[str, Any]], ordere
         if ordered:
             order[workflow] = [task_key(t, workflow) for t in listed]
     for level, document in (
-        ("status", status), ("tasks", tasks), ("attempts", attempts), ("data", data),
+        ("status", status),
+        ("tasks", tasks),
+        ("attempts", attempts),
+        ("data", data),
         ("order", order),
     ):
         view.levels[level][step] = document

@@ -1,8 +1,8 @@
 """Normalize traces with a declarative scrub spec, so that only meaningful differences remain.
 
-    >>> spec = load_spec()
-    >>> scrubbed = scrub_trace(trace, spec)
-    >>> scrubbed.summary()          # what each rule changed: {"ids": {"count": 41, ...}}
+>>> spec = load_spec()
+>>> scrubbed = scrub_trace(trace, spec)
+>>> scrubbed.summary()          # what each rule changed: {"ids": {"count": 41, ...}}
 """
 
 from __future__ import annotations

@@ -37,8 +37,10 @@ def render(path: Sequence[str | int]) -> str:
 
 def generalize(path: Sequence[str | int]) -> str:
     """The path with every list index written ``[*]``: one name for a family of paths."""
-    return render(["\0" if isinstance(p, int) else p for p in path]).replace(".\0", "[*]").replace(
-        "\0", "[*]"
+    return (
+        render(["\0" if isinstance(p, int) else p for p in path])
+        .replace(".\0", "[*]")
+        .replace("\0", "[*]")
     )
 
 
@@ -73,8 +75,11 @@ class Pattern:
     @property
     def inside(self) -> str | None:
         """The key when the pattern is ``**.key.**`` (anything under that key), else None."""
-        if (len(self.parts) == 3 and self.parts[0] == self.parts[2] == "**"
-                and not _wild(self.parts[1])):
+        if (
+            len(self.parts) == 3
+            and self.parts[0] == self.parts[2] == "**"
+            and not _wild(self.parts[1])
+        ):
             return self.parts[1]
         return None
 

@@ -49,7 +49,6 @@ class Rule:
             return True
         return any(p.matches(path) for p in self.general)
 
-
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "why": self.why, "source": self.source}
 
@@ -126,8 +125,11 @@ def _rule(origin: str, index: int, raw: dict[str, Any]) -> Rule:
         except re.error as exc:
             raise DocumentError(
                 "scrub spec",
-                [Problem(origin, 1, 1, f"bad regular expression: {exc}",
-                         f"rules[{index}].pattern")],
+                [
+                    Problem(
+                        origin, 1, 1, f"bad regular expression: {exc}", f"rules[{index}].pattern"
+                    )
+                ],
             ) from exc
     fields = tuple(Pattern.parse(p) for p in raw.get("fields", ())) or EVERYWHERE
     return Rule(
@@ -155,12 +157,17 @@ def with_sorted_lists(spec: ScrubSpec, name: str, patterns: Sequence[str], why: 
         return spec
     fields = tuple(Pattern.parse(p) for p in patterns)
     rule = Rule(
-        name=name, kind="sort", why=why, fields=fields, source="scenario",
+        name=name,
+        kind="sort",
+        why=why,
+        fields=fields,
+        source="scenario",
         anywhere=False,
         leaves=frozenset(p.leaf for p in fields if p.leaf is not None),
         general=tuple(p for p in fields if p.leaf is None),
     )
     by_kind = dict(spec.by_kind)
     by_kind["sort"] = (*by_kind.get("sort", ()), rule)
-    return ScrubSpec(spec.name, spec.version, spec.scope, (*spec.rules, rule), spec.files,
-                     spec.digest, by_kind)
+    return ScrubSpec(
+        spec.name, spec.version, spec.scope, (*spec.rules, rule), spec.files, spec.digest, by_kind
+    )

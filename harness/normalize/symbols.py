@@ -15,8 +15,16 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-ORIGIN_RANK = {"setup": 0, "step": 1, "capture": 2, "worker": 3, "lookup": 4, "wait": 5,
-               "settle": 6, "cleanup": 7}
+ORIGIN_RANK = {
+    "setup": 0,
+    "step": 1,
+    "capture": 2,
+    "worker": 3,
+    "lookup": 4,
+    "wait": 5,
+    "settle": 6,
+    "cleanup": 7,
+}
 
 
 class SymbolTable:
@@ -106,8 +114,9 @@ def _document(table: SymbolTable, document: Mapping[str, Any]) -> None:
     table.workflow(workflow_id)
     tasks = [t for t in document.get("tasks") or [] if isinstance(t, Mapping)]
     for task in sorted(tasks, key=seq_of):
-        table.task(task.get("taskId"), workflow_id, task.get("referenceTaskName"),
-                   task.get("retryCount"))
+        table.task(
+            task.get("taskId"), workflow_id, task.get("referenceTaskName"), task.get("retryCount")
+        )
         for key in ("subWorkflowId",):
             table.workflow(task.get(key))
         table.workflow((task.get("outputData") or {}).get("subWorkflowId"))

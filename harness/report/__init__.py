@@ -1,6 +1,6 @@
 """Reports: report.json (the single source), and the writers for people built from it.
 
-    >>> write_report(out_dir, build_report(run_result))
+>>> write_report(out_dir, build_report(run_result))
 """
 
 from __future__ import annotations

@@ -94,8 +94,9 @@ def _counts(findings: list[Finding]) -> dict[str, Any]:
     }
 
 
-def build_report(result: RunResult, *, command: list[str] | None = None,
-                 complete: bool = True) -> dict[str, Any]:
+def build_report(
+    result: RunResult, *, command: list[str] | None = None, complete: bool = True
+) -> dict[str, Any]:
     findings = [f for s in result.scenarios for f in s.findings]
     verdicts = Counter(s.verdict for s in result.scenarios)
     return {
@@ -104,14 +105,15 @@ def build_report(result: RunResult, *, command: list[str] | None = None,
         "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": command,
         "complete": complete,
-        "verdict": {"status": result.verdict, "reason": result.reason,
-                    "fail_on": result.fail_on},
+        "verdict": {"status": result.verdict, "reason": result.reason, "fail_on": result.fail_on},
         "baseline": result.baseline,
         "candidate": result.candidate,
         "summary": {
             "scenarios": len(result.scenarios),
-            "by_verdict": {v: verdicts.get(v, 0) for v in
-                           ("compatible", "incompatible", "inconclusive", "not_applicable")},
+            "by_verdict": {
+                v: verdicts.get(v, 0)
+                for v in ("compatible", "incompatible", "inconclusive", "not_applicable")
+            },
             **_counts(findings),
             "noise": sum(len(s.noise) for s in result.scenarios),
         },
@@ -119,8 +121,13 @@ def build_report(result: RunResult, *, command: list[str] | None = None,
         "allowlist": {
             "file": result.allowlist_file,
             "entries": [
-                {**s.entry, "matched": s.matched, "in_scope": s.in_scope, "expired": s.expired,
-                 "stale": s.stale}
+                {
+                    **s.entry,
+                    "matched": s.matched,
+                    "in_scope": s.in_scope,
+                    "expired": s.expired,
+                    "stale": s.stale,
+                }
                 for s in result.allowlist
             ],
         },
@@ -131,8 +138,10 @@ def build_report(result: RunResult, *, command: list[str] | None = None,
 
 def report_errors(report: Any) -> list[str]:
     errors = sorted(validator("report").iter_errors(report), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:200]}"
-            for e in errors]
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:200]}"
+        for e in errors
+    ]
 
 
 def write_report(out_dir: Path, report: dict[str, Any]) -> Path:

@@ -27,8 +27,18 @@ ALLOWED: dict[str, set[str]] = {
     "classify": {"errors", "schemas", "documents", "normalize", "compare"},
     "report": {"errors", "schemas", "normalize", "compare", "classify", "__init__"},
     "cli": {
-        "errors", "schemas", "documents", "conductor", "targets", "scenarios", "runner",
-        "normalize", "compare", "classify", "report", "__init__",
+        "errors",
+        "schemas",
+        "documents",
+        "conductor",
+        "targets",
+        "scenarios",
+        "runner",
+        "normalize",
+        "compare",
+        "classify",
+        "report",
+        "__init__",
     },
     "__init__": {"errors"},
     "__main__": {"cli"},
@@ -84,8 +94,15 @@ def test_public_names_are_exactly_all() -> None:
     import harness.targets
 
     for module in (
-        harness, harness.targets, harness.scenarios, harness.runner, harness.documents,
-        harness.normalize, harness.compare, harness.classify, harness.report,
+        harness,
+        harness.targets,
+        harness.scenarios,
+        harness.runner,
+        harness.documents,
+        harness.normalize,
+        harness.compare,
+        harness.classify,
+        harness.report,
     ):
         public = {n for n in vars(module) if not n.startswith("_")} - {"annotations"}
         submodules = {n for n in public if type(getattr(module, n)).__name__ == "module"}

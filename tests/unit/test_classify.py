@@ -57,10 +57,14 @@ def test_netflix_against_oss_gives_classified_differences(
     result = assess_run(netflix_a, oss_32, _settings())
     assert result.verdict == "incompatible"
     findings = {(s.name, f.difference.path): f for s in result.scenarios for f in s.findings}
-    status = findings[("worker-in-progress-callback-logs",
-                       '["capture GET /api/tasks/{taskId}/log #1"].status')]
+    status = findings[
+        ("worker-in-progress-callback-logs", '["capture GET /api/tasks/{taskId}/log #1"].status')
+    ]
     assert (status.severity, status.rule, status.difference.kind) == (
-        "breaking", "http-status", "status_code")
+        "breaking",
+        "http-status",
+        "status_code",
+    )
     assert (status.difference.baseline, status.difference.candidate) == (200, 204)
     added = findings[("simple-sequential", "wf1.rateLimited")]
     assert (added.severity, added.difference.kind, added.gates) == ("additive", "added", False)
@@ -114,19 +118,22 @@ def test_fail_on_threshold_and_user_severity_rules(
 ) -> None:
     breaking_only = assess_run(netflix_a, oss_32, _settings(fail_on="breaking"))
     any_ = assess_run(netflix_a, oss_32, _settings(fail_on="any"))
+
     def gating(result: RunResult) -> int:
         return sum(f.gates for s in result.scenarios for f in s.findings)
 
     assert 0 < gating(breaking_only) < gating(any_)
     mine = tmp_path / "severity.yaml"
-    mine.write_text(textwrap.dedent("""\
+    mine.write_text(
+        textwrap.dedent("""\
         severity_format: 1
         rules:
           - name: logs-endpoint
             path: '["capture GET /api/tasks/{taskId}/log #1"].**'
             severity: cosmetic
             why: we never read task logs back
-        """))
+        """)
+    )
     result = assess_run(netflix_a, oss_32, _settings(severity=load_severity_rules([mine])))
     logs = [f for s in result.scenarios for f in s.findings if "/log" in f.difference.path]
     assert logs and {(f.severity, f.rule) for f in logs} == {("cosmetic", "logs-endpoint")}
@@ -134,7 +141,8 @@ def test_fail_on_threshold_and_user_severity_rules(
 
 def _allowlist(tmp_path: Path, expires: str, scope: str = "") -> Path:
     path = tmp_path / "known.yaml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         allowlist_format: 1
         entries:
           - id: task-log-204
@@ -151,7 +159,8 @@ def _allowlist(tmp_path: Path, expires: str, scope: str = "") -> Path:
             link: https://example.org/x
             owner: compat-wg
             expires: "2999-01-01"
-        """))
+        """)
+    )
     return path
 
 
@@ -182,8 +191,11 @@ def test_an_expired_entry_fails_the_run(
     netflix_a: TraceSet, oss_32: TraceSet, tmp_path: Path
 ) -> None:
     allowlist = load_allowlist(_allowlist(tmp_path, "2020-01-01"))
-    result = assess_run(netflix_a, oss_32, _settings(
-        allowlist=allowlist, fail_on="breaking", today=datetime.date(2026, 11, 25)))
+    result = assess_run(
+        netflix_a,
+        oss_32,
+        _settings(allowlist=allowlist, fail_on="breaking", today=datetime.date(2026, 11, 25)),
+    )
     assert result.verdict == "incompatible"
     assert result.policy_failures and "task-log-204" in result.policy_failures[0]
     assert not [f for s in result.scenarios for f in s.findings if f.disposition == "known"]
@@ -191,8 +203,10 @@ def test_an_expired_entry_fails_the_run(
 
 def test_an_invalid_allowlist_names_file_line_and_field(tmp_path: Path) -> None:
     path = tmp_path / "known.yaml"
-    path.write_text("allowlist_format: 1\nentries:\n  - id: x\n    path: a\n    reason: r\n"
-                    "    link: nope\n    owner: o\n    expires: '2027-01-01'\n    scenario: [a]\n")
+    path.write_text(
+        "allowlist_format: 1\nentries:\n  - id: x\n    path: a\n    reason: r\n"
+        "    link: nope\n    owner: o\n    expires: '2027-01-01'\n    scenario: [a]\n"
+    )
     with pytest.raises(DocumentError) as caught:
         load_allowlist(path)
     text = "\n".join(caught.value.details)

@@ -20,8 +20,10 @@ SPEC = load_spec()
 
 
 def _diff(a: dict[str, Any], b: dict[str, Any], ordered: bool = True) -> list[Difference]:
-    return diff_views(build_view(scrub_trace(a, SPEC).trace, ordered=ordered),
-                      build_view(scrub_trace(b, SPEC).trace, ordered=ordered))
+    return diff_views(
+        build_view(scrub_trace(a, SPEC).trace, ordered=ordered),
+        build_view(scrub_trace(b, SPEC).trace, ordered=ordered),
+    )
 
 
 def _moved(raw: dict[str, Any], step: int, source: int) -> dict[str, Any]:
@@ -43,7 +45,9 @@ def test_status_and_task_set_levels() -> None:
     found = _diff(raw, _moved(raw, 3, 4))
     status = {d.path: d for d in found if d.level == "status"}
     assert (status["wf1.status"].baseline, status["wf1.status"].candidate) == (
-        "COMPLETED", "FAILED")
+        "COMPLETED",
+        "FAILED",
+    )
     assert status["wf1.status"].kind == "changed" and status["wf1.status"].steps == (3,)
     tasks = [d for d in found if d.level == "tasks"]
     assert {d.kind for d in tasks} <= {"changed", "added", "removed"} and tasks
@@ -63,18 +67,27 @@ def test_order_level_only_when_the_scenario_is_sequential() -> None:
 
 
 def test_api_level_status_code_and_removed_body() -> None:
-    found = _diff(trace("netflix-3.15.0", "worker-in-progress-callback-logs"),
-                  trace("oss-3.32.1", "worker-in-progress-callback-logs"))
+    found = _diff(
+        trace("netflix-3.15.0", "worker-in-progress-callback-logs"),
+        trace("oss-3.32.1", "worker-in-progress-callback-logs"),
+    )
     api = {d.path.rsplit(".", 1)[1]: d for d in found if d.level == "api" and "log" in d.path}
     assert (api["status"].kind, api["status"].baseline, api["status"].candidate) == (
-        "status_code", 200, 204)
+        "status_code",
+        200,
+        204,
+    )
     assert (api["body"].kind, api["body"].missing, api["body"].baseline) == (
-        "removed", "candidate", [])
+        "removed",
+        "candidate",
+        [],
+    )
 
 
 def test_added_fields_and_folding_across_tasks_and_steps() -> None:
-    found = _diff(trace("netflix-3.15.0", "retry-restart-rerun"),
-                  trace("oss-3.32.1", "retry-restart-rerun"))
+    found = _diff(
+        trace("netflix-3.15.0", "retry-restart-rerun"), trace("oss-3.32.1", "retry-restart-rerun")
+    )
     added = [d for d in found if d.shape == "wf1.*.executionMetadata"]
     assert len(added) == 1, "one difference for every task and step it occurs in"
     assert added[0].kind == "added" and added[0].missing == "baseline"
@@ -83,8 +96,10 @@ def test_added_fields_and_folding_across_tasks_and_steps() -> None:
 
 
 def test_type_change_and_changed_value() -> None:
-    found = _diff(trace("netflix-3.15.0", "terminate-skip-decide"),
-                  trace("oss-3.32.1", "terminate-skip-decide"))
+    found = _diff(
+        trace("netflix-3.15.0", "terminate-skip-decide"),
+        trace("oss-3.32.1", "terminate-skip-decide"),
+    )
     changed = {d.path: d for d in found if d.kind == "changed"}
     skipped = changed["wf1.skipped#0.scheduledTime"]
     assert (skipped.baseline, skipped.candidate) == ("<unset>", "<time>")
@@ -100,6 +115,6 @@ def test_differences_are_symmetric_up_to_direction() -> None:
     b = trace("oss-3.32.1", "fork-join")
     forward, backward = _diff(a, b), _diff(b, a)
     flip = {"added": "removed", "removed": "added"}
-    assert sorted((d.level, d.shape, flip.get(d.kind, d.kind), repr(d.candidate))
-                  for d in forward) == sorted(
-        (d.level, d.shape, d.kind, repr(d.baseline)) for d in backward)
+    assert sorted(
+        (d.level, d.shape, flip.get(d.kind, d.kind), repr(d.candidate)) for d in forward
+    ) == sorted((d.level, d.shape, d.kind, repr(d.baseline)) for d in backward)

@@ -19,10 +19,25 @@ VERSIONS = ("netflix-3.15.0", "oss-3.21.14", "oss-3.32.1")
 recorded = st.tuples(st.sampled_from(VERSIONS), st.sampled_from(scenario_names()))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(["createTime", "endTime", "startTime", "queueWaitTime",
-                                       "failedTaskNames", "x", "workflowTask", "y"]), inner,
-                      max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "createTime",
+                    "endTime",
+                    "startTime",
+                    "queueWaitTime",
+                    "failedTaskNames",
+                    "x",
+                    "workflowTask",
+                    "y",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
     max_leaves=20,
 )
 
@@ -59,8 +74,10 @@ def test_renaming_ids_never_creates_a_difference(pick: tuple[str, str], seed: in
     pattern = SPEC.of_kind("ids")[0].pattern
     assert pattern is not None
     rng = random.Random(seed)
-    renamed = {old: str(uuid.UUID(int=rng.getrandbits(128), version=4))
-               for old in dict.fromkeys(pattern.findall(text))}
+    renamed = {
+        old: str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        for old in dict.fromkeys(pattern.findall(text))
+    }
     other = json.loads(pattern.sub(lambda m: renamed[m.group(0)], text))
     assert diff_views(_view(raw), _view(other)) == []
 
@@ -70,8 +87,11 @@ def test_renaming_ids_never_creates_a_difference(pick: tuple[str, str], seed: in
 def test_diff_is_symmetric_up_to_direction(name: str, left: str, right: str) -> None:
     a, b = _view(trace(left, name)), _view(trace(right, name))
     flip = {"added": "removed", "removed": "added"}
-    forward = sorted((d.level, d.shape, flip.get(d.kind, d.kind), repr(d.baseline),
-                      repr(d.candidate)) for d in diff_views(a, b))
-    backward = sorted((d.level, d.shape, d.kind, repr(d.candidate), repr(d.baseline))
-                      for d in diff_views(b, a))
+    forward = sorted(
+        (d.level, d.shape, flip.get(d.kind, d.kind), repr(d.baseline), repr(d.candidate))
+        for d in diff_views(a, b)
+    )
+    backward = sorted(
+        (d.level, d.shape, d.kind, repr(d.candidate), repr(d.baseline)) for d in diff_views(b, a)
+    )
     assert forward == backward

@@ -36,8 +36,17 @@ def test_netflix_against_oss_exits_1_with_every_difference_explained(
     findings = [f for s in report["scenarios"] for f in s["findings"]]
     assert findings
     for f in findings:
-        assert {"path", "level", "kind", "severity", "fingerprint", "baseline", "candidate",
-                "step", "rule"} <= set(f)
+        assert {
+            "path",
+            "level",
+            "kind",
+            "severity",
+            "fingerprint",
+            "baseline",
+            "candidate",
+            "step",
+            "rule",
+        } <= set(f)
     gating = [f for f in findings if f["gates"]]
     assert gating and all(f["step"] for f in gating)
     out = capsys.readouterr().out

@@ -50,7 +50,9 @@ def test_unset_timestamps_are_kept_apart_from_set_ones() -> None:
     scrubbed = scrub_trace(trace("netflix-3.15.0", "terminate-skip-decide"), SPEC)
     values = {
         t.get("scheduledTime")
-        for s in scrubbed.trace["steps"] for d in s.get("snapshots") or [] for t in d["tasks"]
+        for s in scrubbed.trace["steps"]
+        for d in s.get("snapshots") or []
+        for t in d["tasks"]
     }
     assert {"<time>", "<unset>"} <= values
 
@@ -100,7 +102,8 @@ def test_the_input_trace_is_not_changed() -> None:
 
 def test_a_user_file_adds_rules_and_turns_shipped_ones_off(tmp_path: Path) -> None:
     extra = tmp_path / "mine.scrub.yaml"
-    extra.write_text(textwrap.dedent("""\
+    extra.write_text(
+        textwrap.dedent("""\
         scrub_format: 1
         rules:
           - name: integral-numbers
@@ -113,7 +116,8 @@ def test_a_user_file_adds_rules_and_turns_shipped_ones_off(tmp_path: Path) -> No
             fields: ["**.ownerEmail"]
             pattern: '@([a-z]+)[.]org'
             replacement: '@\\1'
-        """))
+        """)
+    )
     spec = load_spec([extra])
     assert "integral-numbers" not in [r.name for r in spec.rules]
     scrubbed = scrub_trace(trace("netflix-3.15.0", "inline"), spec)
