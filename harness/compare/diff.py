@@ -137,17 +137,14 @@ def _deep(level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any)
                 yield from _deep(level, step, (*prefix, key), a[key], b[key])
         return
     if not (isinstance(a, list) and isinstance(b, list)):
-        kind = "changed" if type(a) is type(b) else "type"  # deepdiff's type_changes
-        if level == "api" and kind == "changed" and prefix and prefix[-1] == "status":
-            kind = "status_code"
-        yield _Raw(level, step, prefix, kind, a, b, "")
+        leaf = "changed" if type(a) is type(b) else "type"  # deepdiff's type_changes
+        yield _Raw(level, step, prefix, _status_code(level, prefix, leaf), a, b, "")
         return
     tree = DeepDiff(a, b, view="tree", verbose_level=2, ignore_numeric_type_changes=False)
     for report_type, items in tree.items():
-        found = _KIND.get(report_type)
-        if found is None:
+        kind = _KIND.get(report_type)
+        if kind is None:
             continue
-        kind = found
         for item in items:
             path = (*prefix, *item.path(output_format="list"))
             left = None if isinstance(item.t1, NotPresent) else item.t1
@@ -157,9 +154,14 @@ def _deep(level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any)
                 if isinstance(item.t1, NotPresent)
                 else ("candidate" if isinstance(item.t2, NotPresent) else "")
             )
-            if level == "api" and kind == "changed" and path[-1] == "status":
-                kind = "status_code"
-            yield _Raw(level, step, path, kind, left, right, missing)
+            yield _Raw(level, step, path, _status_code(level, path, kind), left, right, missing)
+
+
+def _status_code(level: str, path: tuple[str | int, ...], kind: str) -> str:
+    """A changed ``status`` of an API answer is its own kind."""
+    if level == "api" and kind == "changed" and path and path[-1] == "status":
+        return "status_code"
+    return kind
 
 
 def _order(step: Step, left: Mapping[str, Any], right: Mapping[str, Any]) -> Iterator[_Raw]:

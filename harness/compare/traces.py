@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInputError
-from harness.schemas import validator
+from harness.schemas import schema_errors
 
 SUFFIX = ".trace.json"
 
@@ -40,17 +40,9 @@ def load_trace(path: Path) -> dict[str, Any]:
         raise BadInputError(
             f"{path}:{exc.lineno}:{exc.colno}: not a JSON trace ({exc.msg})"
         ) from exc
-    errors = sorted(validator("trace").iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = schema_errors("trace", data)
     if errors:
-        first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
-        raise BadInputError(
-            f"{path}: not a valid trace: at {where}: {first.message[:200]}",
-            details=[
-                f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:160]}"
-                for e in errors[1:6]
-            ],
-        )
+        raise BadInputError(f"{path}: not a valid trace: at {errors[0]}", details=errors[1:6])
     trace: dict[str, Any] = data
     return trace
 

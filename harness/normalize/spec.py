@@ -6,6 +6,7 @@ the comparison treats as legitimate variation is reviewable in one place and ver
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -34,11 +35,18 @@ class Rule:
     order: tuple[tuple[str, ...], ...] = ()
     defaults: tuple[Any, ...] = ()
     source: str = ""  # the file that defined it
-    # ``fields`` sorted for speed: everywhere, by last key, or by a general pattern
-    anywhere: bool = True
-    leaves: frozenset[str | int] = frozenset()
-    under: frozenset[str | int] = frozenset()
-    general: tuple[Pattern, ...] = ()
+    # ``fields`` sorted for speed: everywhere, by last key, under a key, or a general pattern
+    anywhere: bool = field(init=False)
+    leaves: frozenset[str | int] = field(init=False)
+    under: frozenset[str | int] = field(init=False)
+    general: tuple[Pattern, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        fast = {p for p in self.fields if p.parts == ("**",) or p.leaf or p.inside}
+        object.__setattr__(self, "anywhere", any(p.parts == ("**",) for p in self.fields))
+        object.__setattr__(self, "leaves", frozenset(p.leaf for p in self.fields if p.leaf))
+        object.__setattr__(self, "under", frozenset(p.inside for p in self.fields if p.inside))
+        object.__setattr__(self, "general", tuple(p for p in self.fields if p not in fast))
 
     def applies(self, path: Sequence[str | int]) -> bool:
         if self.anywhere:
@@ -63,7 +71,13 @@ class ScrubSpec:
     rules: tuple[Rule, ...]
     files: tuple[str, ...] = ()
     digest: str = ""
-    by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
+    by_kind: dict[str, tuple[Rule, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        by_kind: dict[str, tuple[Rule, ...]] = {}
+        for rule in self.rules:
+            by_kind[rule.kind] = (*by_kind.get(rule.kind, ()), rule)
+        object.__setattr__(self, "by_kind", by_kind)
 
     def of_kind(self, kind: str) -> tuple[Rule, ...]:
         return self.by_kind.get(kind, ())
@@ -102,18 +116,13 @@ def compile_spec(documents: Sequence[tuple[str, dict[str, Any]]]) -> ScrubSpec:
             rules.pop(raw["name"], None)
             rules[raw["name"]] = _rule(origin, index, raw)
     blob = json.dumps([d for _, d in documents], sort_keys=True, default=str)
-    compiled = tuple(rules.values())
-    by_kind: dict[str, list[Rule]] = {}
-    for rule in compiled:
-        by_kind.setdefault(rule.kind, []).append(rule)
     return ScrubSpec(
         name=str(first.get("name", "scrub spec")),
         version=int(first.get("version", 1)),
         scope=tuple(Pattern.parse(p) for p in first.get("scope", ["**"])),
-        rules=compiled,
+        rules=tuple(rules.values()),
         files=tuple(origin for origin, _ in documents),
         digest=hashlib.sha256(blob.encode()).hexdigest()[:16],
-        by_kind={k: tuple(v) for k, v in by_kind.items()},
     )
 
 
@@ -142,12 +151,6 @@ def _rule(origin: str, index: int, raw: dict[str, Any]) -> Rule:
         order=tuple(tuple(chain) for chain in raw.get("order", ())),
         defaults=tuple(raw.get("defaults", ())),
         source=Path(origin).name,
-        anywhere=any(p.parts == ("**",) for p in fields),
-        leaves=frozenset(p.leaf for p in fields if p.leaf is not None),
-        under=frozenset(p.inside for p in fields if p.inside is not None),
-        general=tuple(
-            p for p in fields if p.leaf is None and p.inside is None and p.parts != ("**",)
-        ),
     )
 
 
@@ -156,18 +159,5 @@ def with_sorted_lists(spec: ScrubSpec, name: str, patterns: Sequence[str], why: 
     if not patterns:
         return spec
     fields = tuple(Pattern.parse(p) for p in patterns)
-    rule = Rule(
-        name=name,
-        kind="sort",
-        why=why,
-        fields=fields,
-        source="scenario",
-        anywhere=False,
-        leaves=frozenset(p.leaf for p in fields if p.leaf is not None),
-        general=tuple(p for p in fields if p.leaf is None),
-    )
-    by_kind = dict(spec.by_kind)
-    by_kind["sort"] = (*by_kind.get("sort", ()), rule)
-    return ScrubSpec(
-        spec.name, spec.version, spec.scope, (*spec.rules, rule), spec.files, spec.digest, by_kind
-    )
+    rule = Rule(name=name, kind="sort", why=why, fields=fields, source="scenario")
+    return dataclasses.replace(spec, rules=(*spec.rules, rule))

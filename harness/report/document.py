@@ -17,7 +17,7 @@ from typing import Any
 from harness import __version__
 from harness.classify import SEVERITIES, Finding, RunResult, ScenarioResult
 from harness.compare import LEVELS
-from harness.schemas import validator
+from harness.schemas import schema_errors
 
 REPORT_FORMAT = 1
 REPORT_FILE = "report.json"
@@ -137,11 +137,7 @@ def build_report(
 
 
 def report_errors(report: Any) -> list[str]:
-    errors = sorted(validator("report").iter_errors(report), key=lambda e: list(e.absolute_path))
-    return [
-        f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:200]}"
-        for e in errors
-    ]
+    return schema_errors("report", report)
 
 
 def write_report(out_dir: Path, report: dict[str, Any]) -> Path:

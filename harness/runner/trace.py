@@ -15,7 +15,7 @@ from typing import Any
 
 from harness import __version__
 from harness.scenarios.model import Scenario
-from harness.schemas import validator
+from harness.schemas import schema_errors
 
 TRACE_FORMAT = 1
 SUFFIX = ".trace.json"
@@ -48,11 +48,7 @@ def new_trace(scenario: Scenario, target: dict[str, Any]) -> dict[str, Any]:
 
 def trace_errors(trace: Any) -> list[str]:
     """Schema violations of ``trace``, as 'path: message' lines (empty when valid)."""
-    errors = sorted(validator("trace").iter_errors(trace), key=lambda e: list(e.absolute_path))
-    return [
-        f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:200]}"
-        for e in errors
-    ]
+    return schema_errors("trace", trace)
 
 
 def trace_path(out_dir: Path, scenario_name: str, repeat: int = 1) -> Path:

@@ -12,7 +12,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-__all__ = ["load_schema", "validator"]
+__all__ = ["load_schema", "schema_errors", "validator"]
 
 
 @functools.cache
@@ -26,3 +26,12 @@ def load_schema(name: str) -> dict[str, Any]:
 @functools.cache
 def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name))
+
+
+def schema_errors(name: str, document: Any, *, width: int = 200) -> list[str]:
+    """Violations of schema ``name`` by ``document``, as 'path: message' lines, by path."""
+    errors = sorted(validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:width]}"
+        for e in errors
+    ]
