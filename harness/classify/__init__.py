@@ -19,7 +19,7 @@ from harness.classify.model import (
     ScenarioResult,
 )
 from harness.classify.severity import SEVERITIES, fingerprint, load_severity_rules
-from harness.classify.verdict import assess_run
+from harness.classify.verdict import assess_run, combine
 
 __all__ = [
     "DISPOSITIONS",
@@ -35,6 +35,7 @@ __all__ = [
     "Settings",
     "assess_run",
     "assess_scenario",
+    "combine",
     "fingerprint",
     "load_allowlist",
     "load_severity_rules",

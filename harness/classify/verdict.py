@@ -95,3 +95,20 @@ def overall(scenarios: list[ScenarioResult], policy: list[str]) -> tuple[str, st
     return "compatible", f"{count['compatible']} scenarios compatible" + (
         f", {count['not_applicable']} not applicable" if count["not_applicable"] else ""
     )
+
+
+def combine(results: list[RunResult], *, complete: bool = True) -> tuple[str, str]:
+    """The verdict over several candidates (a version matrix) and an unfinished run."""
+    parts = [f"{r.candidate.get('target')}: {r.reason}" for r in results]
+    single = len(results) == 1
+    reason = results[0].reason if single else "; ".join(parts)
+    statuses = {r.verdict for r in results}
+    if "incompatible" in statuses:
+        status = "incompatible"
+    elif "inconclusive" in statuses or not complete:
+        status = "inconclusive"
+    else:
+        status = "compatible"
+    if not complete:
+        reason = "the run was interrupted: the report covers what finished; " + reason
+    return status, reason

@@ -11,15 +11,16 @@ import datetime
 import json
 import os
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.classify import SEVERITIES, Finding, RunResult, ScenarioResult
+from harness.classify import SEVERITIES, Finding, RunResult, ScenarioResult, combine
 from harness.compare import LEVELS
 from harness.schemas import schema_errors
 
-REPORT_FORMAT = 1
+REPORT_FORMAT = 2
 REPORT_FILE = "report.json"
 
 
@@ -94,20 +95,12 @@ def _counts(findings: list[Finding]) -> dict[str, Any]:
     }
 
 
-def build_report(
-    result: RunResult, *, command: list[str] | None = None, complete: bool = True
-) -> dict[str, Any]:
+def comparison_json(result: RunResult) -> dict[str, Any]:
     findings = [f for s in result.scenarios for f in s.findings]
     verdicts = Counter(s.verdict for s in result.scenarios)
     return {
-        "report_format": REPORT_FORMAT,
-        "harness_version": __version__,
-        "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "command": command,
-        "complete": complete,
-        "verdict": {"status": result.verdict, "reason": result.reason, "fail_on": result.fail_on},
-        "baseline": result.baseline,
         "candidate": result.candidate,
+        "verdict": {"status": result.verdict, "reason": result.reason, "fail_on": result.fail_on},
         "summary": {
             "scenarios": len(result.scenarios),
             "by_verdict": {
@@ -131,8 +124,33 @@ def build_report(
                 for s in result.allowlist
             ],
         },
-        "settings": result.settings,
         "scenarios": [scenario_json(s) for s in result.scenarios],
+    }
+
+
+def build_report(
+    results: RunResult | Sequence[RunResult],
+    *,
+    command: list[str] | None = None,
+    complete: bool = True,
+    run: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One report for one baseline and one or more candidates (a column each)."""
+    results = [results] if isinstance(results, RunResult) else list(results)
+    if not results:
+        raise ValueError("a report needs at least one comparison")
+    status, reason = combine(results, complete=complete)
+    return {
+        "report_format": REPORT_FORMAT,
+        "harness_version": __version__,
+        "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "complete": complete,
+        "verdict": {"status": status, "reason": reason, "fail_on": results[0].fail_on},
+        "baseline": results[0].baseline,
+        "comparisons": [comparison_json(r) for r in results],
+        "settings": results[0].settings,
+        "run": run,
     }
 
 

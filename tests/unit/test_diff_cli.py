@@ -23,7 +23,7 @@ def test_same_version_exits_0_and_writes_a_valid_report(
     report = json.loads((tmp_path / "report.json").read_text())
     assert report_errors(report) == []
     assert report["verdict"]["status"] == "compatible"
-    assert report["summary"]["by_disposition"].get("open", 0) == 0
+    assert report["comparisons"][0]["summary"]["by_disposition"].get("open", 0) == 0
     assert "compatible: 17 scenarios compatible" in capsys.readouterr().out
 
 
@@ -33,7 +33,7 @@ def test_netflix_against_oss_exits_1_with_every_difference_explained(
     assert main(["diff", str(A), str(OSS), "--out", str(tmp_path)]) == 1
     report = json.loads((tmp_path / "report.json").read_text())
     assert report_errors(report) == []
-    findings = [f for s in report["scenarios"] for f in s["findings"]]
+    findings = [f for s in report["comparisons"][0]["scenarios"] for f in s["findings"]]
     assert findings
     for f in findings:
         assert {
@@ -51,7 +51,7 @@ def test_netflix_against_oss_exits_1_with_every_difference_explained(
     assert gating and all(f["step"] for f in gating)
     out = capsys.readouterr().out
     assert "incompatible:" in out and gating[0]["fingerprint"] in out
-    by_name = {s["name"]: s for s in report["scenarios"]}
+    by_name = {s["name"]: s for s in report["comparisons"][0]["scenarios"]}
     scrubbed = by_name["retry-restart-rerun"]["scrubbed"]
     assert scrubbed["ids"]["baseline"] > 0  # what the scrub equated is shown
 
@@ -71,12 +71,20 @@ def test_an_expired_allowlist_entry_fails_and_a_live_one_makes_known(tmp_path: P
     live = tmp_path / "live"
     code = main([*args, "--out", str(live), "--allowlist", str(allowlist("2999-01-01"))])
     report = json.loads((live / "report.json").read_text())
-    known = [f for s in report["scenarios"] for f in s["findings"] if f["disposition"] == "known"]
+    known = [
+        f
+        for s in report["comparisons"][0]["scenarios"]
+        for f in s["findings"]
+        if f["disposition"] == "known"
+    ]
     assert known and known[0]["known"]["id"] == "log-204"
     expired = tmp_path / "expired"
     assert main([*args, "--out", str(expired), "--allowlist", str(allowlist("2001-01-01"))]) == 1
     report = json.loads((expired / "report.json").read_text())
-    assert report["policy_failures"] and report["verdict"]["status"] == "incompatible"
+    assert (
+        report["comparisons"][0]["policy_failures"]
+        and report["verdict"]["status"] == "incompatible"
+    )
     assert code in (0, 1)
 
 
