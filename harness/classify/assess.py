@@ -75,6 +75,10 @@ def _run(path: Path, trace: Mapping[str, Any]) -> Run:
 def assess_scenario(
     name: str, baseline: Sequence[Recorded], candidate: Sequence[Recorded], context: Context
 ) -> ScenarioResult:
+    if not baseline and not candidate:
+        return ScenarioResult(
+            name, "", "", "inconclusive", "not run on either target (the run was interrupted)"
+        )
     some = (baseline or candidate)[0][1]
     meta = some.get("scenario") or {}
     compare = meta.get("compare") or {}

@@ -7,7 +7,7 @@ is (or none applied); otherwise compatible.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from harness.classify.assess import Context, Settings, assess_scenario
 from harness.classify.model import EntryStatus, RunResult, ScenarioResult
@@ -19,10 +19,14 @@ def assess_run(
     candidate: TraceSet,
     settings: Settings,
     on_scenario: Callable[[ScenarioResult], None] | None = None,
+    names: Sequence[str] | None = None,
 ) -> RunResult:
+    """Every scenario of either set, or exactly ``names`` (a run's selection, where a
+    scenario that neither side finished is reported as not run)."""
     context = Context(settings, baseline.target, candidate.target)
     scenarios: list[ScenarioResult] = []
-    for name in sorted(set(baseline.runs) | set(candidate.runs)):
+    chosen = sorted(set(baseline.runs) | set(candidate.runs)) if names is None else sorted(names)
+    for name in chosen:
         result = assess_scenario(
             name, baseline.runs.get(name, []), candidate.runs.get(name, []), context
         )

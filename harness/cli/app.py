@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from harness import __version__
-from harness.cli import diff_cmd, scenarios_cmd, targets_cmd
+from harness.cli import compare_cmd, diff_cmd, scenarios_cmd, targets_cmd
 from harness.errors import CompatError, ExitCode, HarnessError
 
 DESCRIPTION = """\
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    compare_cmd.register(commands)
     targets_cmd.register(commands)
     scenarios_cmd.register(commands)
     diff_cmd.register(commands)

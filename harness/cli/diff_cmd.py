@@ -17,11 +17,11 @@ from harness.classify import (
     load_allowlist,
     load_severity_rules,
 )
-from harness.cli.options import say
+from harness.cli.options import comparison_options, say
 from harness.compare.traces import load_trace_set
 from harness.errors import ExitCode
 from harness.normalize import load_spec
-from harness.report import build_report, write_report
+from harness.report import build_report, write_reports
 
 EXIT = {
     "compatible": ExitCode.OK,
@@ -34,12 +34,13 @@ SHOWN = 25  # gating differences printed; the report has all of them
 def register(commands: Any) -> None:
     diff = commands.add_parser(
         "diff",
-        help="compare two directories of recorded traces and write report.json",
+        help="compare two directories of recorded traces and write the reports",
         description="Compare the traces of a baseline target with a candidate's (each a "
         "`conductor-compat run --out` directory), with no server: normalize both with the "
         "scrub spec, diff them at every level, classify each difference, and write "
-        "DIR/report.json. A baseline recorded with `run --repeats 2` (or more) lets noise be "
-        "told from real differences; a candidate recorded so re-checks each difference, and "
+        "report.json, report.md, report.html and junit.xml into DIR. A baseline recorded "
+        "with `run --repeats 2` (or more) lets noise be told from real differences; a "
+        "candidate recorded so re-checks each difference, and "
         "one that does not reproduce is reported flaky. "
         "Exit 0 compatible, 1 incompatible (or an allowlist entry expired), 3 inconclusive, "
         "2 bad input, 4 harness error.",
@@ -51,41 +52,10 @@ def register(commands: Any) -> None:
         type=Path,
         required=True,
         metavar="DIR",
-        help="folder for report.json (created if missing)",
+        help="folder for the reports (created if missing)",
     )
-    diff.add_argument(
-        "--fail-on",
-        choices=("breaking", "behavioral", "any"),
-        default="behavioral",
-        help="the least severe difference that makes a scenario incompatible (default: "
-        "behavioral; 'any' includes additive and cosmetic)",
-    )
-    diff.add_argument(
-        "--allowlist",
-        type=Path,
-        metavar="FILE",
-        help="known differences (YAML, see harness/schemas/allowlist.schema.json)",
-    )
-    diff.add_argument(
-        "--scrub",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="extra scrub rules, applied after the shipped ones (repeatable)",
-    )
-    diff.add_argument(
-        "--severity",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="severity rules tried before the shipped ones (repeatable)",
-    )
-    diff.add_argument(
-        "--no-recheck",
-        action="store_true",
-        help="ignore the candidate's repeated runs (no flaky detection)",
+    comparison_options(
+        diff, recheck_help="ignore the candidate's repeated runs (no flaky detection)"
     )
     diff.add_argument("--quiet", action="store_true", help="print only the verdict line")
     diff.set_defaults(handler=cmd_diff)
@@ -113,10 +83,12 @@ def _diff(args: argparse.Namespace) -> int:
     result = assess_run(
         baseline, candidate, settings, on_scenario=None if args.quiet else _progress
     )
-    path = write_report(args.out, build_report(result, command=["diff", *sys.argv[2:]]))
+    written = write_reports(args.out, build_report(result, command=["diff", *sys.argv[2:]]))
     if not args.quiet:
         print_summary(result)
-    print(f"{result.verdict}: {result.reason}; report: {path}")
+    print(f"{result.verdict}: {result.reason}; reports in {args.out}")
+    if not args.quiet:
+        say("  " + ", ".join(str(p.name) for p in written.values()))
     return int(EXIT[result.verdict])
 
 

@@ -61,3 +61,37 @@ def workdir_for(args: argparse.Namespace) -> tuple[Path, bool]:
 
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def comparison_options(parser: argparse.ArgumentParser, *, recheck_help: str) -> None:
+    """--fail-on, --allowlist, --scrub, --severity, --no-recheck: how traces are judged."""
+    parser.add_argument(
+        "--fail-on",
+        choices=("breaking", "behavioral", "any"),
+        default="behavioral",
+        help="the least severe difference that makes a scenario incompatible (default: "
+        "behavioral; 'any' includes additive and cosmetic)",
+    )
+    parser.add_argument(
+        "--allowlist",
+        type=Path,
+        metavar="FILE",
+        help="known differences (YAML, see harness/schemas/allowlist.schema.json)",
+    )
+    parser.add_argument(
+        "--scrub",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="extra scrub rules, applied after the shipped ones (repeatable)",
+    )
+    parser.add_argument(
+        "--severity",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="severity rules tried before the shipped ones (repeatable)",
+    )
+    parser.add_argument("--no-recheck", action="store_true", help=recheck_help)

@@ -30,6 +30,11 @@ class TraceSet:
     def scenarios(self) -> list[str]:
         return sorted(self.runs)
 
+    def restrict(self, names: set[str]) -> TraceSet:
+        """Only the scenarios in ``names`` (a run's selection)."""
+        kept = {n: r for n, r in self.runs.items() if n in names}
+        return TraceSet(self.directory, self.target, kept)
+
 
 def load_trace(path: Path) -> dict[str, Any]:
     try:
@@ -47,7 +52,12 @@ def load_trace(path: Path) -> dict[str, Any]:
     return trace
 
 
-def load_trace_set(directory: Path) -> TraceSet:
+def load_trace_set(directory: Path, *, expected: dict[str, Any] | None = None) -> TraceSet:
+    """The traces under ``directory``. With ``expected`` (the target a run meant to record
+    there), a missing or empty directory is an empty set for that target, not an error:
+    an interrupted run may not have finished any scenario yet."""
+    if expected is not None and not any(directory.rglob(f"*{SUFFIX}")):
+        return TraceSet(directory, dict(expected), {})
     if not directory.is_dir():
         raise BadInputError(f"{directory} is not a directory of traces")
     files = sorted(directory.rglob(f"*{SUFFIX}"))

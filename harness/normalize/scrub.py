@@ -72,7 +72,9 @@ class _Walker:
         self.ids = ids
         self.counts: dict[str, RuleCount] = {r.name: RuleCount() for r in spec.rules}
         self.stamps = spec.of_kind("timestamps")
-        self.counters = spec.of_kind("counters")
+        counters = spec.of_kind("counters")
+        self.counters = [r for r in counters if not r.when]
+        self.conditional = [r for r in counters if r.when]
         self.integral = spec.of_kind("integral-numbers")
         self.rewrites = spec.of_kind("rewrite")
         self.sorts = spec.of_kind("sort")
@@ -108,6 +110,12 @@ class _Walker:
 
     def _mapping(self, value: Mapping[str, Any], path: Path) -> dict[str, Any]:
         late = self._order_violations(value, path)
+        for rule in self.conditional:  # counters that depend on a sibling (taskType)
+            if rule.holds_in(value):
+                for key, item in value.items():
+                    if _is_number(item) and key not in late and rule.applies((*path, key)):
+                        late[key] = COUNT
+                        self.counts[rule.name].add((*path, key))
         out: dict[str, Any] = {}
         for key, item in value.items():
             name = self._text(key, path) if self.ids else key
@@ -144,8 +152,8 @@ class _Walker:
                 return True
         return False
 
-    def _order_violations(self, value: Mapping[str, Any], path: Path) -> dict[str, str]:
-        late: dict[str, str] = {}
+    def _order_violations(self, value: Mapping[str, Any], path: Path) -> dict[str, Any]:
+        late: dict[str, Any] = {}
         for rule in self.stamps:
             for chain in rule.order:
                 previous: tuple[str, float] | None = None

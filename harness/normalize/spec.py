@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,6 +34,8 @@ class Rule:
     replacement: str = ""
     order: tuple[tuple[str, ...], ...] = ()
     defaults: tuple[Any, ...] = ()
+    # counters: only in objects whose sibling field holds one of the values (taskType: JOIN)
+    when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     source: str = ""  # the file that defined it
     # ``fields`` sorted for speed: everywhere, by last key, under a key, or a general pattern
     anywhere: bool = field(init=False)
@@ -56,6 +58,9 @@ class Rule:
         if self.under and not self.under.isdisjoint(path[:-1]):
             return True
         return any(p.matches(path) for p in self.general)
+
+    def holds_in(self, siblings: Mapping[str, Any]) -> bool:
+        return all(siblings.get(key) in values for key, values in self.when)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "why": self.why, "source": self.source}
@@ -150,6 +155,7 @@ def _rule(origin: str, index: int, raw: dict[str, Any]) -> Rule:
         replacement=str(raw.get("replacement", "")),
         order=tuple(tuple(chain) for chain in raw.get("order", ())),
         defaults=tuple(raw.get("defaults", ())),
+        when=tuple((k, tuple(v)) for k, v in (raw.get("when") or {}).items()),
         source=Path(origin).name,
     )
 

@@ -34,6 +34,12 @@ class ScenarioFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class ScenarioStarted:
+    scenario: str
+    repeat: int
+
+
+@dataclass(frozen=True, slots=True)
 class SessionSummary:
     target: str
     finished: tuple[ScenarioFinished, ...]
@@ -56,19 +62,26 @@ async def run_session(
     on_finished: Callable[[ScenarioFinished], None] | None = None,
     keep_poll_bodies: bool = False,
     repeats: int = 1,
+    runs: Sequence[tuple[Scenario, int]] | None = None,
+    on_started: Callable[[ScenarioStarted], None] | None = None,
 ) -> SessionSummary:
     """Run every scenario on ``target`` (``repeats`` times each, the runs interleaved with
-    the other scenarios'); traces land in ``out_dir`` as each finishes."""
+    the other scenarios'), or exactly ``runs`` (scenario, repeat) when given; traces land
+    in ``out_dir`` as each finishes."""
     began = time.monotonic()
     limit = asyncio.Semaphore(max(1, jobs))
     finished: list[ScenarioFinished] = []
 
-    runs = [(scenario, repeat) for repeat in range(1, repeats + 1) for scenario in scenarios]
+    if runs is None:
+        runs = [(scenario, repeat) for repeat in range(1, repeats + 1) for scenario in scenarios]
+    numbered = any(repeat > 1 for _, repeat in runs)
 
     async def one(scenario: Scenario, repeat: int) -> None:
         async with limit:
+            if on_started:
+                on_started(ScenarioStarted(scenario.name, repeat))
             trace = await run_scenario(scenario, target, keep_poll_bodies=keep_poll_bodies)
-        if repeats > 1:
+        if numbered:
             trace["repeat"] = repeat
         errors = trace_errors(trace)
         if errors:
@@ -92,6 +105,6 @@ async def run_session(
     async with asyncio.TaskGroup() as group:
         for scenario, repeat in runs:
             group.create_task(one(scenario, repeat))
-    order = {s.name: i for i, s in enumerate(scenarios)}
+    order = {s.name: i for i, (s, _) in enumerate(runs)}
     ordered = tuple(sorted(finished, key=lambda f: (order[f.scenario], f.repeat)))
     return SessionSummary(target.identity.target, ordered, round(time.monotonic() - began, 3))

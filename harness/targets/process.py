@@ -88,6 +88,10 @@ async def start(
     argv = [
         str(prepared.java.executable),
         f"-Xmx{HEAP}",
+        # The serial collector: on 2 cores G1's concurrent threads compete with start-up
+        # (measured: oss:3.32.1 ready in 13.0 s instead of 15.1 s; 3.15.0 7.4 s vs 7.7 s).
+        # The collector changes no behaviour a scenario can see.
+        "-XX:+UseSerialGC",
         "-Duser.timezone=UTC",
         "-Dfile.encoding=UTF-8",
         "-Djava.net.preferIPv4Stack=true",

@@ -31,6 +31,12 @@ TOKEN_ENV = "CONDUCTOR_COMPAT_TOKEN"
 BEARER_ENV = "CONDUCTOR_COMPAT_BEARER"
 
 
+# The default comparison: the last Netflix release against the conductor-oss version this
+# project recommends (the newest one it has verified and locked).
+DEFAULT_BASELINE = "netflix:3.15.0"
+RECOMMENDED_CANDIDATE = "oss:3.32.1"
+
+
 @dataclass(frozen=True, slots=True)
 class TargetSpec:
     """One Conductor server under test, as the user named it."""

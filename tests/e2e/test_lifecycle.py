@@ -18,6 +18,7 @@ from harness.errors import ExitCode
 from tests.e2e.conftest import assert_nothing_left, cli, processes_mentioning
 
 pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _spawn_cli(*args: str) -> subprocess.Popen[str]:
@@ -56,6 +57,25 @@ def test_up_then_remote_check_then_ctrl_c(workdir: Path, monkeypatch: pytest.Mon
         assert run.code == 0, run.text
         assert run.out.startswith("PASS") and "runtime=remote" in run.out
         assert "s3cr3t-token" not in run.text
+        # The same remote server as a gate's candidate, against recorded 3.15.0 baselines.
+        out = workdir / "gate"
+        gate = cli(
+            "gate",
+            "--baselines",
+            str(ROOT / "fixtures" / "runs" / "netflix-3.15.0-a"),
+            "--candidate",
+            f"remote:{urls['oss:3.21.14']}",
+            "--out",
+            str(out),
+            str(ROOT / "scenarios" / "tasks" / "inline.yaml"),
+        )
+        assert gate.code in (0, 1), gate.text
+        report = json.loads((out / "report.json").read_text())
+        assert report["comparisons"][0]["candidate"]["runtime"] == "remote"
+        assert [s["name"] for s in report["comparisons"][0]["scenarios"]] == ["inline"]
+        for written in out.rglob("*"):  # secrets never reach a trace or a report
+            if written.is_file():
+                assert "s3cr3t-token" not in written.read_text(errors="replace"), written
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C does
         _, err = proc.communicate(timeout=60)

@@ -26,7 +26,22 @@ ALLOWED: dict[str, set[str]] = {
     "compare": {"errors", "schemas", "normalize"},
     "classify": {"errors", "schemas", "documents", "normalize", "compare"},
     "report": {"errors", "schemas", "normalize", "compare", "classify", "__init__"},
+    # The main job: the only layer that joins running servers to comparing traces.
+    "pipeline": {
+        "errors",
+        "schemas",
+        "documents",
+        "targets",
+        "scenarios",
+        "runner",
+        "normalize",
+        "compare",
+        "classify",
+        "report",
+        "__init__",
+    },
     "cli": {
+        "pipeline",
         "errors",
         "schemas",
         "documents",
@@ -88,6 +103,7 @@ def test_public_names_are_exactly_all() -> None:
     import harness.compare
     import harness.documents
     import harness.normalize
+    import harness.pipeline
     import harness.report
     import harness.runner
     import harness.scenarios
@@ -103,6 +119,7 @@ def test_public_names_are_exactly_all() -> None:
         harness.compare,
         harness.classify,
         harness.report,
+        harness.pipeline,
     ):
         public = {n for n in vars(module) if not n.startswith("_")} - {"annotations"}
         submodules = {n for n in public if type(getattr(module, n)).__name__ == "module"}

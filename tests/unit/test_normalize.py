@@ -69,6 +69,15 @@ def test_timing_counters_and_integral_numbers() -> None:
     assert "integral-numbers" not in scrub_trace(trace("oss-3.32.1", "inline"), SPEC).summary()
 
 
+def test_system_task_poll_counts_are_counters_and_worker_ones_are_not() -> None:
+    scrubbed = scrub_trace(trace("oss-3.32.1", "fork-join", run=1, single=False), SPEC)
+    tasks = scrubbed.trace["steps"][-1]["snapshots"][0]["tasks"]
+    polls = {t["taskType"]: t.get("pollCount") for t in tasks}
+    assert polls["JOIN"] == "<count>"  # how often the server evaluated the join: timing
+    assert polls["cc_branch_a1"] == 1  # a worker task's polls are part of the contract
+    assert scrubbed.summary()["system-task-poll-counts"]["count"] > 0
+
+
 def test_empty_collections_and_definition_defaults_count_as_absent() -> None:
     summary = scrub_trace(trace("oss-3.32.1", "simple-sequential"), SPEC).summary()
     assert summary["empty-as-absent"]["count"] > 0

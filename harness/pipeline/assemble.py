@@ -1,0 +1,133 @@
+"""Who plays which role in a run, and the assessments made from its trace folders.
+
+Pure functions of the plan and the files on disk (no server): which scenarios run on
+which target, which candidate scenarios need a fresh re-check run, and the final
+``RunResult`` per candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.classify import (
+    RunResult,
+    Settings,
+    assess_run,
+    load_allowlist,
+    load_severity_rules,
+)
+from harness.compare.traces import TraceSet, load_trace_set
+from harness.normalize import load_spec
+from harness.pipeline.plan import Plan, RunFolder, finished_runs
+from harness.scenarios import Scenario
+from harness.targets.spec import parse_target
+
+
+def settings_for(plan: Plan) -> Settings:
+    return Settings(
+        spec=load_spec([Path(p) for p in plan.scrub]),
+        severity=load_severity_rules([Path(p) for p in plan.severity]),
+        allowlist=load_allowlist(Path(plan.allowlist)) if plan.allowlist else None,
+        fail_on=plan.fail_on,
+        recheck=plan.recheck,
+    )
+
+
+def identity(target: str) -> dict[str, Any]:
+    """What is known of a target before any trace of it exists."""
+    spec = parse_target(target)
+    return {"target": str(spec), "flavor": spec.flavor.value, "version": spec.version}
+
+
+@dataclass(slots=True)
+class Roles:
+    plan: Plan
+    folder: RunFolder
+    selected: list[Scenario]
+    baseline_dir: Path
+    recorded: TraceSet | None = None  # gate: the baselines recorded earlier
+    unused_baselines: list[str] = field(default_factory=list)
+    no_baseline: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, plan: Plan, scenarios: list[Scenario], folder: RunFolder) -> Roles:
+        if plan.kind == "compare":
+            return cls(plan, folder, scenarios, folder.traces(plan.baseline))
+        recorded = load_trace_set(Path(plan.baseline))
+        selected, missing = [], []
+        for scenario in scenarios:
+            runs = recorded.runs.get(scenario.name)
+            if not runs:
+                missing.append(scenario.name)
+            elif any(t["scenario"].get("digest") != scenario.digest for _, t in runs):
+                missing.append(
+                    f"{scenario.name} (its file changed since the baseline was recorded)"
+                )
+            else:
+                selected.append(scenario)
+        names = {s.name for s in scenarios}
+        unused = sorted(n for n in recorded.runs if n not in names)
+        return cls(plan, folder, selected, Path(plan.baseline), recorded, unused, missing)
+
+    @property
+    def live(self) -> list[str]:
+        """Targets this run starts (or reaches), baseline first."""
+        first = [self.plan.baseline] if self.plan.kind == "compare" else []
+        return first + list(self.plan.candidates)
+
+    @property
+    def all_targets(self) -> list[str]:
+        return [self.plan.baseline, *self.plan.candidates]
+
+    @property
+    def repeats(self) -> dict[str, int]:
+        counts = {c: self.plan.candidate_repeats for c in self.plan.candidates}
+        if self.plan.kind == "compare":
+            counts[self.plan.baseline] = self.plan.baseline_repeats
+        return counts
+
+    def role(self, target: str) -> str:
+        return "baseline" if target == self.plan.baseline else "candidate"
+
+    def traces(self, target: str) -> Path:
+        return self.baseline_dir if target == self.plan.baseline else self.folder.traces(target)
+
+    def done_count(self, target: str, digests: dict[str, str]) -> int:
+        if self.recorded is not None and target == self.plan.baseline:
+            return sum(len(self.recorded.runs[s.name]) for s in self.selected)
+        return len(finished_runs(self.traces(target), digests))
+
+    def trace_set(self, target: str) -> TraceSet:
+        names = {s.name for s in self.selected}
+        if self.recorded is not None and target == self.plan.baseline:
+            return self.recorded.restrict(names)
+        return load_trace_set(self.traces(target), expected=identity(target)).restrict(names)
+
+
+def assess_all(plan: Plan, roles: Roles, settings: Settings) -> list[RunResult]:
+    """One result per candidate, over every selected scenario (run or not)."""
+    names = [s.name for s in roles.selected]
+    baseline = roles.trace_set(plan.baseline)
+    return [
+        assess_run(baseline, roles.trace_set(c), settings, names=names) for c in plan.candidates
+    ]
+
+
+def recheck_candidates(
+    plan: Plan, roles: Roles, settings: Settings, target: str
+) -> list[tuple[Scenario, int]]:
+    """Scenarios with gating differences on ``target`` that no candidate re-run has checked."""
+    names = [s.name for s in roles.selected]
+    candidate = roles.trace_set(target)
+    result = assess_run(roles.trace_set(plan.baseline), candidate, settings, names=names)
+    by_name = {s.name: s for s in roles.selected}
+    again = []
+    for scenario in result.scenarios:
+        if scenario.rechecked or not any(f.gates for f in scenario.findings):
+            continue
+        runs = candidate.runs.get(scenario.name, [])
+        following = max((int(t.get("repeat", 1)) for _, t in runs), default=0) + 1
+        again.append((by_name[scenario.name], following))
+    return again

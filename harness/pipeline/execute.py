@@ -1,0 +1,270 @@
+"""Execute a plan: start the targets, run the scenarios, re-check differences, report.
+
+    validate scenarios and settings (bad input fails here, before anything starts)
+    start every live target in parallel; each runs as soon as it is ready
+    run each target's scenario runs concurrently (``jobs`` at a time per target);
+        a candidate, once the baseline has run every scenario once, assesses itself and
+        re-runs the scenarios that differ, so a difference that does not reproduce is
+        called flaky
+    stop the targets (whatever happens)
+    assess every candidate against the baseline, write the four reports
+
+Ctrl-C or SIGTERM cancels the run: the targets are stopped, and the reports are written
+for what finished, marked incomplete; ``--resume`` makes only the missing runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.classify import Settings
+from harness.pipeline import events as ev
+from harness.pipeline.assemble import Roles, assess_all, recheck_candidates, settings_for
+from harness.pipeline.plan import Plan, RunFolder, finished_runs
+from harness.report import build_report, write_reports
+from harness.runner import ScenarioFinished, ScenarioStarted, run_session
+from harness.scenarios import Scenario, require_valid
+from harness.targets import get_profile
+from harness.targets.model import RunningTarget
+from harness.targets.provision import start_target
+from harness.targets.spec import TargetSpec, parse_target
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    verdict: str
+    reason: str
+    complete: bool
+    reports: dict[str, Path]
+    folder: Path
+
+
+@dataclass(slots=True)
+class Progress:
+    """What is left to do, per target; what is left when interrupted goes in the report."""
+
+    todo: dict[str, list[tuple[Scenario, int]]]
+    started: dict[str, float] = field(default_factory=dict)
+    rechecks: dict[str, int] = field(default_factory=dict)
+
+    def finished(self, target: str, scenario: str, repeat: int) -> None:
+        self.todo[target] = [
+            (s, r) for s, r in self.todo[target] if (s.name, r) != (scenario, repeat)
+        ]
+
+    def pending(self) -> list[dict[str, object]]:
+        return [
+            {"target": t, "scenario": s.name, "repeat": r}
+            for t, runs in self.todo.items()
+            for s, r in runs
+        ]
+
+
+async def execute(
+    plan: Plan, folder: RunFolder, emit: ev.Emit, *, resumed: bool = False
+) -> Outcome:
+    began = time.monotonic()
+    scenarios = require_valid([Path(p) for p in plan.paths], allow_outbound=plan.allow_outbound)
+    settings = settings_for(plan)
+    roles = Roles.of(plan, scenarios, folder)
+    specs = {t: parse_target(t) for t in roles.live}
+    digests = {s.name: s.digest for s in roles.selected}
+    progress = Progress({})
+    for t in roles.live:
+        done = finished_runs(folder.traces(t), digests)
+        progress.todo[t] = [
+            (s, r)
+            for r in range(1, roles.repeats[t] + 1)
+            for s in roles.selected
+            if (s.name, r) not in done
+        ]
+    folder.save(plan)
+    emit(
+        ev.RunPlanned(
+            folder.root,
+            len(roles.selected),
+            tuple(
+                ev.TargetPlanned(
+                    t,
+                    roles.role(t),
+                    len(progress.todo.get(t, [])),
+                    roles.done_count(t, digests),
+                    recorded=t not in roles.live,
+                )
+                for t in roles.all_targets
+            ),
+            resumed,
+        )
+    )
+    interrupted: str | None = None
+    try:
+        await _run_targets(Job(plan, folder, roles, progress, settings, emit), specs)
+    except asyncio.CancelledError:
+        interrupted = "interrupted by a signal (Ctrl-C or SIGTERM)"
+    emit(ev.Comparing(plan.candidates))
+    results = await asyncio.to_thread(assess_all, plan, roles, settings)
+    complete = interrupted is None and not progress.pending()
+    report = build_report(
+        results,
+        command=list(plan.command),
+        complete=complete,
+        run={
+            "kind": plan.kind,
+            "directory": str(folder.root),
+            "seconds": round(time.monotonic() - began, 1),
+            "interrupted": interrupted,
+            "targets": [
+                {
+                    "target": t,
+                    "role": roles.role(t),
+                    "start_seconds": progress.started.get(t),
+                    "runs": roles.done_count(t, digests),
+                    "repeats": roles.repeats.get(t, 0),
+                    "rechecks": progress.rechecks.get(t, 0),
+                    "recorded": t not in roles.live,
+                }
+                for t in roles.all_targets
+            ],
+            "pending": progress.pending(),
+            "unused_baselines": roles.unused_baselines,
+            "no_baseline": roles.no_baseline,
+        },
+    )
+    written = write_reports(folder.root, report)
+    verdict = report["verdict"]
+    emit(
+        ev.RunFinished(
+            verdict["status"],
+            verdict["reason"],
+            complete,
+            written,
+            round(time.monotonic() - began, 1),
+            tuple(
+                ev.CandidateSummary(
+                    c["candidate"]["target"],
+                    c["verdict"]["status"],
+                    c["summary"]["by_verdict"],
+                    c["summary"]["gating"],
+                    c["summary"]["total"] - c["summary"]["gating"] + c["summary"]["noise"],
+                )
+                for c in report["comparisons"]
+            ),
+            len(progress.pending()),
+        )
+    )
+    if interrupted:
+        raise asyncio.CancelledError(interrupted)
+    return Outcome(verdict["status"], verdict["reason"], complete, written, folder.root)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What the target drivers share."""
+
+    plan: Plan
+    folder: RunFolder
+    roles: Roles
+    progress: Progress
+    settings: Settings
+    emit: ev.Emit
+    # Set when the baseline has run every scenario once: candidates may then re-check.
+    baseline_once: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def _run_targets(job: Job, specs: dict[str, TargetSpec]) -> None:
+    """Each target starts and runs on its own, so a fast one does not wait for a slow one;
+    the first failure stops them all, and every started server is stopped on the way out."""
+    plan, progress = job.plan, job.progress
+    # A candidate with nothing left to run still starts when it may have to re-check.
+    needed = [
+        t for t in job.roles.live if progress.todo[t] or (plan.recheck and t in plan.candidates)
+    ]
+    if not needed:
+        return
+    if plan.baseline not in needed or not _left(job, plan.baseline, first_only=True):
+        job.baseline_once.set()
+    job.emit(ev.TargetsStarting(tuple(needed)))
+    workdir = job.folder.new_servers_dir()
+    async with AsyncExitStack() as stack:
+        try:
+            async with asyncio.TaskGroup() as group:
+                for target in needed:
+                    group.create_task(_drive(job, target, specs[target], stack, workdir))
+        except BaseExceptionGroup as failed:
+            raise _first_error(failed) from None
+
+
+async def _drive(
+    job: Job, target: str, spec: TargetSpec, stack: AsyncExitStack, workdir: Path
+) -> None:
+    plan, progress = job.plan, job.progress
+    server = await start_target(
+        spec,
+        profile=get_profile(plan.profile),
+        workdir=workdir,
+        stack=stack,
+        runtime=plan.runtime,
+        ready_timeout_s=plan.ready_timeout_s,
+    )
+    progress.started[target] = round(server.start_seconds, 1)
+    job.emit(ev.TargetReady(target, server.base_url, server.start_seconds))
+    await _play(job, target, server, progress.todo[target])
+    if target != plan.baseline and plan.recheck:
+        await job.baseline_once.wait()
+        again = await asyncio.to_thread(recheck_candidates, plan, job.roles, job.settings, target)
+        if again:
+            job.emit(ev.RecheckPlanned(target, tuple(s.name for s, _ in again)))
+            progress.todo[target] = list(again)
+            progress.rechecks[target] = len(again)
+            await _play(job, target, server, again)
+    job.emit(ev.TargetDone(target))
+
+
+def _left(job: Job, target: str, *, first_only: bool = False) -> int:
+    return sum(1 for _, r in job.progress.todo.get(target, []) if r == 1 or not first_only)
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """The error that stopped the run (the others are its consequences)."""
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            return _first_error(error)
+        if not isinstance(error, asyncio.CancelledError):
+            return error
+    return group
+
+
+async def _play(
+    job: Job, target: str, server: RunningTarget, runs: Sequence[tuple[Scenario, int]]
+) -> None:
+    if not runs:
+        return
+    progress, emit = job.progress, job.emit
+
+    def started(event: ScenarioStarted) -> None:
+        emit(ev.ScenarioStarted(target, event.scenario, event.repeat))
+
+    def finished(event: ScenarioFinished) -> None:
+        progress.finished(target, event.scenario, event.repeat)
+        if target == job.plan.baseline and not _left(job, target, first_only=True):
+            job.baseline_once.set()
+        emit(
+            ev.ScenarioFinished(
+                target, event.scenario, event.repeat, event.status, event.reason, event.seconds
+            )
+        )
+
+    await run_session(
+        [],
+        server,
+        job.folder.traces(target),
+        jobs=job.plan.jobs,
+        runs=list(runs),
+        on_started=started,
+        on_finished=finished,
+    )

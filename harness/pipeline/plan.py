@@ -1,0 +1,154 @@
+"""What a compare or gate run will do, and the run folder that holds everything it makes.
+
+The plan is saved as ``run.json`` in the run folder before anything starts, so that
+``--resume RUN_DIR`` can finish an interrupted run with the same settings:
+
+    RUN_DIR/run.json                        the plan
+    RUN_DIR/traces/<target>/*.trace.json    one per scenario run, written as each finishes
+    RUN_DIR/servers/<start>/<target>/       server logs and state, one folder per execution
+    RUN_DIR/report.{json,md,html}, junit.xml
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import BadInputError
+
+RUN_FORMAT = 1
+PLAN_FILE = "run.json"
+KINDS = ("compare", "gate")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every setting of a run; paths are absolute so a resume works from anywhere."""
+
+    kind: str  # compare or gate
+    baseline: str  # a target, or for gate the directory of recorded baseline traces
+    candidates: tuple[str, ...]
+    paths: tuple[str, ...]  # scenario files and folders
+    command: tuple[str, ...] = ()
+    baseline_repeats: int = 2  # two baseline runs tell noise from differences
+    candidate_repeats: int = 1
+    recheck: bool = True  # re-run the candidate for scenarios that differ
+    jobs: int = 8
+    profile: str = "embedded"
+    runtime: str = "process"
+    ready_timeout_s: float = 240.0
+    fail_on: str = "behavioral"
+    allowlist: str | None = None
+    scrub: tuple[str, ...] = ()
+    severity: tuple[str, ...] = ()
+    allow_outbound: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise BadInputError(f"unknown run kind '{self.kind}'")
+        if not self.candidates:
+            raise BadInputError("a run needs at least one candidate target")
+        if len(set(self.candidates)) != len(self.candidates):
+            raise BadInputError("the same candidate is named twice")
+        if self.kind == "compare" and self.baseline in self.candidates:
+            raise BadInputError(
+                f"{self.baseline} is both baseline and candidate; to measure a version's own "
+                "noise, record it twice with `run --repeats 2`"
+            )
+        for name, value in (
+            ("--jobs", self.jobs),
+            ("--baseline-repeats", self.baseline_repeats),
+            ("--candidate-repeats", self.candidate_repeats),
+        ):
+            if value < 1:
+                raise BadInputError(f"{name} must be at least 1")
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+        }
+        return cls(**values)
+
+
+def slug(target: str) -> str:
+    """A folder name for a target: 'oss:3.32.1' -> 'oss-3.32.1'."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", target).strip("-")
+
+
+@dataclass(frozen=True, slots=True)
+class RunFolder:
+    root: Path
+
+    @property
+    def plan_file(self) -> Path:
+        return self.root / PLAN_FILE
+
+    def traces(self, target: str) -> Path:
+        return self.root / "traces" / slug(target)
+
+    def new_servers_dir(self) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        return self.root / "servers" / f"{stamp}-{os.getpid()}"
+
+    def save(self, plan: Plan) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        document = {"run_format": RUN_FORMAT, "plan": plan.to_json()}
+        temporary = self.plan_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+        os.replace(temporary, self.plan_file)
+
+    def load(self) -> Plan:
+        if not self.plan_file.is_file():
+            raise BadInputError(
+                f"{self.root} is not a run folder ({PLAN_FILE} is missing); --resume takes "
+                "the folder a compare or gate run wrote"
+            )
+        try:
+            document = json.loads(self.plan_file.read_text(encoding="utf-8"))
+            if document.get("run_format") != RUN_FORMAT:
+                raise BadInputError(
+                    f"{self.plan_file}: run_format {document.get('run_format')} is not "
+                    f"{RUN_FORMAT}; this run was made by another conductor-compat version"
+                )
+            return Plan.from_json(document["plan"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise BadInputError(f"{self.plan_file}: not a readable run plan ({exc})") from exc
+
+
+def default_folder(reports: Path, plan: Plan) -> RunFolder:
+    """reports/<UTC time>-<baseline>-vs-<candidates>."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    baseline = slug(Path(plan.baseline).name if plan.kind == "gate" else plan.baseline)
+    name = f"{stamp}-{baseline}-vs-{'-'.join(slug(c) for c in plan.candidates)}"
+    return RunFolder(reports / name[:120])
+
+
+def finished_runs(directory: Path, digests: dict[str, str]) -> set[tuple[str, int]]:
+    """(scenario, repeat) whose trace is on disk, whole, and of the scenario as it is now.
+
+    A trace of an older version of the scenario file (its digest differs) does not count:
+    that run is made again.
+    """
+    done: set[tuple[str, int]] = set()
+    for path in directory.glob("*.trace.json"):
+        try:
+            trace = json.loads(path.read_text(encoding="utf-8"))
+            name = trace["scenario"]["name"]
+            digest = trace["scenario"]["digest"]
+            repeat = int(trace.get("repeat", 1))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a partial or foreign file: the run is made again
+        if digests.get(name) == digest:
+            done.add((name, repeat))
+    return done

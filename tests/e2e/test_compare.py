@@ -1,0 +1,151 @@
+"""`conductor-compat compare` and `gate` end to end: real netflix:3.15.0 and oss:3.21.14
+servers (oss:3.21.14 stands in for 3.21.20, which is not on Maven Central), the
+scenario library, the four reports, an interrupted run resumed, and a gate against the
+baseline traces the compare recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.errors import ExitCode
+from harness.report import report_errors
+from tests.e2e.conftest import Run, assert_nothing_left, cli, processes_mentioning
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = ROOT / "scenarios"
+PAIR = ["--baseline", "netflix:3.15.0", "--candidate", "oss:3.21.14"]
+EXIT = {"compatible": 0, "incompatible": 1, "inconclusive": 3}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Run]]:
+    folder = tmp_path_factory.mktemp("compare") / "run"
+    run = cli("compare", *PAIR, "--out", str(folder), str(LIBRARY))
+    yield folder, run
+    for line in processes_mentioning(str(folder)):
+        subprocess.run(["kill", "-9", line.split(":")[0]], check=False)
+
+
+def _report(folder: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((folder / "report.json").read_text())
+    assert report_errors(report) == []
+    return report
+
+
+def _verdicts(report: dict[str, Any]) -> dict[str, str]:
+    return {s["name"]: s["verdict"] for s in report["comparisons"][0]["scenarios"]}
+
+
+def test_compare_writes_four_reports_and_exits_with_the_verdict(
+    reference: tuple[Path, Run],
+) -> None:
+    folder, run = reference
+    report = _report(folder)
+    assert run.code == EXIT[report["verdict"]["status"]], run.out + run.err
+    assert report["complete"] is True
+    assert {p.name for p in folder.iterdir()} >= {
+        "report.json",
+        "report.md",
+        "report.html",
+        "junit.xml",
+        "run.json",
+        "traces",
+        "servers",
+    }
+    comparison = report["comparisons"][0]
+    assert comparison["candidate"]["target"] == "oss:3.21.14"
+    assert report["baseline"]["version"] == "3.15.0"
+    scenarios = comparison["scenarios"]
+    assert len(scenarios) == len(list(LIBRARY.rglob("*.yaml")))
+    assert all(len(s["baseline_runs"]) == 2 for s in scenarios)  # noise is measured
+    html = (folder / "report.html").read_text()
+    markdown = (folder / "report.md").read_text()
+    for scenario in scenarios:
+        assert scenario["name"] in html and scenario["name"] in markdown
+        for finding in scenario["findings"]:
+            assert finding["fingerprint"] in html  # every difference, with both values
+            if finding["gates"]:
+                assert finding["fingerprint"] in markdown
+    assert f"{report['verdict']['status']}:" in run.out
+    assert_nothing_left(folder)
+
+
+def test_an_interrupted_compare_resumes_to_the_same_result(
+    reference: tuple[Path, Run], tmp_path: Path
+) -> None:
+    folder = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "compare", *PAIR, "--out", str(folder), str(LIBRARY)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while len(list(folder.glob("traces/*/*.trace.json"))) < 6:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no traces within 300 s"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == ExitCode.INTERRUPTED, out + err
+    assert f"--resume {folder}" in err
+    partial = _report(folder)
+    assert partial["complete"] is False and partial["run"]["pending"]
+    assert "INCOMPLETE" in (folder / "report.md").read_text()
+    assert_nothing_left(folder)
+    kept = {p: p.stat().st_mtime_ns for p in folder.glob("traces/*/*.trace.json")}
+    assert kept
+
+    resumed = cli("compare", "--resume", str(folder))
+    report = _report(folder)
+    assert report["complete"] is True, resumed.out + resumed.err
+    for path, mtime in kept.items():  # finished runs were not made again
+        assert path.stat().st_mtime_ns == mtime, path
+    expected = _report(reference[0])
+    assert resumed.code == reference[1].code
+    assert report["verdict"]["status"] == expected["verdict"]["status"]
+    assert _verdicts(report) == _verdicts(expected)
+    assert_nothing_left(folder)
+
+
+def test_gate_compares_a_live_candidate_with_recorded_baselines(
+    reference: tuple[Path, Run], tmp_path: Path
+) -> None:
+    baselines = reference[0] / "traces" / "netflix-3.15.0"
+    folder = tmp_path / "gate"
+    run = cli(
+        "gate",
+        "--baselines",
+        str(baselines),
+        "--candidate",
+        "oss:3.21.14",
+        "--out",
+        str(folder),
+        str(LIBRARY / "tasks"),
+    )
+    report = _report(folder)
+    assert run.code == EXIT[report["verdict"]["status"]], run.out + run.err
+    assert report["run"]["kind"] == "gate"
+    tasks = {s["name"] for s in report["comparisons"][0]["scenarios"]}
+    assert len(tasks) == len(list((LIBRARY / "tasks").glob("*.yaml")))
+    unused = set(report["run"]["unused_baselines"])
+    assert unused and not unused & tasks  # the other scenarios' baselines are reported
+    assert "api-metadata-crud" in unused
+    assert not (folder / "traces" / "netflix-3.15.0").exists()  # the baseline never ran
+    assert_nothing_left(folder)
