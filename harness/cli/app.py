@@ -12,6 +12,7 @@ import asyncio
 import signal
 import sys
 import textwrap
+import traceback
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -67,6 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "conductor-compat: interrupted; every server it started was stopped.", file=sys.stderr
         )
         return int(ExitCode.INTERRUPTED)
+    except Exception:  # noqa: BLE001 (a bug in conductor-compat: say so, exit as a harness error)
+        traceback.print_exc()
+        print(
+            "conductor-compat: internal error (a bug in conductor-compat; please report it "
+            "with the traceback above); every server it started was stopped.",
+            file=sys.stderr,
+        )
+        return int(ExitCode.HARNESS_ERROR)
 
 
 def run_async(coro: Coroutine[Any, Any, int]) -> int:

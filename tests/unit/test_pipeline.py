@@ -168,3 +168,18 @@ def test_gate_refuses_a_baselines_folder_without_traces(
     code = main(["gate", "--baselines", str(tmp_path), "--out", str(tmp_path / "run")])
     assert code == ExitCode.BAD_INPUT
     assert "no traces" in _err(capsys)
+
+
+def test_a_bug_is_a_harness_error_with_its_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import harness.cli.compare_cmd as compare_cmd
+
+    async def broken(*args: object, **kw: object) -> None:
+        raise RuntimeError("the bug")
+
+    monkeypatch.setattr(compare_cmd, "execute", broken)
+    code = main(["compare", "--quiet", "--out", str(tmp_path / "run")])
+    assert code == ExitCode.HARNESS_ERROR
+    err = capsys.readouterr().err
+    assert "RuntimeError: the bug" in err and "a bug in conductor-compat" in err
