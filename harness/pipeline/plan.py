@@ -90,6 +90,10 @@ def slug(target: str) -> str:
 class RunFolder:
     root: Path
 
+    def __post_init__(self) -> None:
+        # Absolute: servers run in folders of their own and read their files from here.
+        object.__setattr__(self, "root", self.root.resolve())
+
     @property
     def plan_file(self) -> Path:
         return self.root / PLAN_FILE

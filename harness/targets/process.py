@@ -66,7 +66,7 @@ async def start(
     """Start one server; its stop is pushed on ``stack`` before anything can fail."""
     started = time.monotonic()
     spec, lock = prepared.spec, prepared.lock
-    run_dir = workdir / spec.slug
+    run_dir = (workdir / spec.slug).resolve()  # the JVM runs elsewhere: paths must be absolute
     (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
     redis_port = None
     if profile.name == "redis":

@@ -49,6 +49,14 @@ def test_plans_refuse_what_cannot_be_run() -> None:
         _plan(jobs=0)
 
 
+def test_a_relative_run_folder_becomes_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # servers run elsewhere and read their files from here
+    assert RunFolder(Path("reports/run")).root == tmp_path / "reports" / "run"
+    assert default_folder(Path("reports"), _plan()).root.is_absolute()
+
+
 def test_default_folder_names_the_targets(tmp_path: Path) -> None:
     folder = default_folder(tmp_path, _plan(candidates=("oss:3.21.14", "oss:3.32.1")))
     assert folder.root.parent == tmp_path
