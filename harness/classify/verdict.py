@@ -96,7 +96,8 @@ def overall(scenarios: list[ScenarioResult], policy: list[str]) -> tuple[str, st
         return "inconclusive", f"{count['inconclusive']} of {len(scenarios)} scenarios inconclusive"
     if not count["compatible"]:
         return "inconclusive", "no scenario applied to both targets"
-    return "compatible", f"{count['compatible']} scenarios compatible" + (
+    plural = "s" if count["compatible"] != 1 else ""
+    return "compatible", f"{count['compatible']} scenario{plural} compatible" + (
         f", {count['not_applicable']} not applicable" if count["not_applicable"] else ""
     )
 
