@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.cli.options import comparison_options, parse_targets, say
+from harness.cli.options import (
+    comparison_options,
+    image_option,
+    parse_images,
+    parse_targets,
+    say,
+)
 from harness.cli.progress import Display, choose_mode
 from harness.errors import BadInputError, ExitCode
 from harness.pipeline import Plan, RunFolder, default_folder, execute
@@ -47,6 +53,7 @@ PLANNED = (
     "runtime",
     "ready_timeout",
     "allow_outbound",
+    "image",
 )
 
 
@@ -143,6 +150,7 @@ def _common(parser: argparse.ArgumentParser, *, recorded: bool) -> None:
     parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES))
     parser.add_argument("--runtime", default="process", choices=RUNTIMES)
     parser.add_argument("--ready-timeout", type=float, default=240.0, metavar="SECONDS")
+    image_option(parser)
     parser.add_argument(
         "--allow-outbound",
         action="store_true",
@@ -182,6 +190,7 @@ def _plan(args: argparse.Namespace, kind: str) -> Plan:
         scrub=tuple(str(p.resolve()) for p in args.scrub),
         severity=tuple(str(p.resolve()) for p in args.severity),
         allow_outbound=args.allow_outbound,
+        images=tuple(f"{t}={i}" for t, i in parse_images(args.image).items()),
     )
 
 

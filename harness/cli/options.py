@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from harness.errors import BadInputError
 from harness.targets.locks import find_lock
 from harness.targets.maven import cache_dir
 from harness.targets.profiles import DEFAULT_PROFILE, PROFILES
@@ -35,6 +36,7 @@ def server_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long a server may take to become ready (default: 240)",
     )
+    image_option(parser)
     parser.add_argument(
         "--workdir",
         type=Path,
@@ -95,3 +97,25 @@ def comparison_options(parser: argparse.ArgumentParser, *, recheck_help: str) ->
         help="severity rules tried before the shipped ones (repeatable)",
     )
     parser.add_argument("--no-recheck", action="store_true", help=recheck_help)
+
+
+def image_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="TARGET=IMAGE",
+        help="docker runtime: run TARGET from this image instead of one built from its "
+        "locked jar (repeatable)",
+    )
+
+
+def parse_images(texts: list[str]) -> dict[str, str]:
+    """``oss:3.32.1=registry/conductor:3.32.1`` -> {target: image}."""
+    images = {}
+    for text in texts:
+        target, sep, image = text.partition("=")
+        if not sep or not image:
+            raise BadInputError(f"--image takes TARGET=IMAGE, not '{text}'")
+        images[str(parse_target(target))] = image
+    return images

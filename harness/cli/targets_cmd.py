@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from harness.cli.options import parse_targets, say, server_options, workdir_for
+from harness.cli.options import parse_images, parse_targets, say, server_options, workdir_for
 from harness.errors import CompatError, ExitCode, HarnessError
 from harness.targets import procs
 from harness.targets.check import CheckResult, run_check
@@ -73,6 +73,15 @@ def register(commands: Any) -> None:
     lock.add_argument("--java", type=int, help="lowest Java major version (default: from the jar)")
     lock.set_defaults(handler=cmd_lock)
 
+    prune = sub.add_parser(
+        "prune",
+        help="remove containers that crashed runs left behind (docker runtime)",
+        description="Remove every container labelled by a conductor-compat run. A run "
+        "removes its own containers however it ends; only a run killed with SIGKILL, or a "
+        "machine that lost power, leaves some behind.",
+    )
+    prune.set_defaults(handler=cmd_prune)
+
 
 async def cmd_check(args: argparse.Namespace) -> int:
     specs = parse_targets(args.targets)
@@ -109,6 +118,7 @@ async def _check_one(
                 stack=stack,
                 runtime=args.runtime,
                 ready_timeout_s=args.ready_timeout,
+                image=parse_images(args.image).get(str(spec)),
             )
             result = await run_check(target)
         except CompatError as exc:
@@ -142,6 +152,7 @@ async def cmd_up(args: argparse.Namespace) -> int:
         runtime=args.runtime,
         port=args.port,
         ready_timeout_s=args.ready_timeout,
+        images=parse_images(args.image),
     ) as running:
         for target in running:
             log = f"  log: {target.log}" if target.log else ""
@@ -183,4 +194,15 @@ async def cmd_lock(args: argparse.Namespace) -> int:
     for text in args.targets:
         path = await asyncio.to_thread(write_lock, parse_target(text), None, args.java)
         print(f"wrote {path}")
+    return int(ExitCode.OK)
+
+
+async def cmd_prune(args: argparse.Namespace) -> int:
+    from harness.targets import containers  # the Docker SDK only when asked for
+
+    client = containers.engine()
+    removed = containers.prune(client)
+    for name in removed:
+        print(f"removed {name}")
+    say(f"{len(removed)} leftover container{'s' * (len(removed) != 1)} removed")
     return int(ExitCode.OK)

@@ -48,6 +48,7 @@ class Plan:
     scrub: tuple[str, ...] = ()
     severity: tuple[str, ...] = ()
     allow_outbound: bool = False
+    images: tuple[str, ...] = ()  # docker runtime: TARGET=IMAGE
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

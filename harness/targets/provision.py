@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from harness.conductor import ConductorClient
 from harness.errors import BadInputError
 from harness.targets import process
+from harness.targets.locks import find_lock
 from harness.targets.model import RunningTarget, TargetIdentity
 from harness.targets.profiles import Profile
 from harness.targets.readiness import wait_ready
 from harness.targets.spec import TargetSpec, auth_headers
 
-RUNTIMES = ("process",)
+RUNTIMES = ("process", "docker")
 
 
 async def start_target(
@@ -33,12 +34,26 @@ async def start_target(
     runtime: str = "process",
     port: int | None = None,
     ready_timeout_s: float = 240.0,
+    image: str | None = None,
 ) -> RunningTarget:
-    """Start (or, for ``remote:URL``, reach) one target; its teardown goes on ``stack``."""
+    """Start (or, for ``remote:URL``, reach) one target; its teardown goes on ``stack``.
+    ``image`` (docker runtime): the user's image instead of one built from the lock."""
     if spec.is_remote:
         return await _reach_remote(spec, ready_timeout_s=min(ready_timeout_s, 30.0))
     if runtime not in RUNTIMES:
         raise BadInputError(f"Unknown runtime '{runtime}'. Known runtimes: {', '.join(RUNTIMES)}.")
+    if runtime == "docker":
+        from harness.targets import containers  # the Docker SDK only when asked for
+
+        return await containers.start(
+            spec,
+            find_lock(spec),
+            profile,
+            workdir=workdir,
+            stack=stack,
+            image=image,
+            ready_timeout_s=ready_timeout_s,
+        )
     prepared = await process.prepare_async(spec, profile)
     return await process.start(
         prepared, profile, workdir, stack, port=port, ready_timeout_s=ready_timeout_s
@@ -73,6 +88,7 @@ async def provision(
     runtime: str = "process",
     port: int | None = None,
     ready_timeout_s: float = 240.0,
+    images: Mapping[str, str] | None = None,
 ) -> AsyncIterator[list[RunningTarget]]:
     """All targets up, in parallel, or none: the first failure stops the others.
 
@@ -90,6 +106,7 @@ async def provision(
                 runtime=runtime,
                 port=port,
                 ready_timeout_s=ready_timeout_s,
+                image=(images or {}).get(str(s)),
             )
             for s in specs
         ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 import time
 from collections import deque
 from pathlib import Path
+from typing import Protocol
 
 from harness.conductor import ConductorClient, ConductorUnreachable
 from harness.errors import PortInUseError, ServerExitedError, ServerNotReadyError
@@ -26,11 +26,20 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
     return tail or [f"({path} is empty: the server printed nothing yet)"]
 
 
+class Exits(Protocol):
+    """What readiness needs of a server's process or container: has it exited?"""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+
 async def wait_ready(
     client: ConductorClient,
     *,
     name: str,
-    proc: subprocess.Popen[bytes] | None,
+    proc: Exits | None,
     log: Path | None,
     timeout_s: float,
     interval_s: float = 0.25,

@@ -94,3 +94,58 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
     for line in leftovers:  # never leave a server behind, even when a test fails
         os.kill(int(line.split(":")[0]), signal.SIGKILL)
     assert not leftovers, f"processes outlived the test: {leftovers}"
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A Docker engine and the JRE base images. A running engine is used as it is; else,
+    as root, the tests start dockerd and stop it afterwards (it dies with them even if
+    they are killed). Images are built once per machine by scripts/build-jre-images."""
+    require_tool("dockerd", "the docker runtime needs a Docker engine (Debian: docker.io)")
+    require_tool("debootstrap", "the JRE images are built from Debian's packages")
+    from harness.targets.procs import die_with_parent
+
+    started = None
+    if subprocess.run(["docker", "info"], capture_output=True, check=False).returncode != 0:
+        require(os.geteuid() == 0, "starting dockerd needs root")
+        log = (tmp_path_factory.mktemp("dockerd") / "dockerd.log").open("wb")
+        started = subprocess.Popen(
+            ["dockerd"],
+            stdout=log,
+            stderr=log,
+            preexec_fn=die_with_parent,  # noqa: PLW1509
+        )
+        deadline = time.monotonic() + 60
+        while subprocess.run(["docker", "info"], capture_output=True, check=False).returncode:
+            assert started.poll() is None and time.monotonic() < deadline, "dockerd did not start"
+            time.sleep(0.5)
+    try:
+        root = Path(__file__).resolve().parents[2]
+        build = subprocess.run(
+            [str(root / "scripts" / "build-jre-images")],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert build.returncode == 0, build.stdout + build.stderr
+        yield
+    finally:
+        if started is not None:
+            started.terminate()
+            try:
+                started.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                started.kill()
+                started.wait()
+
+
+def containers_labelled() -> list[str]:
+    """Containers any conductor-compat run labelled (none may outlive its run)."""
+    out = subprocess.run(
+        ["docker", "ps", "-a", "-q", "--filter", "label=conductor-compat.run"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.split()

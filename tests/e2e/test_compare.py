@@ -149,3 +149,25 @@ def test_gate_compares_a_live_candidate_with_recorded_baselines(
     assert "api-metadata-crud" in unused
     assert not (folder / "traces" / "netflix-3.15.0").exists()  # the baseline never ran
     assert_nothing_left(folder)
+
+
+@pytest.mark.usefixtures("docker_engine")
+def test_compare_under_docker_gives_the_verdict_of_the_process_runtime(
+    reference: tuple[Path, Run], tmp_path: Path
+) -> None:
+    folder = tmp_path / "docker"
+    run = cli("compare", *PAIR, "--runtime", "docker", "--out", str(folder), str(LIBRARY))
+    report = _report(folder)
+    assert report["baseline"]["runtime"] == "docker"
+    expected = _report(reference[0])
+    assert run.code == reference[1].code, run.out + run.err
+    assert report["verdict"]["status"] == expected["verdict"]["status"]
+    assert _verdicts(report) == _verdicts(expected)
+    assert_nothing_left(folder)
+    left = subprocess.run(
+        ["docker", "ps", "-a", "-q", "--filter", "label=conductor-compat.run"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert not left, left

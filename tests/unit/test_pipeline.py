@@ -191,3 +191,24 @@ def test_a_bug_is_a_harness_error_with_its_traceback(
     assert code == ExitCode.HARNESS_ERROR
     err = capsys.readouterr().err
     assert "RuntimeError: the bug" in err and "a bug in conductor-compat" in err
+
+
+def test_docker_runtime_without_an_engine_says_how_to_get_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    code = main(
+        [
+            "targets",
+            "check",
+            "--runtime",
+            "docker",
+            "netflix:3.15.0",
+            "--workdir",
+            str(tmp_path / "work"),
+        ]
+    )
+    assert code == ExitCode.HARNESS_ERROR
+    captured = capsys.readouterr()
+    text = " ".join((captured.out + captured.err).split())
+    assert "No Docker engine is reachable" in text and "--runtime process" in text
