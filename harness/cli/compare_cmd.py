@@ -87,7 +87,7 @@ def register(commands: Any) -> None:
         metavar="N",
         help="runs of each scenario on the baseline (default: 2; 1 turns noise detection off)",
     )
-    compare.set_defaults(handler=cmd_compare)
+    compare.set_defaults(handler=cmd_compare, planned_defaults=_defaults(compare))
 
     gate = commands.add_parser(
         "gate",
@@ -106,7 +106,7 @@ def register(commands: Any) -> None:
         help="folder of recorded baseline traces (required unless --resume)",
     )
     _common(gate, recorded=True)
-    gate.set_defaults(handler=cmd_gate)
+    gate.set_defaults(handler=cmd_gate, planned_defaults=_defaults(gate))
 
 
 def _common(parser: argparse.ArgumentParser, *, recorded: bool) -> None:
@@ -194,6 +194,11 @@ def _plan(args: argparse.Namespace, kind: str) -> Plan:
     )
 
 
+def _defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """The parser's own defaults of the settings a resumed run must not be given."""
+    return {name: parser.get_default(name) for name in PLANNED}
+
+
 def _library() -> Path:
     for candidate in (Path("scenarios"), REPO_LIBRARY):
         if candidate.is_dir():
@@ -225,11 +230,8 @@ async def cmd_gate(args: argparse.Namespace) -> int:
 
 
 async def _main(args: argparse.Namespace, kind: str) -> int:
-    defaults = {"baseline": DEFAULT_BASELINE, "fail_on": "behavioral", "jobs": DEFAULT_JOBS}
-    defaults |= {"profile": DEFAULT_PROFILE, "runtime": "process", "ready_timeout": 240.0}
-    defaults |= {"baseline_repeats": 2, "no_recheck": False, "allow_outbound": False}
     if args.resume:
-        plan, folder = _resumed(args, defaults)
+        plan, folder = _resumed(args, args.planned_defaults)
     else:
         plan = _plan(args, kind)
         folder = RunFolder(args.out) if args.out else default_folder(Path("reports"), plan)

@@ -42,9 +42,9 @@ from harness.conductor import ConductorClient
 from harness.errors import HarnessError
 from harness.targets.locks import VersionLock
 from harness.targets.maven import resolve
-from harness.targets.model import RunningTarget, TargetIdentity
+from harness.targets.model import RunningTarget
 from harness.targets.ports import free_port
-from harness.targets.process import jvm_flags
+from harness.targets.process import jvm_flags, locked_identity
 from harness.targets.profiles import Profile, render_properties
 from harness.targets.readiness import wait_ready
 from harness.targets.spec import TargetSpec
@@ -217,16 +217,8 @@ async def start(
             log=log,
             timeout_s=ready_timeout_s,
         )
-    identity = TargetIdentity(
-        target=str(spec),
-        flavor=spec.flavor.value,
-        version=spec.version,
-        runtime="docker",
-        profile=profile.name,
-        backend=profile.backend(lock.embedded_backend),
-        java=f"Java {lock.java} (image {chosen})",
-        artifact_sha256=lock.server_jar.sha256,
-    )
+    java_text = f"Java {lock.java} (image {chosen})"
+    identity = locked_identity(spec, lock, profile, runtime="docker", java=java_text)
     return RunningTarget(spec, identity, base_url, time.monotonic() - started, log)
 
 

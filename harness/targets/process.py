@@ -51,6 +51,22 @@ def jvm_flags(run_dir: Path) -> list[str]:
     ]
 
 
+def locked_identity(
+    spec: TargetSpec, lock: VersionLock, profile: Profile, *, runtime: str, java: str
+) -> TargetIdentity:
+    """Who answers, for a server started here from its locked jar (any runtime)."""
+    return TargetIdentity(
+        target=str(spec),
+        flavor=spec.flavor.value,
+        version=spec.version,
+        runtime=runtime,
+        profile=profile.name,
+        backend=profile.backend(lock.embedded_backend),
+        java=java,
+        artifact_sha256=lock.server_jar.sha256,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """Everything resolved before a JVM starts: checked once, reported on failure early."""
@@ -125,15 +141,8 @@ async def start(
             return await start(
                 prepared, profile, workdir / "retry", stack, ready_timeout_s=ready_timeout_s
             )
-    identity = TargetIdentity(
-        target=str(spec),
-        flavor=spec.flavor.value,
-        version=spec.version,
-        runtime="process",
-        profile=profile.name,
-        backend=profile.backend(lock.embedded_backend),
-        java=prepared.java.describe(),
-        artifact_sha256=lock.server_jar.sha256,
+    identity = locked_identity(
+        spec, lock, profile, runtime="process", java=prepared.java.describe()
     )
     return RunningTarget(spec, identity, base_url, time.monotonic() - started, log)
 
