@@ -2,8 +2,9 @@
 
 A snapshot is settled when two consecutive polls show the same projection (statuses,
 outputs, attempts) and nothing is known to be about to move it: an async system task
-still SCHEDULED, a JOIN whose branches are all done (3.15.0 re-checks a JOIN on a
-back-off of up to 30 s, so a stable-looking snapshot there is not final), a
+still SCHEDULED, a DO_WHILE whose current iteration has ended, a JOIN whose branches
+are all done (3.15.0 re-checks a JOIN on a back-off of up to 30 s, so a stable-looking
+snapshot there is not final), a
 SUB_WORKFLOW whose child has ended, a RUNNING workflow with nothing left to run, or
 a worker task the simulated workers still owe an answer. Tasks waiting on a timer
 (a callback, a WAIT, a HUMAN) are settled: moving them is a step's job.
@@ -68,6 +69,8 @@ def pending(documents: Sequence[Mapping[str, Any]], owes: Owes) -> list[str]:
                     latest.get(r, {}).get("status") in TERMINAL_TASK for r in join_on
                 ):
                     reasons.append(f"JOIN {ref} has all its branches done")
+            elif kind == "DO_WHILE" and status == "IN_PROGRESS" and _iteration_done(task, latest):
+                reasons.append(f"DO_WHILE {ref} has finished iteration {task.get('iteration')}")
             elif kind == "SUB_WORKFLOW" and status == "IN_PROGRESS":
                 child = by_id.get(str(task.get("subWorkflowId") or ""))
                 if child is not None and child.get("status") in TERMINAL_WORKFLOW:
@@ -83,6 +86,17 @@ def pending(documents: Sequence[Mapping[str, Any]], owes: Owes) -> list[str]:
         ):
             reasons.append(f"workflow {document.get('workflowName')} has no task left to run")
     return reasons
+
+
+def _iteration_done(loop: Mapping[str, Any], latest: Mapping[Any, Any]) -> bool:
+    """Every task of the loop's current iteration has ended: its condition is next.
+
+    Seen on netflix:3.15.0 under load: 3 s between the first iteration's task completing
+    and the second one being scheduled, with the snapshot still in between."""
+    body = ((loop.get("workflowTask") or {}).get("loopOver")) or []
+    refs = [f"{t.get('taskReferenceName')}__{loop.get('iteration')}" for t in body]
+    present = [latest[r] for r in refs if r in latest]
+    return bool(present) and all(t.get("status") in TERMINAL_TASK for t in present)
 
 
 def projection(documents: Sequence[Mapping[str, Any]]) -> str:

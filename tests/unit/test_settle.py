@@ -56,6 +56,13 @@ def test_a_scheduled_http_task_is_pending(target: str) -> None:
     assert any(any(r.startswith("HTTP ") and r.endswith("is scheduled") for r in s) for s in states)
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_loop_between_iterations_is_pending(target: str) -> None:
+    # Its first iteration's task has completed, its condition is not yet evaluated.
+    states = [pending([b], nobody_owes) for b in polled(target, "do-while")]
+    assert ["DO_WHILE loop has finished iteration 1"] in states
+
+
 def test_a_running_workflow_with_nothing_left_is_pending() -> None:
     states = [pending([b], nobody_owes) for b in polled("oss-3.21.14", "sub-workflow")]
     # the parent, between its SUB_WORKFLOW ending and its next task being scheduled
