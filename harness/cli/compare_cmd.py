@@ -14,8 +14,8 @@ from typing import Any
 
 from harness.cli.options import (
     comparison_options,
-    image_option,
-    parse_images,
+    docker_options,
+    docker_settings,
     parse_targets,
     say,
 )
@@ -54,6 +54,8 @@ PLANNED = (
     "ready_timeout",
     "allow_outbound",
     "image",
+    "network",
+    "reuse",
 )
 
 
@@ -150,7 +152,7 @@ def _common(parser: argparse.ArgumentParser, *, recorded: bool) -> None:
     parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES))
     parser.add_argument("--runtime", default="process", choices=RUNTIMES)
     parser.add_argument("--ready-timeout", type=float, default=240.0, metavar="SECONDS")
-    image_option(parser)
+    docker_options(parser)
     parser.add_argument(
         "--allow-outbound",
         action="store_true",
@@ -173,6 +175,7 @@ def _plan(args: argparse.Namespace, kind: str) -> Plan:
     candidates = args.candidate or [RECOMMENDED_CANDIDATE]
     baseline = str(args.baselines.resolve()) if kind == "gate" else args.baseline
     parse_targets(candidates + ([] if kind == "gate" else [baseline]))  # unknown: exit 2 now
+    docker = docker_settings(args)
     return Plan(
         kind=kind,
         baseline=baseline,
@@ -190,7 +193,9 @@ def _plan(args: argparse.Namespace, kind: str) -> Plan:
         scrub=tuple(str(p.resolve()) for p in args.scrub),
         severity=tuple(str(p.resolve()) for p in args.severity),
         allow_outbound=args.allow_outbound,
-        images=tuple(f"{t}={i}" for t, i in parse_images(args.image).items()),
+        images=tuple(f"{t}={i}" for t, i in docker.images.items()),
+        network=docker.network,
+        reuse=docker.reuse,
     )
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.cli.options import parse_images, parse_targets, say, server_options, workdir_for
+from harness.cli.options import docker_settings, parse_targets, say, server_options, workdir_for
 from harness.errors import BadInputError, ExitCode
 from harness.runner import DEFAULT_JOBS, ScenarioFinished, run_session
 from harness.scenarios import ScenarioError, load_all, require_valid
@@ -106,6 +106,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         raise BadInputError("--repeats must be at least 1")
     specs = parse_targets([args.target])
+    docker = docker_settings(args)
     workdir, _ = workdir_for(args)
     say(f"{len(scenarios)} scenarios; starting {args.target} ...")
     async with provision(
@@ -114,7 +115,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
         workdir=workdir,
         runtime=args.runtime,
         ready_timeout_s=args.ready_timeout,
-        images=parse_images(args.image),
+        docker=docker,
     ) as targets:
         target = targets[0]
         say(

@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from harness.cli.options import parse_images, parse_targets, say, server_options, workdir_for
+from harness.cli.options import docker_settings, parse_targets, say, server_options, workdir_for
 from harness.errors import CompatError, ExitCode, HarnessError
 from harness.targets import procs
 from harness.targets.check import CheckResult, run_check
@@ -85,6 +85,7 @@ def register(commands: Any) -> None:
 
 async def cmd_check(args: argparse.Namespace) -> int:
     specs = parse_targets(args.targets)
+    docker_settings(args)  # docker options without the docker runtime: exit 2 now
     profile = get_profile(args.profile)
     workdir, temporary = workdir_for(args)
     for spec in specs:
@@ -118,7 +119,7 @@ async def _check_one(
                 stack=stack,
                 runtime=args.runtime,
                 ready_timeout_s=args.ready_timeout,
-                image=parse_images(args.image).get(str(spec)),
+                docker=docker_settings(args),
             )
             result = await run_check(target)
         except CompatError as exc:
@@ -152,7 +153,7 @@ async def cmd_up(args: argparse.Namespace) -> int:
         runtime=args.runtime,
         port=args.port,
         ready_timeout_s=args.ready_timeout,
-        images=parse_images(args.image),
+        docker=docker_settings(args),
     ) as running:
         for target in running:
             log = f"  log: {target.log}" if target.log else ""
@@ -204,5 +205,10 @@ async def cmd_prune(args: argparse.Namespace) -> int:
     removed = containers.prune(client)
     for name in removed:
         print(f"removed {name}")
-    say(f"{len(removed)} leftover container{'s' * (len(removed) != 1)} removed")
+    networks = sum(name.startswith("network ") for name in removed)
+    boxes = len(removed) - networks
+    say(
+        f"{boxes} leftover container{'s' * (boxes != 1)} and "
+        f"{networks} network{'s' * (networks != 1)} removed"
+    )
     return int(ExitCode.OK)

@@ -210,7 +210,7 @@ async def _drive(
         stack=stack,
         runtime=plan.runtime,
         ready_timeout_s=plan.ready_timeout_s,
-        image=dict(i.split("=", 1) for i in plan.images).get(target),
+        docker=plan.docker_settings(),
     )
     progress.started[target] = round(server.start_seconds, 1)
     job.emit(ev.TargetReady(target, server.base_url, server.start_seconds))

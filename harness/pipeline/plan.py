@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInputError
+from harness.targets.model import DockerSettings
 
 RUN_FORMAT = 1
 PLAN_FILE = "run.json"
@@ -49,6 +50,8 @@ class Plan:
     severity: tuple[str, ...] = ()
     allow_outbound: bool = False
     images: tuple[str, ...] = ()  # docker runtime: TARGET=IMAGE
+    network: str = "host"  # docker runtime: host | bridge
+    reuse: bool = False  # docker runtime: warm containers
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -72,6 +75,10 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def docker_settings(self) -> DockerSettings:
+        images = dict(i.split("=", 1) for i in self.images)
+        return DockerSettings(images=images, network=self.network, reuse=self.reuse)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:

@@ -10,11 +10,16 @@ image of the version's Java:
                                  conductor-compat/jre:<java> (scripts/build-jre-images,
                                  from Debian's packages), else eclipse-temurin:<java>-jre
 
-Containers run with host networking, so the server listens on loopback exactly as under
-the process runtime and reaches the harness's HTTP stub on 127.0.0.1; the server's log
-and state go to its folder, bind-mounted. Every container carries the run's label:
-stopped and removed when the run ends, by an ``atexit`` sweep if need be, and by
-``conductor-compat targets prune`` after a crash.
+Networks (``--network``): ``host`` (default) runs the server on 127.0.0.1 exactly as the
+process runtime does, and it reaches the harness's HTTP stub on 127.0.0.1. ``bridge`` puts
+the run's containers on a network of their own created ``--internal``: reachable from this
+host at the container's address, with no route out (Docker drops what would leave it), and
+the stub listens on the network's gateway address. Nothing is published in either mode.
+
+The server's log and state go to its folder, bind-mounted. Every container and network
+carries the run's label: removed when the run ends, by an ``atexit`` sweep if need be,
+and by ``conductor-compat targets prune`` after a crash. ``--reuse`` (harness/targets/
+warm.py) is the one exception, on request: a warm container kept between runs.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import os
 import shlex
 import tarfile
 import tempfile
+import threading
 import time
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -42,7 +48,7 @@ from harness.conductor import ConductorClient
 from harness.errors import HarnessError
 from harness.targets.locks import VersionLock
 from harness.targets.maven import resolve
-from harness.targets.model import RunningTarget
+from harness.targets.model import DockerSettings, RunningTarget
 from harness.targets.ports import free_port
 from harness.targets.process import jvm_flags, locked_identity
 from harness.targets.profiles import Profile, render_properties
@@ -54,7 +60,10 @@ LOCK_LABEL = "conductor-compat.lock"
 RUN_ID = f"{os.getpid()}-{int(time.time())}"
 WORK = Path("/work")  # the server's folder, as the container sees it
 JAR = "/opt/conductor/server.jar"
-_live: set[str] = set()
+BRIDGE_PORT = 8080  # the server's port inside its own network namespace
+_live: set[str] = set()  # containers to remove at exit
+_live_networks: set[str] = set()
+_network_lock = threading.Lock()
 
 
 class DockerError(HarnessError):
@@ -155,24 +164,107 @@ def remove(client: docker.DockerClient, container_id: str) -> None:
     _live.discard(container_id)
 
 
+def remove_network(client: docker.DockerClient, name: str) -> None:
+    """Remove a network once no container is on it; gone or still in use is fine."""
+    with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+        client.networks.get(name).remove()
+        _live_networks.discard(name)
+
+
+def internal_network(client: docker.DockerClient, name: str, run: str) -> tuple[str, str]:
+    """The internal bridge network ``name`` (created if missing): (name, gateway address)."""
+    with _network_lock:  # the run's targets start side by side and share it
+        try:
+            network = client.networks.get(name)
+        except docker.errors.NotFound:
+            try:
+                network = client.networks.create(
+                    name, driver="bridge", internal=True, labels={LABEL: run}
+                )
+            except docker.errors.DockerException as exc:
+                raise DockerError(f"Could not create the docker network {name}: {exc}") from exc
+    network.reload()
+    gateway = str(network.attrs["IPAM"]["Config"][0]["Gateway"])
+    return str(network.name), gateway
+
+
 def prune(client: docker.DockerClient) -> list[str]:
-    """Remove every container a conductor-compat run left behind; their names."""
+    """Remove every container and network a conductor-compat run left behind (warm
+    containers of ``--reuse`` included); their names."""
     names = []
     for container in client.containers.list(all=True, filters={"label": LABEL}):
         names.append(str(container.name))
         with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
             container.remove(force=True)
+    for network in client.networks.list(filters={"label": LABEL}):
+        names.append(f"network {network.name}")
+        remove_network(client, str(network.name))
     return names
 
 
 @atexit.register
 def _sweep() -> None:
-    if not _live:
+    if not _live and not _live_networks:
         return
     with contextlib.suppress(docker.errors.DockerException):
         client = docker.from_env(timeout=30)
         for container_id in list(_live):
             remove(client, container_id)
+        for name in list(_live_networks):
+            remove_network(client, name)
+
+
+class Placement:
+    """Where a server runs: its network, its address as the host reaches it, and the
+    address the harness's stub must listen on for the server to reach it."""
+
+    def __init__(self, network: str, *, port: int, gateway: str = "127.0.0.1") -> None:
+        self.network = network  # "host" or a docker network's name
+        self.port = port
+        self.gateway = gateway
+
+    @property
+    def is_host(self) -> bool:
+        return self.network == "host"
+
+    def properties(self, profile: Profile, embedded_backend: str) -> dict[str, str]:
+        props = profile.properties(
+            port=self.port, embedded_backend=embedded_backend, state_dir=WORK
+        )
+        if not self.is_host:
+            props["server.address"] = "0.0.0.0"  # on a network only this host reaches
+        return props
+
+    def command(self) -> str:
+        direct = () if self.is_host else (self.gateway,)
+        config = f"--spring.config.additional-location=file:{WORK / 'server.properties'}"
+        argv = ["java", *jvm_flags(WORK, direct), "-jar", JAR, config]
+        return f"exec {' '.join(shlex.quote(a) for a in argv)} > {WORK / 'server.log'} 2>&1"
+
+    def base_url(self, container: Container) -> str:
+        if self.is_host:
+            return f"http://127.0.0.1:{self.port}"
+        container.reload()
+        address = container.attrs["NetworkSettings"]["Networks"][self.network]["IPAddress"]
+        return f"http://{address}:{self.port}"
+
+
+def place(client: docker.DockerClient, settings: DockerSettings, network: str) -> Placement:
+    """A placement on the host's network, or on the internal bridge network ``network``."""
+    if settings.network == "host":
+        return Placement("host", port=free_port())
+    name, gateway = internal_network(client, network, RUN_ID)
+    return Placement(name, port=BRIDGE_PORT, gateway=gateway)
+
+
+def image_for(
+    client: docker.DockerClient, spec: TargetSpec, lock: VersionLock, settings: DockerSettings
+) -> str:
+    """The user's image for ``spec``, or one built here from its locked jar."""
+    named = settings.image_for(spec)
+    if named:
+        return named
+    return server_image(client, lock, resolve(lock))
 
 
 async def start(
@@ -182,64 +274,98 @@ async def start(
     *,
     workdir: Path,
     stack: AsyncExitStack,
-    image: str | None = None,
+    settings: DockerSettings,
     ready_timeout_s: float = 240.0,
 ) -> RunningTarget:
     """Start one server in a container; its removal is pushed on ``stack`` first."""
     started = time.monotonic()
     client = await asyncio.to_thread(engine)  # no engine: say so before any download
-    chosen = image
-    if not chosen:
-        jar = await asyncio.to_thread(resolve, lock)
-        chosen = await asyncio.to_thread(server_image, client, lock, jar)
-    run_dir = (workdir / spec.slug).resolve()
-    (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
     if profile.name != "embedded":
         raise DockerError(f"The docker runtime runs the embedded profile only, not {profile.name}.")
-    port = free_port()
-    props = profile.properties(port=port, embedded_backend=lock.embedded_backend, state_dir=WORK)
+    image = await asyncio.to_thread(image_for, client, spec, lock, settings)
+    if settings.reuse:
+        from harness.targets import warm
+
+        return await warm.start(
+            client,
+            spec,
+            lock,
+            profile,
+            image=image,
+            settings=settings,
+            ready_timeout_s=ready_timeout_s,
+        )
+    run_dir = (workdir / spec.slug).resolve()
+    (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    network = f"conductor-compat-{RUN_ID}"
+    if settings.network != "host":
+        stack.callback(remove_network, client, network)  # after the containers on it
+        _live_networks.add(network)
+    placement = await asyncio.to_thread(place, client, settings, network)
+    props = placement.properties(profile, lock.embedded_backend)
     (run_dir / "server.properties").write_text(render_properties(props), encoding="utf-8")
-    config = f"--spring.config.additional-location=file:{WORK / 'server.properties'}"
-    java = "exec " + " ".join(
-        shlex.quote(a) for a in ["java", *jvm_flags(WORK), "-jar", JAR, config]
-    )
-    log = run_dir / "server.log"
+    name = f"conductor-compat-{RUN_ID}-{spec.slug}"
+    labels = {LABEL: RUN_ID, "conductor-compat.target": str(spec)}
     container = await asyncio.to_thread(
-        _run, client, chosen, f"{java} > {WORK / 'server.log'} 2>&1", run_dir, spec
+        launch, client, image, placement, run_dir, name=name, labels=labels
     )
+    _live.add(str(container.id))
     stack.callback(remove, client, str(container.id))
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = await asyncio.to_thread(placement.base_url, container)
+    await ready(container, base_url, spec, run_dir / "server.log", ready_timeout_s)
+    identity = locked_identity(
+        spec, lock, profile, runtime="docker", java=f"Java {lock.java} (image {image})"
+    )
+    return RunningTarget(
+        spec,
+        identity,
+        base_url,
+        time.monotonic() - started,
+        run_dir / "server.log",
+        stub_host=placement.gateway,
+    )
+
+
+async def ready(
+    container: Container, base_url: str, spec: TargetSpec, log: Path, timeout_s: float
+) -> None:
+    """Wait until the server answers; its exit or the timeout raise with its last log lines."""
     async with ConductorClient(base_url) as http:
         await wait_ready(
             http,
             name=f"{spec} (container {container.name})",
             proc=_Exits(container),
             log=log,
-            timeout_s=ready_timeout_s,
+            timeout_s=timeout_s,
         )
-    java_text = f"Java {lock.java} (image {chosen})"
-    identity = locked_identity(spec, lock, profile, runtime="docker", java=java_text)
-    return RunningTarget(spec, identity, base_url, time.monotonic() - started, log)
 
 
-def _run(
-    client: docker.DockerClient, image: str, command: str, run_dir: Path, spec: TargetSpec
+def launch(
+    client: docker.DockerClient,
+    image: str,
+    placement: Placement,
+    run_dir: Path,
+    *,
+    name: str,
+    labels: dict[str, str],
 ) -> Container:
-    labels: dict[str, Any] = {LABEL: RUN_ID, "conductor-compat.target": str(spec)}
+    """Run the server of ``image`` detached, its folder bind-mounted at /work."""
+    network: dict[str, Any] = (
+        {"network_mode": "host"} if placement.is_host else {"network": placement.network}
+    )
     try:
         container: Container = client.containers.run(
             image,
-            ["sh", "-c", command],
+            ["sh", "-c", placement.command()],
             detach=True,
-            name=f"conductor-compat-{RUN_ID}-{spec.slug}",
+            name=name,
             labels=labels,
-            network_mode="host",
             privileged=False,
             environment={"LANG": "C.UTF-8", "TZ": "UTC", "HOME": str(WORK)},
             volumes={str(run_dir): {"bind": str(WORK), "mode": "rw"}},
             working_dir=str(WORK),
+            **network,
         )
     except docker.errors.DockerException as exc:
-        raise DockerError(f"Could not start a container of {image} for {spec}: {exc}") from exc
-    _live.add(str(container.id))
+        raise DockerError(f"Could not start a container of {image} ({name}): {exc}") from exc
     return container

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +31,13 @@ _NO_EGRESS = [
     "-Dhttp.proxyPort=9",
     "-Dhttps.proxyHost=127.0.0.1",
     "-Dhttps.proxyPort=9",
-    "-Dhttp.nonProxyHosts=localhost|127.*|[::1]",
 ]
+_DIRECT = ("localhost", "127.*", "[::1]")
 
 
-def jvm_flags(run_dir: Path) -> list[str]:
-    """The JVM options of every server, whatever runs it (``run_dir`` as the JVM sees it)."""
+def jvm_flags(run_dir: Path, direct_hosts: Sequence[str] = ()) -> list[str]:
+    """The JVM options of every server, whatever runs it (``run_dir`` as the JVM sees it).
+    ``direct_hosts``: reached without the dead proxy besides loopback (the stub's host)."""
     return [
         f"-Xmx{HEAP}",
         # The serial collector: on 2 cores G1's concurrent threads compete with start-up
@@ -48,6 +50,7 @@ def jvm_flags(run_dir: Path) -> list[str]:
         f"-Djava.io.tmpdir={run_dir / 'tmp'}",
         f"-Duser.home={run_dir}",
         *_NO_EGRESS,
+        "-Dhttp.nonProxyHosts=" + "|".join((*_DIRECT, *direct_hosts)),
     ]
 
 

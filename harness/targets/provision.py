@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from harness.conductor import ConductorClient
 from harness.errors import BadInputError
 from harness.targets import process
 from harness.targets.locks import find_lock
-from harness.targets.model import RunningTarget, TargetIdentity
+from harness.targets.model import DockerSettings, RunningTarget, TargetIdentity
 from harness.targets.profiles import Profile
 from harness.targets.readiness import wait_ready
 from harness.targets.spec import TargetSpec, auth_headers
@@ -34,10 +34,10 @@ async def start_target(
     runtime: str = "process",
     port: int | None = None,
     ready_timeout_s: float = 240.0,
-    image: str | None = None,
+    docker: DockerSettings | None = None,
 ) -> RunningTarget:
     """Start (or, for ``remote:URL``, reach) one target; its teardown goes on ``stack``.
-    ``image`` (docker runtime): the user's image instead of one built from the lock."""
+    ``docker``: images, network and reuse, for the docker runtime."""
     if spec.is_remote:
         return await _reach_remote(spec, ready_timeout_s=min(ready_timeout_s, 30.0))
     if runtime not in RUNTIMES:
@@ -51,7 +51,7 @@ async def start_target(
             profile,
             workdir=workdir,
             stack=stack,
-            image=image,
+            settings=docker or DockerSettings(),
             ready_timeout_s=ready_timeout_s,
         )
     prepared = await process.prepare_async(spec, profile)
@@ -88,7 +88,7 @@ async def provision(
     runtime: str = "process",
     port: int | None = None,
     ready_timeout_s: float = 240.0,
-    images: Mapping[str, str] | None = None,
+    docker: DockerSettings | None = None,
 ) -> AsyncIterator[list[RunningTarget]]:
     """All targets up, in parallel, or none: the first failure stops the others.
 
@@ -106,7 +106,7 @@ async def provision(
                 runtime=runtime,
                 port=port,
                 ready_timeout_s=ready_timeout_s,
-                image=(images or {}).get(str(s)),
+                docker=docker,
             )
             for s in specs
         ]

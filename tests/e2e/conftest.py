@@ -68,6 +68,34 @@ def processes_mentioning(marker: str, servers_only: bool = False) -> list[str]:
     return found
 
 
+ROOT = Path(__file__).resolve().parents[2]
+# The 17 starter scenarios: what fixtures/runs was recorded from and what the compare and
+# docker tests run (the whole library runs on every version in test_run_scenarios.py).
+STARTER = [
+    ROOT / "scenarios" / path
+    for path in (
+        "api/metadata_crud.yaml",
+        "api/unknown_workflow_id.yaml",
+        "lifecycle/in_progress_callback_logs.yaml",
+        "operations/pause_resume.yaml",
+        "operations/retry_restart_rerun.yaml",
+        "operations/start_options.yaml",
+        "operations/terminate_skip_decide.yaml",
+        "retries/fail_twice_then_succeed.yaml",
+        "tasks/do_while.yaml",
+        "tasks/fork_join.yaml",
+        "tasks/http.yaml",
+        "tasks/inline.yaml",
+        "tasks/simple_sequential.yaml",
+        "tasks/sub_workflow.yaml",
+        "tasks/switch.yaml",
+        "tasks/terminate.yaml",
+        "tasks/wait_completed_by_step.yaml",
+    )
+]
+STARTER_TASKS = [p for p in STARTER if p.parent.name == "tasks"]
+
+
 def assert_nothing_left(workdir: Path, seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while processes_mentioning(str(workdir)) and time.monotonic() < deadline:

@@ -19,12 +19,19 @@ import pytest
 
 from harness.errors import ExitCode
 from harness.report import report_errors
-from tests.e2e.conftest import Run, assert_nothing_left, cli, processes_mentioning
+from tests.e2e.conftest import (
+    STARTER,
+    STARTER_TASKS,
+    Run,
+    assert_nothing_left,
+    cli,
+    processes_mentioning,
+)
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-LIBRARY = ROOT / "scenarios"
+LIBRARY = [str(p) for p in STARTER]
 PAIR = ["--baseline", "netflix:3.15.0", "--candidate", "oss:3.21.14"]
 EXIT = {"compatible": 0, "incompatible": 1, "inconclusive": 3}
 
@@ -32,7 +39,7 @@ EXIT = {"compatible": 0, "incompatible": 1, "inconclusive": 3}
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Run]]:
     folder = tmp_path_factory.mktemp("compare") / "run"
-    run = cli("compare", *PAIR, "--out", str(folder), str(LIBRARY))
+    run = cli("compare", *PAIR, "--out", str(folder), *LIBRARY)
     yield folder, run
     for line in processes_mentioning(str(folder)):
         subprocess.run(["kill", "-9", line.split(":")[0]], check=False)
@@ -68,7 +75,7 @@ def test_compare_writes_four_reports_and_exits_with_the_verdict(
     assert comparison["candidate"]["target"] == "oss:3.21.14"
     assert report["baseline"]["version"] == "3.15.0"
     scenarios = comparison["scenarios"]
-    assert len(scenarios) == len(list(LIBRARY.rglob("*.yaml")))
+    assert len(scenarios) == len(LIBRARY)
     assert all(len(s["baseline_runs"]) == 2 for s in scenarios)  # noise is measured
     html = (folder / "report.html").read_text()
     markdown = (folder / "report.md").read_text()
@@ -87,7 +94,7 @@ def test_an_interrupted_compare_resumes_to_the_same_result(
 ) -> None:
     folder = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "compare", *PAIR, "--out", str(folder), str(LIBRARY)],
+        [sys.executable, "-m", "harness", "compare", *PAIR, "--out", str(folder), *LIBRARY],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -137,13 +144,13 @@ def test_gate_compares_a_live_candidate_with_recorded_baselines(
         "oss:3.21.14",
         "--out",
         str(folder),
-        str(LIBRARY / "tasks"),
+        *(str(p) for p in STARTER_TASKS),
     )
     report = _report(folder)
     assert run.code == EXIT[report["verdict"]["status"]], run.out + run.err
     assert report["run"]["kind"] == "gate"
     tasks = {s["name"] for s in report["comparisons"][0]["scenarios"]}
-    assert len(tasks) == len(list((LIBRARY / "tasks").glob("*.yaml")))
+    assert len(tasks) == len(STARTER_TASKS)
     unused = set(report["run"]["unused_baselines"])
     assert unused and not unused & tasks  # the other scenarios' baselines are reported
     assert "api-metadata-crud" in unused
@@ -156,7 +163,7 @@ def test_compare_under_docker_gives_the_verdict_of_the_process_runtime(
     reference: tuple[Path, Run], tmp_path: Path
 ) -> None:
     folder = tmp_path / "docker"
-    run = cli("compare", *PAIR, "--runtime", "docker", "--out", str(folder), str(LIBRARY))
+    run = cli("compare", *PAIR, "--runtime", "docker", "--out", str(folder), *LIBRARY)
     report = _report(folder)
     assert report["baseline"]["runtime"] == "docker"
     expected = _report(reference[0])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import assert_nothing_left, cli, containers_labelled
+from tests.e2e.conftest import STARTER, assert_nothing_left, cli, containers_labelled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("docker_engine")]
 
@@ -83,7 +83,7 @@ def test_the_same_version_gives_the_same_traces_under_both_runtimes(tmp_path: Pa
         str(out),
         "--workdir",
         str(tmp_path / "work"),
-        str(ROOT / "scenarios"),
+        *(str(p) for p in STARTER),
     )
     assert run.code == 0, run.text
     traces = json.loads(next(out.glob("*.trace.json")).read_text())
@@ -143,5 +143,58 @@ def test_prune_removes_what_a_killed_run_left(workdir: Path) -> None:
     proc.communicate(timeout=30)
     assert containers_labelled()
     prune = cli("targets", "prune")
-    assert prune.code == 0 and "1 leftover container removed" in prune.text, prune.text
+    assert prune.code == 0 and "1 leftover container and 0 networks removed" in prune.text, (
+        prune.text
+    )
     assert not containers_labelled()
+
+
+def test_a_warm_container_on_a_bridge_network_gives_the_process_runtime_traces(
+    tmp_path: Path,
+) -> None:
+    """--network bridge --reuse: the second run finds the warm container, resets it, and its
+    traces equal the process runtime's (the stub is reached through the network's gateway).
+    The warm container outlives the runs on purpose; prune removes it and its network."""
+    try:
+        runs = []
+        for n in (1, 2):
+            out = tmp_path / f"warm{n}"
+            began = time.monotonic()
+            run = cli(
+                "run",
+                "--runtime",
+                "docker",
+                "--network",
+                "bridge",
+                "--reuse",
+                "--target",
+                "netflix:3.15.0",
+                "--repeats",
+                "2",
+                "--out",
+                str(out),
+                "--workdir",
+                str(tmp_path / f"work{n}"),
+                *(str(p) for p in STARTER),
+            )
+            assert run.code == 0, run.text
+            runs.append((out, time.monotonic() - began))
+            assert len(containers_labelled()) == 1  # the same warm container, kept
+        print(f"bridge --reuse: first run {runs[0][1]:.1f} s, second {runs[1][1]:.1f} s")
+        http = json.loads((runs[1][0] / "http.trace.json").read_text())
+        assert not http["namespace"]["stub"].startswith("http://127.")  # the gateway
+        assert http["stub_requests"], "the server reached the stub from its network"
+        diff = cli("diff", str(PROCESS_RUNS), str(runs[1][0]), "--out", str(tmp_path / "diff"))
+        report = json.loads((tmp_path / "diff" / "report.json").read_text())
+        assert diff.code == 0, diff.text
+        assert report["comparisons"][0]["summary"]["by_disposition"].get("open", 0) == 0
+    finally:
+        prune = cli("targets", "prune")
+    assert "1 leftover container and 1 network removed" in prune.text, prune.text
+    networks = subprocess.run(
+        ["docker", "network", "ls", "-q", "--filter", "label=conductor-compat.run"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert not networks

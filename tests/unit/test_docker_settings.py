@@ -1,0 +1,95 @@
+"""The docker runtime's options and placements, without an engine; and the scrub rule that
+makes a server's host name comparable (the bridge network gives it the container's id)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import main
+from harness.errors import ExitCode
+from harness.normalize import load_spec, scrub_trace
+from harness.pipeline import Plan
+from harness.targets.containers import BRIDGE_PORT, Placement
+from harness.targets.profiles import get_profile
+from tests.unit.traces import RUNS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "flags", [["--reuse"], ["--network", "bridge"], ["--image", "netflix:3.15.0=mine:1"]]
+)
+def test_docker_options_without_the_docker_runtime_are_refused(
+    flags: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["targets", "check", *flags, "netflix:3.15.0", "--workdir", str(tmp_path)])
+    assert code == ExitCode.BAD_INPUT
+    assert "goes with --runtime docker" in capsys.readouterr().err
+
+
+def test_an_unknown_network_mode_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["targets", "check", "--runtime", "docker", "--network", "none", "netflix:3.15.0"])
+    assert code == ExitCode.BAD_INPUT
+    assert "invalid choice: 'none'" in capsys.readouterr().err
+
+
+def test_the_plan_keeps_the_docker_settings_for_a_resume() -> None:
+    plan = Plan(
+        kind="compare",
+        baseline="netflix:3.15.0",
+        candidates=("oss:3.32.1",),
+        paths=(str(ROOT / "scenarios"),),
+        runtime="docker",
+        images=("oss:3.32.1=mine:1",),
+        network="bridge",
+        reuse=True,
+    )
+    again = Plan.from_json(json.loads(json.dumps(plan.to_json())))
+    settings = again.docker_settings()
+    assert (settings.network, settings.reuse) == ("bridge", True)
+    assert dict(settings.images) == {"oss:3.32.1": "mine:1"}
+
+
+def test_host_placement_is_the_process_runtime_on_loopback() -> None:
+    placement = Placement("host", port=18123)
+    props = placement.properties(get_profile("embedded"), "memory")
+    assert props["server.address"] == "127.0.0.1" and props["server.port"] == "18123"
+    assert placement.gateway == "127.0.0.1"  # the stub stays on loopback
+    assert "-Dhttp.nonProxyHosts=localhost|127.*|[::1]" in shlex.split(placement.command())
+
+
+def test_bridge_placement_listens_inside_and_reaches_the_stub_on_the_gateway() -> None:
+    placement = Placement("conductor-compat-1", port=BRIDGE_PORT, gateway="172.20.0.1")
+    props = placement.properties(get_profile("embedded"), "memory")
+    assert props["server.address"] == "0.0.0.0"  # on a network only this host reaches
+    argv = shlex.split(placement.command())
+    assert "-Dhttp.nonProxyHosts=localhost|127.*|[::1]|172.20.0.1" in argv
+    assert "-Dhttp.proxyHost=127.0.0.1" in argv  # anything else meets a dead proxy
+    assert argv[-3:] == [">", "/work/server.log", "2>&1"]
+
+
+def _values(value: Any, key: str) -> list[Any]:
+    if isinstance(value, dict):
+        found = [v for k, v in value.items() if k == key and isinstance(v, str)]
+        return found + [x for v in value.values() for x in _values(v, key)]
+    if isinstance(value, list):
+        return [x for v in value for x in _values(v, key)]
+    return []
+
+
+@pytest.mark.parametrize("scenario", ["http", "api-unknown-workflow-id", "simple-sequential"])
+def test_the_server_host_name_is_scrubbed_and_the_harness_worker_id_kept(scenario: str) -> None:
+    trace = json.loads((RUNS / "netflix-3.15.0-a" / f"{scenario}.trace.json").read_text())
+    names = set(_values(trace, "workerId") + _values(trace, "instance"))
+    assert names and names <= {"vm", "conductor-compat-worker"}  # recorded on host "vm"
+    renamed = json.loads(json.dumps(trace).replace('"vm"', '"92793877c713"'))
+    spec = load_spec()
+    scrubbed = [scrub_trace(t, spec).trace for t in (trace, renamed)]
+    assert scrubbed[0] == scrubbed[1]
+    after = set(_values(scrubbed[0], "workerId") + _values(scrubbed[0], "instance"))
+    assert after == {n if n == "conductor-compat-worker" else "<host>" for n in names}
