@@ -108,7 +108,8 @@ def docker_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="TARGET=IMAGE",
         help="docker runtime: run TARGET from this image instead of one built from its "
-        "locked jar (repeatable)",
+        "locked jar; it must have `java` on its PATH and the server jar at "
+        "/opt/conductor/server.jar (repeatable)",
     )
     parser.add_argument(
         "--network",
