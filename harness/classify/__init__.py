@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from harness.classify.allowlist import Allowlist, Entry, load_allowlist
+from harness.classify.allowlist import Allowlist, Entry, known_differences_path, load_allowlist
 from harness.classify.assess import Settings, assess_scenario
 from harness.classify.model import (
     DISPOSITIONS,
@@ -37,6 +37,7 @@ __all__ = [
     "assess_scenario",
     "combine",
     "fingerprint",
+    "known_differences_path",
     "load_allowlist",
     "load_severity_rules",
 ]

@@ -23,6 +23,14 @@ from harness.compare import Difference
 from harness.documents import DocumentError, Problem, load_document
 from harness.normalize import Pattern
 
+KNOWN_DIFFERENCES = "known-differences.yaml"
+
+
+def known_differences_path() -> Path:
+    """The shipped allowlist: differences between Netflix 3.15.0 and conductor-oss that were
+    triaged as real, intended changes (each with its reason and the change that made it)."""
+    return Path(__file__).with_name(KNOWN_DIFFERENCES)
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:

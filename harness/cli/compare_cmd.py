@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli.options import (
+    allowlist_path,
     comparison_options,
     docker_options,
     docker_settings,
@@ -189,7 +190,7 @@ def _plan(args: argparse.Namespace, kind: str) -> Plan:
         runtime=args.runtime,
         ready_timeout_s=args.ready_timeout,
         fail_on=args.fail_on,
-        allowlist=str(args.allowlist.resolve()) if args.allowlist else None,
+        allowlist=str(known) if (known := allowlist_path(args)) else None,
         scrub=tuple(str(p.resolve()) for p in args.scrub),
         severity=tuple(str(p.resolve()) for p in args.severity),
         allow_outbound=args.allow_outbound,

@@ -17,7 +17,7 @@ from harness.classify import (
     load_allowlist,
     load_severity_rules,
 )
-from harness.cli.options import comparison_options, say
+from harness.cli.options import allowlist_path, comparison_options, say
 from harness.compare.traces import load_trace_set
 from harness.errors import ExitCode
 from harness.normalize import load_spec
@@ -69,7 +69,7 @@ def _diff(args: argparse.Namespace) -> int:
     settings = Settings(
         spec=load_spec(args.scrub),
         severity=load_severity_rules(args.severity),
-        allowlist=load_allowlist(args.allowlist) if args.allowlist else None,
+        allowlist=load_allowlist(known) if (known := allowlist_path(args)) else None,
         fail_on=args.fail_on,
         recheck=not args.no_recheck,
     )

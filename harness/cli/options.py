@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from harness.classify import known_differences_path
 from harness.errors import BadInputError
 from harness.targets.locks import find_lock
 from harness.targets.maven import cache_dir
@@ -77,9 +78,10 @@ def comparison_options(parser: argparse.ArgumentParser, *, recheck_help: str) ->
     )
     parser.add_argument(
         "--allowlist",
-        type=Path,
         metavar="FILE",
-        help="known differences (YAML, see harness/schemas/allowlist.schema.json)",
+        help="known differences (YAML, see harness/schemas/allowlist.schema.json); default: "
+        "the shipped list of triaged differences between Netflix 3.15.0 and conductor-oss "
+        "(harness/classify/known-differences.yaml); 'none': every difference is open",
     )
     parser.add_argument(
         "--scrub",
@@ -154,3 +156,12 @@ def parse_images(texts: list[str]) -> dict[str, str]:
             raise BadInputError(f"--image takes TARGET=IMAGE, not '{text}'")
         images[str(parse_target(target))] = image
     return images
+
+
+def allowlist_path(args: argparse.Namespace) -> Path | None:
+    """--allowlist FILE, 'none', or by default the shipped known differences."""
+    if args.allowlist is None:
+        return known_differences_path()
+    if args.allowlist.strip().lower() == "none":
+        return None
+    return Path(args.allowlist).resolve()
