@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from harness import __version__
-from harness.cli import compare_cmd, diff_cmd, scenarios_cmd, targets_cmd
+from harness.cli import compare_cmd, diff_cmd, import_cmd, scenarios_cmd, targets_cmd
 from harness.errors import CompatError, ExitCode, HarnessError
 
 DESCRIPTION = """\
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     targets_cmd.register(commands)
     scenarios_cmd.register(commands)
     diff_cmd.register(commands)
+    import_cmd.register(commands)
     return parser
 
 

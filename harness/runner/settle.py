@@ -7,7 +7,8 @@ are all done (3.15.0 re-checks a JOIN on a back-off of up to 30 s, so a stable-l
 snapshot there is not final), a
 SUB_WORKFLOW whose child has ended, a RUNNING workflow with nothing left to run, or
 a worker task the simulated workers still owe an answer. Tasks waiting on a timer
-(a callback, a WAIT, a HUMAN) are settled: moving them is a step's job.
+(a callback, a WAIT, a HUMAN, an async system task the server's executor has already
+taken and put back with a callback) are settled: moving them is a step's job.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def pending(documents: Sequence[Mapping[str, Any]], owes: Owes) -> list[str]:
                 task.get("status"),
             )
             if kind in ASYNC_SYSTEM_TASKS and status == "SCHEDULED":
-                reasons.append(f"{kind} {ref} is scheduled")
+                if not postponed(task):
+                    reasons.append(f"{kind} {ref} is scheduled")
             elif kind == "JOIN" and status == "IN_PROGRESS":
                 join_on = (task.get("inputData") or {}).get("joinOn") or []
                 if join_on and all(
@@ -86,6 +88,19 @@ def pending(documents: Sequence[Mapping[str, Any]], owes: Owes) -> list[str]:
         ):
             reasons.append(f"workflow {document.get('workflowName')} has no task left to run")
     return reasons
+
+
+def postponed(task: Mapping[str, Any]) -> bool:
+    """An async system task the server's executor took and put back for later.
+
+    Seen on netflix:3.15.0: a WAIT rescheduled by retry stays SCHEDULED for good, its
+    executor re-polling it every 30 s (pollCount 1, 2, ..., callbackAfterSeconds 30);
+    conductor-oss starts the same task at once. A JOIN is left to its own rule."""
+    return (
+        task.get("taskType") != "JOIN"
+        and bool(task.get("pollCount"))
+        and bool(task.get("callbackAfterSeconds"))
+    )
 
 
 def _iteration_done(loop: Mapping[str, Any], latest: Mapping[Any, Any]) -> bool:

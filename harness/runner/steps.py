@@ -336,6 +336,16 @@ async def _task_ids(ctx: RunContext, workflow_id: str) -> dict[str, str]:
     }
 
 
+async def _child(step: Step, ctx: RunContext, settle_s: float) -> None:
+    """Name the workflow that task REF of a workflow started (a SUB_WORKFLOW's child)."""
+    task = await ctx.latest_task(ctx.workflow_id(step.args), step.args["task"])
+    output = task.get("outputData") or {}
+    child = task.get("subWorkflowId") or output.get("subWorkflowId") or output.get("workflowId")
+    if not isinstance(child, str) or not child:
+        raise ExpectationFailed(f"task '{step.args['task']}' has started no workflow (yet)")
+    ctx.aliases[step.args["as"]] = child
+
+
 async def _sleep(step: Step, ctx: RunContext, settle_s: float) -> None:
     await asyncio.sleep(float(step.args))
 
@@ -352,5 +362,6 @@ _HANDLERS = {
     "update": _definitions,
     "delete": _delete,
     "call": _call,
+    "child": _child,
     "sleep": _sleep,
 }

@@ -33,6 +33,7 @@ WORKFLOW_STEPS = (
     "remove",
     "complete_task",
     "fail_task",
+    "child",
 )
 
 
@@ -219,6 +220,8 @@ def _steps(source: Source, workflow_names: set[str], refs: set[str]) -> list[Pro
                             (*path, action, key), f"no task with reference '{ref}'{hint}"
                         )
                     )
+        if "child" in step:  # checked as a workflow step above, then names a new alias
+            aliases.add(step["child"]["as"])
         if "sleep" in step and WALL_CLOCK_TAG not in tags:
             problems.append(
                 source.problem(

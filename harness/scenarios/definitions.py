@@ -53,7 +53,12 @@ TaskPath = tuple[str | int, ...]
 
 
 def iter_tasks_at(tasks: Any, base: TaskPath = ()) -> Iterator[tuple[TaskPath, dict[str, Any]]]:
-    """Every workflow task in ``tasks``, nested ones included (depth first), with its path."""
+    """Every workflow task in ``tasks``, nested ones included (depth first), with its path.
+
+    Nested means inside a SWITCH or DECISION, a FORK, a DO_WHILE, and the inline
+    definition of a SUB_WORKFLOW (``subWorkflowParam.workflowDefinition``): its worker
+    tasks need definitions and workers, and its HTTP tasks must call the stub too.
+    """
     if not isinstance(tasks, list):
         return
     for index, task in enumerate(tasks):
@@ -67,6 +72,12 @@ def iter_tasks_at(tasks: Any, base: TaskPath = ()) -> Iterator[tuple[TaskPath, d
         for fork_index, fork in enumerate(task.get("forkTasks") or []):
             yield from iter_tasks_at(fork, (*path, "forkTasks", fork_index))
         yield from iter_tasks_at(task.get("loopOver"), (*path, "loopOver"))
+        sub = task.get("subWorkflowParam")
+        inline = sub.get("workflowDefinition") if isinstance(sub, dict) else None
+        if isinstance(inline, dict):  # a child defined in place: its tasks run too
+            yield from iter_tasks_at(
+                inline.get("tasks"), (*path, "subWorkflowParam", "workflowDefinition", "tasks")
+            )
 
 
 def iter_tasks(tasks: Any) -> Iterator[dict[str, Any]]:

@@ -222,3 +222,32 @@ def test_two_files_with_one_name(tmp_path: Path) -> None:
     loaded = load_all([tmp_path])
     assert len(loaded.scenarios) == 1
     assert "also used by" in loaded.problems[0].message
+
+
+CHILD = """\
+name: child-alias
+definitions:
+  workflows:
+    - name: kid_wf
+      tasks: [{name: gate, taskReferenceName: gate, type: WAIT}]
+    - name: parent_wf
+      tasks: [{name: call, taskReferenceName: call, type: SUB_WORKFLOW,
+               subWorkflowParam: {name: kid_wf, version: 1}}]
+steps:
+  - start: {workflow: parent_wf, as: main}
+  - child: {workflow: main, task: call, as: kid}
+  - complete_task: {workflow: kid, task: gate}
+"""
+
+
+def test_a_child_step_names_a_new_alias(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(CHILD)
+    scenario = load_scenario(tmp_path / "s.yaml", tmp_path)
+    assert [s.action for s in scenario.steps] == ["start", "child", "complete_task"]
+
+
+def test_a_child_step_needs_a_known_parent_and_task(tmp_path: Path) -> None:
+    text = CHILD.replace("{workflow: main, task: call,", "{workflow: mian, task: cal,")
+    messages = [p.message for p in problems_of(tmp_path, text)]
+    assert any("no earlier step started a workflow as 'mian'" in m for m in messages)
+    assert any("no task with reference 'cal'" in m for m in messages)

@@ -101,3 +101,15 @@ def test_projection_ignores_update_times_but_not_statuses() -> None:
     assert projection([document]) == projection([later])
     later["tasks"][0]["status"] = "FAILED"
     assert projection([document]) != projection([later])
+
+
+def test_an_async_task_the_executor_put_back_waits_on_a_timer() -> None:
+    # netflix:3.15.0, a WAIT rescheduled by retry: polled once, postponed 30 s, never started.
+    postponed = {"referenceTaskName": "gate", "taskType": "WAIT", "status": "SCHEDULED",
+                 "pollCount": 1, "callbackAfterSeconds": 30}  # fmt: skip
+    fresh = {**postponed, "pollCount": 0}
+    join = {**postponed, "taskType": "JOIN", "referenceTaskName": "join"}
+    document = {"workflowId": "w", "status": "RUNNING", "tasks": [postponed]}
+    assert pending([document], nobody_owes) == []
+    assert pending([{**document, "tasks": [fresh]}], nobody_owes) == ["WAIT gate is scheduled"]
+    assert pending([{**document, "tasks": [join]}], nobody_owes) == ["JOIN join is scheduled"]
