@@ -178,3 +178,29 @@ def test_compare_under_docker_gives_the_verdict_of_the_process_runtime(
         check=True,
     ).stdout.split()
     assert not left, left
+
+
+def test_gate_works_out_of_the_box_with_the_committed_baselines(tmp_path: Path) -> None:
+    """fixtures/baselines holds netflix:3.15.0's traces of the whole library
+    (scripts/record-baselines): a live candidate is gated against them, here on the
+    task-type scenarios, with the shipped allowlist."""
+    baselines = ROOT / "fixtures" / "baselines" / "netflix-3.15.0"
+    folder = tmp_path / "gate"
+    run = cli(
+        "gate",
+        "--baselines",
+        str(baselines),
+        "--candidate",
+        "oss:3.21.14",
+        "--out",
+        str(folder),
+        str(ROOT / "scenarios" / "tasks"),
+    )
+    report = _report(folder)
+    assert run.code == EXIT[report["verdict"]["status"]], run.out + run.err
+    scenarios = report["comparisons"][0]["scenarios"]
+    assert len(scenarios) == len(list((ROOT / "scenarios" / "tasks").glob("*.yaml")))
+    assert not report["run"]["no_baseline"]  # every scenario has a committed baseline
+    assert all(len(s["baseline_runs"]) == 2 for s in scenarios)
+    assert report["comparisons"][0]["allowlist"]["file"].endswith("known-differences.yaml")
+    assert_nothing_left(folder)
