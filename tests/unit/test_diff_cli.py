@@ -30,7 +30,8 @@ def test_same_version_exits_0_and_writes_a_valid_report(
 def test_netflix_against_oss_exits_1_with_every_difference_explained(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["diff", str(A), str(OSS), "--out", str(tmp_path)]) == 1
+    # every difference open: the shipped known differences turned off
+    assert main(["diff", str(A), str(OSS), "--out", str(tmp_path), "--allowlist", "none"]) == 1
     report = json.loads((tmp_path / "report.json").read_text())
     assert report_errors(report) == []
     findings = [f for s in report["comparisons"][0]["scenarios"] for f in s["findings"]]
@@ -113,3 +114,17 @@ def test_bad_input_exits_2_and_says_where(
     err = capsys.readouterr().err
     assert "error:" in err and str(candidate) in err.replace("\n", "")
     assert not (tmp_path / "r" / "report.json").exists()
+
+
+def test_the_shipped_known_differences_explain_what_oss_changed(tmp_path: Path) -> None:
+    """By default the shipped allowlist applies: each known difference keeps its reason and
+    link, and the recorded 3.32.1 traces no longer gate."""
+    assert main(["diff", str(A), str(OSS), "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    comparison = report["comparisons"][0]
+    assert comparison["allowlist"]["file"].endswith("known-differences.yaml")
+    known = [
+        f for s in comparison["scenarios"] for f in s["findings"] if f["disposition"] == "known"
+    ]
+    assert known and not [f for f in known if f["gates"]]
+    assert all(f["known"]["link"].startswith("https://github.com/conductor-oss/") for f in known)
