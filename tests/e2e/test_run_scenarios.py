@@ -38,6 +38,8 @@ def test_the_library_runs_on(target: str, workdir: Path, tmp_path: Path) -> None
         str(out),
         "--workdir",
         str(workdir),
+        "--jobs",  # 4, not 8: on 2 cores, 8 at once starved workers past settle limits
+        "4",
         str(ROOT / "scenarios"),
         str(HANGS),
     )
