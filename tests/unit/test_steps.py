@@ -1,8 +1,11 @@
-"""Steps that read the server's answer to decide what to do, on a stubbed transport."""
+"""Steps that read the server's answer to decide what to do, replaying answers that a real
+netflix:3.15.0 gave (fixtures/baselines)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,21 +16,33 @@ from harness.runner.namespace import Namespace
 from harness.runner.steps import ExpectationFailed, RunContext, run_step
 from harness.scenarios.model import Step
 
-
-def parent(tasks: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"workflowId": "p-1", "status": "RUNNING", "tasks": tasks}
+BASELINES = Path(__file__).resolve().parents[2] / "fixtures" / "baselines" / "netflix-3.15.0"
 
 
-def run_child(document: dict[str, Any]) -> dict[str, str]:
+def recorded_parent(step_index: int) -> dict[str, Any]:
+    """The parent workflow as netflix:3.15.0 answered after retry-sub-workflow's step
+    ``step_index`` (its sub-workflow task failed once, then was retried)."""
+    trace = json.loads((BASELINES / "retry-sub-workflow.trace.json").read_text())
+    (document,) = [
+        d
+        for d in trace["steps"][step_index]["snapshots"]
+        if sum(t["referenceTaskName"] == "call_kid" for t in d["tasks"]) == 2
+    ]
+    return dict(document)
+
+
+def run_child(document: dict[str, Any], task: str) -> dict[str, str]:
+    parent_id = document["workflowId"]
+
     def answer(request: httpx.Request) -> httpx.Response:
-        assert request.url.path == "/api/workflow/p-1"
+        assert request.url.path == f"/api/workflow/{parent_id}"
         return httpx.Response(200, json=document)
 
     async def go() -> dict[str, str]:
-        transport = httpx.MockTransport(answer)
+        transport = httpx.MockTransport(answer)  # replays the recorded answer
         async with ConductorClient("http://server", transport=transport) as client:
-            ctx = RunContext(client, Namespace("cc0_", frozenset()), aliases={"main": "p-1"})
-            step = Step(0, "child", {"workflow": "main", "task": "call", "as": "kid"}, 1)
+            ctx = RunContext(client, Namespace("cc0_", frozenset()), aliases={"main": parent_id})
+            step = Step(0, "child", {"workflow": "main", "task": task, "as": "kid"}, 1)
             await run_step(step, ctx, 1.0)
             return ctx.aliases
 
@@ -35,15 +50,13 @@ def run_child(document: dict[str, Any]) -> dict[str, str]:
 
 
 def test_child_names_the_latest_attempts_sub_workflow() -> None:
-    document = parent(
-        [
-            {"referenceTaskName": "call", "subWorkflowId": "old", "status": "FAILED"},
-            {"referenceTaskName": "call", "outputData": {"subWorkflowId": "new"}},
-        ]
-    )
-    assert run_child(document) == {"main": "p-1", "kid": "new"}
+    document = recorded_parent(18)
+    attempts = [t for t in document["tasks"] if t["referenceTaskName"] == "call_kid"]
+    assert [t["status"] for t in attempts] == ["FAILED", "IN_PROGRESS"]  # two attempts
+    assert run_child(document, "call_kid")["kid"] == attempts[-1]["subWorkflowId"]
 
 
 def test_child_of_a_task_that_started_nothing_is_a_failed_expectation() -> None:
+    document = recorded_parent(20)  # after_kid: a worker task, no workflow of its own
     with pytest.raises(ExpectationFailed, match="has started no workflow"):
-        run_child(parent([{"referenceTaskName": "call", "status": "SCHEDULED"}]))
+        run_child(document, "after_kid")
