@@ -2,25 +2,28 @@
 
 A snapshot is settled when two consecutive polls show the same projection (statuses,
 outputs, attempts) and nothing is known to be about to move it: an async system task
-still SCHEDULED, a DO_WHILE whose current iteration has ended, a JOIN whose branches
-are all done (3.15.0 re-checks a JOIN on a back-off of up to 30 s, so a stable-looking
-snapshot there is not final), a
-SUB_WORKFLOW whose child has ended, a RUNNING workflow with nothing left to run, or
-a worker task the simulated workers still owe an answer. Tasks waiting on a timer
-(a callback, a WAIT, a HUMAN, an async system task the server's executor has already
-taken and put back with a callback) are settled: moving them is a step's job.
+still SCHEDULED, a DO_WHILE whose current iteration has ended (nested tasks included),
+a JOIN whose branches are all done or that waits on nothing (3.15.0 re-checks a JOIN on
+a back-off of up to 30 s, so a stable-looking snapshot there is not final), a WAIT past
+its ``until`` or ``duration``, a SUB_WORKFLOW whose child has ended, a RUNNING workflow
+with nothing left to run, or a worker task the simulated workers still owe an answer.
+Tasks waiting on a timer that has not fired (a callback, a WAIT, a HUMAN, an async
+system task the server's executor has already taken and put back with a callback) are
+settled: moving them is a step's job.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from harness.scenarios.definitions import ASYNC_SYSTEM_TASKS
+from harness.scenarios.definitions import ASYNC_SYSTEM_TASKS, iter_tasks
 
 Document = dict[str, Any]
 TERMINAL_TASK = frozenset(
@@ -49,8 +52,14 @@ def child_ids(document: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def pending(documents: Sequence[Mapping[str, Any]], owes: Owes) -> list[str]:
-    """Reasons the tree is still moving (empty: nothing known to be pending)."""
+def pending(
+    documents: Sequence[Mapping[str, Any]], owes: Owes, now_ms: float | None = None
+) -> list[str]:
+    """Reasons the tree is still moving (empty: nothing known to be pending).
+
+    ``now_ms`` is the server's clock (epoch milliseconds), for WAIT deadlines; the local
+    clock by default (the servers run on this machine)."""
+    now_ms = time.time() * 1000 if now_ms is None else now_ms
     by_id = {str(d.get("workflowId")): d for d in documents}
     reasons: list[str] = []
     for document in documents:
@@ -65,14 +74,14 @@ def pending(documents: Sequence[Mapping[str, Any]], owes: Owes) -> list[str]:
             if kind in ASYNC_SYSTEM_TASKS and status == "SCHEDULED":
                 if not postponed(task):
                     reasons.append(f"{kind} {ref} is scheduled")
-            elif kind == "JOIN" and status == "IN_PROGRESS":
-                join_on = (task.get("inputData") or {}).get("joinOn") or []
-                if join_on and all(
-                    latest.get(r, {}).get("status") in TERMINAL_TASK for r in join_on
-                ):
-                    reasons.append(f"JOIN {ref} has all its branches done")
+            elif kind == "JOIN" and status == "IN_PROGRESS" and _join_ready(task, latest):
+                waits_on = (task.get("inputData") or {}).get("joinOn")
+                done = "has all its branches done" if waits_on else "waits on nothing"
+                reasons.append(f"JOIN {ref} {done}")
             elif kind == "DO_WHILE" and status == "IN_PROGRESS" and _iteration_done(task, latest):
                 reasons.append(f"DO_WHILE {ref} has finished iteration {task.get('iteration')}")
+            elif kind == "WAIT" and status == "IN_PROGRESS" and _wait_due(task, now_ms):
+                reasons.append(f"WAIT {ref} is past its time")
             elif kind == "SUB_WORKFLOW" and status == "IN_PROGRESS":
                 child = by_id.get(str(task.get("subWorkflowId") or ""))
                 if child is not None and child.get("status") in TERMINAL_WORKFLOW:
@@ -103,15 +112,70 @@ def postponed(task: Mapping[str, Any]) -> bool:
     )
 
 
+def _join_ready(join: Mapping[str, Any], latest: Mapping[Any, Any]) -> bool:
+    """Every task the JOIN waits on has ended: its next evaluation completes it.
+
+    An empty ``joinOn`` (a dynamic fork of nothing, or a JOIN written so) is ready at
+    once: 3.15.0 completes it in the same decision, conductor-oss 3.21 on its executor's
+    next pass. Inside a DO_WHILE, ``joinOn`` names the plain references while the tasks
+    carry the iteration's suffix (``branch__2`` for ``branch`` in iteration 2)."""
+    join_on = (join.get("inputData") or {}).get("joinOn") or []
+    suffix = _iteration_suffix(join)
+    return all(
+        (latest.get(r) or latest.get(f"{r}{suffix}") or {}).get("status") in TERMINAL_TASK
+        for r in join_on
+    )
+
+
+def _iteration_suffix(task: Mapping[str, Any]) -> str:
+    match = re.search(r"__\d+$", str(task.get("referenceTaskName") or ""))
+    return match.group(0) if match else ""
+
+
 def _iteration_done(loop: Mapping[str, Any], latest: Mapping[Any, Any]) -> bool:
     """Every task of the loop's current iteration has ended: its condition is next.
 
-    Seen on netflix:3.15.0 under load: 3 s between the first iteration's task completing
-    and the second one being scheduled, with the snapshot still in between."""
-    body = ((loop.get("workflowTask") or {}).get("loopOver")) or []
+    Nested tasks count (a WAIT inside a SWITCH holds the iteration although the SWITCH
+    itself has ended). Seen on netflix:3.15.0 under load: 3 s between the first
+    iteration's task completing and the second one being scheduled, with the snapshot
+    still in between."""
+    body = list(iter_tasks(((loop.get("workflowTask") or {}).get("loopOver")) or []))
     refs = [f"{t.get('taskReferenceName')}__{loop.get('iteration')}" for t in body]
     present = [latest[r] for r in refs if r in latest]
     return bool(present) and all(t.get("status") in TERMINAL_TASK for t in present)
+
+
+_UNITS_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1_000}
+_DURATION = re.compile(r"(\d+)\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)\b")
+_UNTIL_FORMATS = ("%Y-%m-%d %H:%M %Z", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+def _wait_due(task: Mapping[str, Any], now_ms: float) -> bool:
+    """A WAIT whose ``until`` or ``duration`` has passed: the server is about to end it.
+
+    Seen on netflix:3.15.0: a WAIT until a past date stays IN_PROGRESS for seconds
+    before its executor completes it (3.32.1 completes it at once)."""
+    data = task.get("inputData") or {}
+    until, duration = data.get("until"), data.get("duration")
+    if isinstance(until, str):
+        text = until.strip().replace("UTC", "GMT")
+        for fmt in _UNTIL_FORMATS:
+            try:
+                moment = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            # Read as UTC. Without a zone the server reads it in its own zone: only a
+            # date more than a day past is surely due there.
+            slack = 0 if fmt.endswith("%Z") else _UNITS_MS["d"]
+            return moment.replace(tzinfo=UTC).timestamp() * 1000 + slack <= now_ms
+        return False
+    if isinstance(duration, str) and isinstance(task.get("startTime"), int | float):
+        parts = _DURATION.findall(duration.strip().lower())
+        if not parts:
+            return False
+        total = sum(int(n) * _UNITS_MS[unit[0]] for n, unit in parts)
+        return float(task["startTime"]) + total <= now_ms
+    return False
 
 
 def projection(documents: Sequence[Mapping[str, Any]]) -> str:

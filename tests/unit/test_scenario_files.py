@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.documents.source import Problem
 from harness.scenarios import ScenarioError, load_all, load_scenario
@@ -251,3 +253,55 @@ def test_a_child_step_needs_a_known_parent_and_task(tmp_path: Path) -> None:
     messages = [p.message for p in problems_of(tmp_path, text)]
     assert any("no earlier step started a workflow as 'mian'" in m for m in messages)
     assert any("no task with reference 'cal'" in m for m in messages)
+
+
+CATALOG = ROOT.parent / "shared" / "CATALOG.md"
+# "TT-07a\u2013d" (an en dash), "TT-03a/b", "WO-04..09", "TT-06": ids and ranges in CATALOG.md
+CATALOG_IDS = re.compile(
+    r"\b([A-Z]{2,3})-(\d{2})([a-z](?:(?:/[a-z])+|[\u2013-][a-z])?)?(?:\.\.(\d{2}))?(?![\w-])"
+)
+
+
+SECTION = re.compile(r"^\*\*([A-Z]{2,3}-\d{2})\b")  # "**TT-03 INLINE** ..."
+ITEM = re.compile(r"^- ([a-z])\) ")  # "- c) ..." under it: TT-03c
+
+
+def catalog_ids(text: str) -> set[str]:
+    """Every id the catalog names, ranges expanded, lettered items of a section too."""
+    ids: set[str] = set()
+    section = ""
+    for line in text.splitlines():
+        heading, item = SECTION.match(line), ITEM.match(line)
+        section = heading.group(1) if heading else section
+        if item and section:
+            ids.add(section + item.group(1))
+    for prefix, number, letters, last in CATALOG_IDS.findall(text):
+        numbers = range(int(number), int(last or number) + 1)
+        if letters and ("\u2013" in letters or "-" in letters):
+            suffixes = [chr(c) for c in range(ord(letters[0]), ord(letters[-1]) + 1)]
+        else:
+            suffixes = letters.split("/") if letters else [""]
+        ids |= {f"{prefix}-{n:02d}{s}" for n in numbers for s in suffixes}
+        ids |= {f"{prefix}-{n:02d}" for n in numbers}  # TT-07a covers TT-07
+    return ids
+
+
+def test_catalog_ids_of_the_library_name_entries_of_the_catalog() -> None:
+    if not CATALOG.is_file():
+        pytest.skip(f"the catalog is not here: {CATALOG} (../shared/)")
+    known = catalog_ids(CATALOG.read_text())
+    used = {
+        (entry, path.relative_to(ROOT).as_posix())
+        for path in sorted((ROOT / "scenarios").rglob("*.yaml"))
+        for entry in (yaml.safe_load(path.read_text()) or {}).get("catalog") or []
+    }
+    assert len(used) >= 60
+    assert sorted((e, p) for e, p in used if e not in known) == []
+
+
+def test_catalog_ranges_expand() -> None:
+    assert catalog_ids("TT-07a\u2013d, TT-03a/b, WO-04..09") >= {
+        "TT-07a", "TT-07d", "TT-03b", "WO-04", "WO-09"
+    }  # fmt: skip
+    assert "TT-07e" not in catalog_ids("TT-07a\u2013d")
+    assert "TT-03f" in catalog_ids("**TT-03 INLINE** \u2014 T0\n- a) value\n- f) Script error")

@@ -113,3 +113,60 @@ def test_an_async_task_the_executor_put_back_waits_on_a_timer() -> None:
     assert pending([document], nobody_owes) == []
     assert pending([{**document, "tasks": [fresh]}], nobody_owes) == ["WAIT gate is scheduled"]
     assert pending([{**document, "tasks": [join]}], nobody_owes) == ["JOIN join is scheduled"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_join_inside_a_loop_maps_its_branches_to_the_iteration(target: str) -> None:
+    # joinOn says [left, right]; the tasks are left__2, right__2 in iteration 2.
+    reasons = {r for b in polled(target, "do-while-fork") for r in pending([b], nobody_owes)}
+    assert reasons & {
+        "JOIN join__1 has all its branches done",
+        "JOIN join__2 has all its branches done",
+    }
+
+
+def test_a_join_that_waits_on_nothing_is_pending_on_3_21_14() -> None:
+    # joinOn: [] completes in 3.15.0's decision, on 3.21.14's executor pass a moment later.
+    states = [
+        pending([b], nobody_owes)
+        for b in polled("oss-3.21.14", "oss-e2e.workflow_rate_limit_in_progress_parent")
+    ]
+    assert ["JOIN join_ref waits on nothing"] in states
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_wait_inside_a_switch_holds_its_loop_iteration(target: str) -> None:
+    held = [
+        b
+        for b in polled(target, "do-while-switch-wait")
+        if {(t["referenceTaskName"], t["status"]) for t in b["tasks"]}
+        >= {("pick__1", "COMPLETED"), ("gate__1", "IN_PROGRESS")}
+    ]
+    assert held, "some poll saw the SWITCH ended and its WAIT waiting"
+    assert all(pending([b], nobody_owes) == [] for b in held)
+
+
+@pytest.mark.parametrize("target", ["netflix-3.15.0", "oss-3.21.14"])
+def test_a_wait_until_a_past_date_is_pending_until_it_ends(target: str) -> None:
+    states = [pending([b], nobody_owes) for b in polled(target, "wait-until")]
+    assert ["WAIT hold is past its time"] in states
+
+
+def test_a_wait_is_due_by_its_until_or_its_duration() -> None:
+    (document,) = trace("netflix-3.15.0", "wait-until")["steps"][0]["snapshots"]
+    hold = next(t for t in document["tasks"] if t["referenceTaskName"] == "hold")
+    running = {"workflowId": "w", "status": "RUNNING"}
+    start = float(hold["startTime"])
+
+    def due(input_data: dict[str, Any], now_ms: float) -> bool:
+        task = {**hold, "status": "IN_PROGRESS", "inputData": input_data}
+        return pending([{**running, "tasks": [task]}], nobody_owes, now_ms) != []
+
+    assert due({"until": "2020-01-01 00:00 UTC"}, start)
+    assert due({"until": "2020-01-01 00:00"}, start)  # no zone, but years past anywhere
+    assert not due({"until": "2099-01-01 00:00 UTC"}, start)
+    assert not due({"until": "next tuesday"}, start)  # the server fails it; nothing to wait for
+    assert not due({"duration": "3 seconds"}, start + 2_000)
+    assert due({"duration": "3 seconds"}, start + 3_000)
+    assert due({"duration": "1m 2s"}, start + 62_000)
+    assert not due({}, start + 10**9)  # a WAIT for a step
