@@ -211,7 +211,6 @@ def assemble(main: Definition, pool: DefinitionSet, name: str, *, child_step: bo
     task_defs = scenario.task_defs(renames)
     worker_names = sorted({d["name"] for d in task_defs} & _worker_names(workflows))
     limits = features.workflow_limits(workflows)
-    limits.update(features.fork_worker_limits(workflows, set(worker_names)))
     drive = plan_drive(workflows[0], scenario.resolve, child_step=child_step)
     kinds = [str(t.get("type", "SIMPLE")) for w in workflows for t in iter_tasks(w.get("tasks"))]
     tags = list(dict.fromkeys(["imported", *(_TAGS[k] for k in kinds if k in _TAGS)]))
@@ -241,12 +240,16 @@ def assemble(main: Definition, pool: DefinitionSet, name: str, *, child_step: bo
 
 
 def _worker_names(workflows: list[dict[str, Any]]) -> set[str]:
-    return {
-        str(t["name"])
-        for w in workflows
-        for t in iter_tasks(w.get("tasks"))
-        if is_worker_task(t) and isinstance(t.get("name"), str)
-    }
+    """Worker tasks, and tasks a dynamic fork makes of a name (``forkTaskName``)."""
+    names: set[str] = set()
+    for task in (t for w in workflows for t in iter_tasks(w.get("tasks"))):
+        params = task.get("inputParameters") or {}
+        forked = params.get("forkTaskName") if isinstance(params, dict) else None
+        if is_worker_task(task) and isinstance(task.get("name"), str):
+            names.add(str(task["name"]))
+        if task.get("type") == "FORK_JOIN_DYNAMIC" and isinstance(forked, str):
+            names.add(forked)
+    return names
 
 
 def _description(

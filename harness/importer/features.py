@@ -106,13 +106,6 @@ def _limit(key: str, detail: str = "") -> Limit:
             False,
             ">=3.32",
         ),
-        "fork-worker": (
-            f"FORK_JOIN_DYNAMIC forks worker task '{detail}' by forkTaskName, a name the "
-            "runner does not give the run's prefix (yet): the forked tasks would wait for "
-            "ever for workers that poll the prefixed name, on every version",
-            False,
-            "none",
-        ),
         "unknown-type": (
             f"task type {detail} is no system task of any version the harness knows, and "
             "its simulated workers serve SIMPLE tasks only",
@@ -192,22 +185,6 @@ def workflow_limits(workflows: Iterable[Mapping[str, Any]]) -> dict[str, tuple[L
             for limit in task_limits(task):
                 entry = found.setdefault(limit.feature, (limit, []))
                 entry[1].append(f"{task.get('type', 'SIMPLE')} {task.get('taskReferenceName')}")
-    return found
-
-
-def fork_worker_limits(
-    workflows: Iterable[Mapping[str, Any]], workers: set[str]
-) -> dict[str, tuple[Limit, list[str]]]:
-    """Dynamic forks of a worker task by ``forkTaskName``: the harness cannot run them."""
-    found: dict[str, tuple[Limit, list[str]]] = {}
-    for workflow in workflows:
-        for task in iter_tasks(workflow.get("tasks")):
-            params = task.get("inputParameters") or {}
-            name = params.get("forkTaskName") if isinstance(params, dict) else None
-            if task.get("type") == "FORK_JOIN_DYNAMIC" and name in workers:
-                limit = _limit("fork-worker", str(name))
-                entry = found.setdefault(limit.feature, (limit, []))
-                entry[1].append(f"FORK_JOIN_DYNAMIC {task.get('taskReferenceName')}")
     return found
 
 

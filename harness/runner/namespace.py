@@ -54,6 +54,10 @@ class Namespace:
                 start = params.get("startWorkflow")
                 if isinstance(start, dict) and isinstance(start.get("name"), str):
                     start["name"] = self.name(start["name"])
+                if task.get("type") == "FORK_JOIN_DYNAMIC":  # forks of one named task
+                    for key in ("forkTaskName", "forkTaskWorkflow"):
+                        if isinstance(params.get(key), str):
+                            params[key] = self.name(params[key])
                 task["inputParameters"] = self._stub(params)
         return result
 

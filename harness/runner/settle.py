@@ -47,8 +47,8 @@ def child_ids(document: Mapping[str, Any]) -> list[str]:
         if task.get("taskType") == "START_WORKFLOW" and isinstance(output.get("workflowId"), str):
             found.append(output["workflowId"])
     failure = (document.get("output") or {}).get("conductor.failure_workflow")
-    if isinstance(failure, str) and failure:
-        found.append(failure)
+    if isinstance(failure, str) and failure and not any(c.isspace() for c in failure):
+        found.append(failure)  # an id; when the start failed, the server puts its error here
     return list(dict.fromkeys(found))
 
 

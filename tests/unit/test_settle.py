@@ -170,3 +170,16 @@ def test_a_wait_is_due_by_its_until_or_its_duration() -> None:
     assert due({"duration": "3 seconds"}, start + 3_000)
     assert due({"duration": "1m 2s"}, start + 62_000)
     assert not due({}, start + 10**9)  # a WAIT for a step
+
+
+def test_a_failure_workflow_that_did_not_start_is_no_child() -> None:
+    # netflix:3.15.0 puts the start error where the failure workflow's id would be.
+    (failed, *_) = trace_of_baseline("failure-workflow-missing")["steps"][0]["snapshots"]
+    assert failed["output"]["conductor.failure_workflow"].startswith("Error workflow")
+    assert child_ids(failed) == []
+
+
+def trace_of_baseline(scenario: str) -> dict[str, Any]:
+    path = TRACES.parent / "baselines" / "netflix-3.15.0" / f"{scenario}.trace.json"
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
