@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -305,3 +306,17 @@ def test_catalog_ranges_expand() -> None:
     }  # fmt: skip
     assert "TT-07e" not in catalog_ids("TT-07a\u2013d")
     assert "TT-03f" in catalog_ids("**TT-03 INLINE** \u2014 T0\n- a) value\n- f) Script error")
+
+
+def test_every_scenario_has_a_current_committed_baseline() -> None:
+    # gate skips a scenario whose file changed since its baseline was recorded: after
+    # editing a scenario, re-record its baseline (scripts/record-baselines).
+    baselines = ROOT / "fixtures" / "baselines" / "netflix-3.15.0"
+    recorded: dict[str, set[str]] = {}
+    for path in baselines.glob("*.trace.json"):
+        scenario = json.loads(path.read_text())["scenario"]
+        recorded.setdefault(scenario["name"], set()).add(scenario["digest"])
+    library = load_all([ROOT / "scenarios"]).scenarios
+    stale = sorted(f"{s.name} ({s.file})" for s in library if recorded.get(s.name) != {s.digest})
+    assert stale == []
+    assert len(recorded) == len(library)
