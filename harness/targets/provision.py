@@ -13,7 +13,9 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from harness.conductor import ConductorClient
+from packaging.version import InvalidVersion, Version
+
+from harness.conductor import ConductorClient, ConductorUnreachable
 from harness.errors import BadInputError
 from harness.targets import process
 from harness.targets.locks import find_lock
@@ -66,10 +68,11 @@ async def _reach_remote(spec: TargetSpec, *, ready_timeout_s: float) -> RunningT
     headers = auth_headers()
     async with ConductorClient(spec.url, headers=headers) as client:
         await wait_ready(client, name=str(spec), proc=None, log=None, timeout_s=ready_timeout_s)
+        flavor, version = await remote_version(client)
     identity = TargetIdentity(
         target=str(spec),
-        flavor="remote",
-        version=None,
+        flavor=flavor,
+        version=version,
         runtime="remote",
         profile=None,
         backend=None,
@@ -77,6 +80,24 @@ async def _reach_remote(spec: TargetSpec, *, ready_timeout_s: float) -> RunningT
         artifact_sha256=None,
     )
     return RunningTarget(spec, identity, spec.url, time.monotonic() - started, None, headers)
+
+
+LAST_NETFLIX = Version("3.15.0")  # Netflix archived Conductor at 3.15.0; conductor-oss went on
+
+
+async def remote_version(client: ConductorClient) -> tuple[str, str | None]:
+    """``(flavor, version)`` of a remote server, from the ``version`` its admin config reports
+    (every version here does, seen); ``("remote", None)`` when it says nothing usable, and
+    then every scenario is tried on it."""
+    try:
+        response = await client.request("GET", "/api/admin/config", timeout_s=10.0)
+        reported = response.json().get("version") if response.status_code == 200 else None
+        version = Version(str(reported)) if reported is not None else None
+    except (ConductorUnreachable, ValueError, AttributeError, InvalidVersion):
+        return "remote", None
+    if version is None:
+        return "remote", None
+    return ("netflix" if version <= LAST_NETFLIX else "oss"), str(version)
 
 
 @asynccontextmanager

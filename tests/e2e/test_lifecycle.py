@@ -73,7 +73,19 @@ def test_up_then_remote_check_then_ctrl_c(workdir: Path, monkeypatch: pytest.Mon
         report = json.loads((out / "report.json").read_text())
         assert report["comparisons"][0]["candidate"]["runtime"] == "remote"
         assert [s["name"] for s in report["comparisons"][0]["scenarios"]] == ["inline"]
-        for written in out.rglob("*"):  # secrets never reach a trace or a report
+        # Its version, from its admin config, decides which scenarios apply to it.
+        candidate = report["comparisons"][0]["candidate"]
+        assert (candidate["flavor"], candidate["version"]) == ("oss", "3.21.14")
+        traces = workdir / "remote-traces"
+        ran = cli(
+            "run", "--target", f"remote:{urls['oss:3.21.14']}", "--out", str(traces),
+            str(ROOT / "scenarios" / "operations" / "retry_errors_and_fork.yaml"),
+        )  # fmt: skip
+        assert ran.code == 0, ran.text
+        outcome = json.loads((traces / "retry-errors-and-fork.trace.json").read_text())["outcome"]
+        assert outcome["status"] == "not_applicable" and "3.21.23" in outcome["reason"]
+        # secrets never reach a trace or a report
+        for written in [*out.rglob("*"), *traces.rglob("*")]:
             if written.is_file():
                 assert "s3cr3t-token" not in written.read_text(errors="replace"), written
     finally:
