@@ -21,6 +21,7 @@ MAX_PATHS = 12
 TIME = "<time>"
 UNSET = "<unset>"
 COUNT = "<count>"
+FLAG = "<timing>"  # a true/false the server sets on its own schedule
 
 
 @dataclass(slots=True)
@@ -75,6 +76,7 @@ class _Walker:
         counters = spec.of_kind("counters")
         self.counters = [r for r in counters if not r.when]
         self.conditional = [r for r in counters if r.when]
+        self.flags = spec.of_kind("flags")
         self.integral = spec.of_kind("integral-numbers")
         self.rewrites = spec.of_kind("rewrite")
         self.sorts = spec.of_kind("sort")
@@ -115,6 +117,12 @@ class _Walker:
                 for key, item in value.items():
                     if _is_number(item) and key not in late and rule.applies((*path, key)):
                         late[key] = COUNT
+                        self.counts[rule.name].add((*path, key))
+        for rule in self.flags:
+            if rule.holds_in(value):
+                for key, item in value.items():
+                    if isinstance(item, bool) and key not in late and rule.applies((*path, key)):
+                        late[key] = FLAG
                         self.counts[rule.name].add((*path, key))
         out: dict[str, Any] = {}
         for key, item in value.items():

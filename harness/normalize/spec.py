@@ -34,7 +34,7 @@ class Rule:
     replacement: str = ""
     order: tuple[tuple[str, ...], ...] = ()
     defaults: tuple[Any, ...] = ()
-    # counters: only in objects whose sibling field holds one of the values (taskType: JOIN)
+    # counters, flags: only in objects whose sibling field holds one of the values (taskType: JOIN)
     when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     source: str = ""  # the file that defined it
     # ``fields`` sorted for speed: everywhere, by last key, under a key, or a general pattern

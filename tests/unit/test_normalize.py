@@ -78,6 +78,16 @@ def test_system_task_poll_counts_are_counters_and_worker_ones_are_not() -> None:
     assert scrubbed.summary()["system-task-poll-counts"]["count"] > 0
 
 
+def test_a_sub_workflow_tasks_executed_flag_is_timing_and_other_tasks_keep_theirs() -> None:
+    recorded = trace("oss-3.21.14", "oss-e2e.workflow_rate_limit_in_progress_parent")
+    scrubbed = scrub_trace(recorded, SPEC)
+    tasks = scrubbed.trace["steps"][-1]["snapshots"][0]["tasks"]
+    flags = {t["referenceTaskName"]: t.get("executed") for t in tasks}
+    assert flags["sub_workflow_ref"] == "<timing>"  # when the parent was decided again
+    assert isinstance(flags["wait_ref"], bool)  # a WAIT's flag is left alone
+    assert scrubbed.summary()["sub-workflow-executed-flag"]["count"] > 0
+
+
 def test_empty_collections_and_definition_defaults_count_as_absent() -> None:
     summary = scrub_trace(trace("oss-3.32.1", "simple-sequential"), SPEC).summary()
     assert summary["empty-as-absent"]["count"] > 0
