@@ -9,7 +9,7 @@ rule, with the (generalized) paths it touched, so reports can show what was equa
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -67,6 +67,10 @@ def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_flag(value: Any) -> TypeGuard[bool]:
+    return isinstance(value, bool)
+
+
 class _Walker:
     def __init__(self, spec: ScrubSpec, ids: list[tuple[Rule, SymbolTable]]) -> None:
         self.spec = spec
@@ -75,8 +79,11 @@ class _Walker:
         self.stamps = spec.of_kind("timestamps")
         counters = spec.of_kind("counters")
         self.counters = [r for r in counters if not r.when]
-        self.conditional = [r for r in counters if r.when]
-        self.flags = spec.of_kind("flags")
+        # rules that look at a value's siblings (taskType): what they take, what they give
+        self.conditional: list[tuple[Rule, Callable[[Any], bool], str]] = [
+            *((r, _is_number, COUNT) for r in counters if r.when),
+            *((r, _is_flag, FLAG) for r in spec.of_kind("flags")),
+        ]
         self.integral = spec.of_kind("integral-numbers")
         self.rewrites = spec.of_kind("rewrite")
         self.sorts = spec.of_kind("sort")
@@ -112,17 +119,11 @@ class _Walker:
 
     def _mapping(self, value: Mapping[str, Any], path: Path) -> dict[str, Any]:
         late = self._order_violations(value, path)
-        for rule in self.conditional:  # counters that depend on a sibling (taskType)
+        for rule, takes, gives in self.conditional:
             if rule.holds_in(value):
                 for key, item in value.items():
-                    if _is_number(item) and key not in late and rule.applies((*path, key)):
-                        late[key] = COUNT
-                        self.counts[rule.name].add((*path, key))
-        for rule in self.flags:
-            if rule.holds_in(value):
-                for key, item in value.items():
-                    if isinstance(item, bool) and key not in late and rule.applies((*path, key)):
-                        late[key] = FLAG
+                    if takes(item) and key not in late and rule.applies((*path, key)):
+                        late[key] = gives
                         self.counts[rule.name].add((*path, key))
         out: dict[str, Any] = {}
         for key, item in value.items():

@@ -131,22 +131,18 @@ def test_an_interrupted_compare_resumes_to_the_same_result(
     assert_nothing_left(folder)
 
 
+def _gate(baselines: Path, folder: Path, *scenarios: Path) -> tuple[Run, dict[str, Any]]:
+    """`gate` of a live oss:3.21.14 against ``baselines``: the run and its report.json."""
+    run = cli("gate", "--baselines", str(baselines), "--candidate", "oss:3.21.14",
+              "--out", str(folder), *(str(p) for p in scenarios))  # fmt: skip
+    return run, _report(folder)
+
+
 def test_gate_compares_a_live_candidate_with_recorded_baselines(
     reference: tuple[Path, Run], tmp_path: Path
 ) -> None:
-    baselines = reference[0] / "traces" / "netflix-3.15.0"
     folder = tmp_path / "gate"
-    run = cli(
-        "gate",
-        "--baselines",
-        str(baselines),
-        "--candidate",
-        "oss:3.21.14",
-        "--out",
-        str(folder),
-        *(str(p) for p in STARTER_TASKS),
-    )
-    report = _report(folder)
+    run, report = _gate(reference[0] / "traces" / "netflix-3.15.0", folder, *STARTER_TASKS)
     assert run.code == EXIT[report["verdict"]["status"]], run.out + run.err
     assert report["run"]["kind"] == "gate"
     tasks = {s["name"] for s in report["comparisons"][0]["scenarios"]}
@@ -184,19 +180,9 @@ def test_gate_works_out_of_the_box_with_the_committed_baselines(tmp_path: Path) 
     """fixtures/baselines holds netflix:3.15.0's traces of the whole library
     (scripts/record-baselines): a live candidate is gated against them, here on the
     task-type scenarios, with the shipped allowlist."""
-    baselines = ROOT / "fixtures" / "baselines" / "netflix-3.15.0"
     folder = tmp_path / "gate"
-    run = cli(
-        "gate",
-        "--baselines",
-        str(baselines),
-        "--candidate",
-        "oss:3.21.14",
-        "--out",
-        str(folder),
-        str(ROOT / "scenarios" / "tasks"),
-    )
-    report = _report(folder)
+    baselines = ROOT / "fixtures" / "baselines" / "netflix-3.15.0"
+    run, report = _gate(baselines, folder, ROOT / "scenarios" / "tasks")
     assert run.code == EXIT[report["verdict"]["status"]], run.out + run.err
     scenarios = report["comparisons"][0]["scenarios"]
     assert len(scenarios) == len(list((ROOT / "scenarios" / "tasks").glob("*.yaml")))
