@@ -41,6 +41,7 @@ class ExitCode(enum.IntEnum):
     DIGEST_MISMATCH = 6
     PORT_IN_USE = 7
     SERVER_NOT_READY = 8
+    ACTION_REQUIRED = 9  # catalogued breaking or behavioral changes, not yet accepted
     INTERRUPTED = 130
 
 

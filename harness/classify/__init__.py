@@ -1,33 +1,41 @@
-"""Classify differences (severity, fingerprint, known/noise/flaky) and decide verdicts.
+"""Classify differences (severity, fingerprint, the change that explains each, acceptances,
+noise, intermittent) and decide verdicts.
 
->>> settings = Settings(load_spec(), load_severity_rules(), load_allowlist(path))
+>>> settings = Settings(load_spec(), load_severity_rules(), load_catalog())
 >>> result = assess_run(load_trace_set(baseline_dir), load_trace_set(candidate_dir), settings)
->>> result.verdict              # compatible, incompatible or inconclusive
+>>> result.verdict   # compatible, action_required, incompatible or inconclusive
 """
 
 from __future__ import annotations
 
-from harness.classify.allowlist import Allowlist, Entry, known_differences_path, load_allowlist
-from harness.classify.assess import Settings, assess_scenario
+from harness.classify.accept import Acceptance, Acceptances, load_acceptances
+from harness.classify.assess import assess_scenario
+from harness.classify.catalog import Catalog, Change, load_catalog, shipped_catalog_path
 from harness.classify.model import (
     DISPOSITIONS,
     VERDICTS,
-    EntryStatus,
+    AcceptanceStatus,
+    ChangeStatus,
     Finding,
     Run,
     RunResult,
     ScenarioResult,
 )
+from harness.classify.settings import Settings, load_settings
 from harness.classify.severity import SEVERITIES, fingerprint, load_severity_rules
-from harness.classify.verdict import assess_run, combine
+from harness.classify.verdict import PRECEDENCE, assess_run, combine
 
 __all__ = [
     "DISPOSITIONS",
+    "PRECEDENCE",
     "SEVERITIES",
     "VERDICTS",
-    "Allowlist",
-    "Entry",
-    "EntryStatus",
+    "Acceptance",
+    "AcceptanceStatus",
+    "Acceptances",
+    "Catalog",
+    "Change",
+    "ChangeStatus",
     "Finding",
     "Run",
     "RunResult",
@@ -37,7 +45,9 @@ __all__ = [
     "assess_scenario",
     "combine",
     "fingerprint",
-    "known_differences_path",
-    "load_allowlist",
+    "load_acceptances",
+    "load_catalog",
+    "load_settings",
     "load_severity_rules",
+    "shipped_catalog_path",
 ]

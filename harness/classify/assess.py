@@ -1,64 +1,85 @@
 """Assess one scenario: its baseline runs against its candidate runs, to a verdict.
 
-    baseline run 1 vs candidate run 1   the differences
     baseline run 1 vs baseline run k    noise: paths that vary on the baseline itself
-    baseline run 1 vs candidate run k   re-check: a difference missing here is flaky
+    baseline run 1 vs candidate run i   the differences, each with its rate (k of n runs)
 
-Each difference gets a severity (rules), a fingerprint and a disposition: open, known
-(allowlist), noise, flaky or ignored (the scenario's ``compare.ignore``). Only open
-differences at or above the ``fail_on`` threshold make a scenario incompatible.
+A difference every candidate run shows is attributed: to the one catalogued change that
+explains it (*catalogued*, or *accepted* by the team), else it is *open*: unexplained. A
+difference only some candidate runs show is *intermittent*: a finding about the
+candidate. A run that hung or failed its expectation is breaking and gates; any other
+intermittent difference is cleared by a candidate run that completed without it, and
+still shows its rate. Open differences at or above ``fail_on`` make the scenario
+incompatible; catalogued ones at or above it, not accepted, ask for action.
 """
 
 from __future__ import annotations
 
-import datetime
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.classify.allowlist import Allowlist
+from harness.classify.attribute import Ledger, consequences
 from harness.classify.model import Finding, Run, ScenarioResult
-from harness.classify.severity import SeverityRules, at_least, fingerprint, path_matches
+from harness.classify.settings import Settings
+from harness.classify.severity import at_least, fingerprint, path_matches
 from harness.compare import LEVELS, Difference, View, build_view, diff_views
 from harness.normalize import Pattern, ScrubSpec, scrub_trace
 from harness.normalize.spec import with_sorted_lists
 
 UNSTABLE_LEVELS = ("status", "tasks")  # noise here means the scenario itself is not deterministic
+HANG = "did not finish within its deadline"
+FAILED_RUN = ("failed_expectation", "error")
 
 Recorded = tuple[Path, Mapping[str, Any]]
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    spec: ScrubSpec
-    severity: SeverityRules
-    allowlist: Allowlist | None = None
-    fail_on: str = "behavioral"
-    recheck: bool = True
-    today: datetime.date = field(default_factory=datetime.date.today)
+@dataclass(slots=True)
+class Views:
+    """Scrubbed views of traces, made once: a baseline compared with several candidates
+    (or a rollback with the same traces) is not scrubbed again. Keyed by the trace
+    object, which the cache keeps alive, so an id is never reused while it is here."""
+
+    made: dict[tuple[int, str, bool], tuple[Mapping[str, Any], View, dict[str, Any]]] = field(
+        default_factory=dict
+    )
+
+    def view(
+        self,
+        trace: Mapping[str, Any],
+        spec: ScrubSpec,
+        ordered: bool,
+        result: ScenarioResult,
+        side: str,
+    ) -> View:
+        key = (id(trace), spec.digest, ordered)
+        if key not in self.made:
+            scrubbed = scrub_trace(trace, spec)
+            view = build_view(scrubbed.trace, ordered=ordered)
+            self.made[key] = (trace, view, scrubbed.summary())
+        _, view, summary = self.made[key]
+        for rule, counted in summary.items():
+            entry = result.scrub.setdefault(rule, {"baseline": 0, "candidate": 0, "paths": []})
+            entry[side] += counted["count"]
+            entry["paths"] = list(dict.fromkeys([*entry["paths"], *counted["paths"]]))[:12]
+        return view
 
 
 @dataclass(slots=True)
 class Context:
-    """Run-wide state: which allowlist entries apply and how often each matched."""
+    """Run-wide state: the targets, and the ledger of attributions."""
 
     settings: Settings
     baseline_target: Mapping[str, Any]
     candidate_target: Mapping[str, Any]
-    matched: Counter[str] = field(default_factory=Counter)
+    views: Views = field(default_factory=Views)
+    ledger: Ledger = field(init=False)
 
-    def entries(self) -> list[Any]:
-        allowlist = self.settings.allowlist
-        if allowlist is None:
-            return []
-        return [
-            e
-            for e in allowlist.entries
-            if not e.expired(self.settings.today)
-            and e.in_scope(self.baseline_target, self.candidate_target)
-        ]
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.ledger = Ledger.of(
+            s.catalog, s.acceptances, s.today, self.baseline_target, self.candidate_target
+        )
 
 
 def _run(path: Path, trace: Mapping[str, Any]) -> Run:
@@ -70,6 +91,10 @@ def _run(path: Path, trace: Mapping[str, Any]) -> Run:
         outcome.get("reason"),
         dict(trace.get("target") or {}),
     )
+
+
+def hung(run: Run) -> bool:
+    return run.outcome == "error" and HANG in str(run.reason or "")
 
 
 def assess_scenario(
@@ -107,43 +132,172 @@ def assess_scenario(
         "The scenario's compare.unordered: lists compared as multisets.",
     )
     ordered = bool(compare.get("ordered", True))
-    views = [
-        _view(t, spec, ordered, result, side)
-        for side, runs in (("baseline", baseline), ("candidate", candidate))
-        for _, t in runs
-    ]
-    base_views, cand_views = views[: len(baseline)], views[len(baseline) :]
-    primary = diff_views(base_views[0], cand_views[0], result.levels)
+    usable = [(p, t) for (p, t), r in zip(candidate, result.candidate, strict=True) if _usable(r)]
+    if not context.settings.recheck:
+        usable = usable[:1]
+    views = context.views
+    base_views = [views.view(t, spec, ordered, result, "baseline") for _, t in baseline]
+    cand_views = [views.view(t, spec, ordered, result, "candidate") for _, t in usable]
     noise = [d for v in base_views[1:] for d in diff_views(base_views[0], v, result.levels)]
-    rechecks = [
-        {(d.level, d.shape, d.kind) for d in diff_views(base_views[0], v, result.levels)}
-        for v in (cand_views[1:] if context.settings.recheck else [])
-    ]
+    per_run = [diff_views(base_views[0], v, result.levels) for v in cand_views]
     result.noise_checked = len(base_views) > 1
-    result.rechecked = bool(rechecks)
+    result.rechecked = len(cand_views) > 1
     result.omitted = dict(base_views[0].omitted)
-    ignore = [Pattern.parse(p) for p in compare.get("ignore") or []]
+    runs = [r for r in result.candidate if _usable(r)][: len(cand_views)]
+    judge = _Judge(name, context, baseline[0][1].get("definitions"), runs)
     result.noise = [
-        _classify(name, d, context, disposition="noise", note="differs between two baseline runs")
-        for d in noise
+        judge.plain(d, "noise", None, "differs between two baseline runs") for d in noise
     ]
-    for difference in primary:
-        result.findings.append(
-            _finding(name, difference, context, noise=noise, rechecks=rechecks, ignore=ignore)
-        )
-    result.verdict, result.reason = _verdict(result, context.settings.fail_on)
+    result.findings = judge.findings(per_run, noise, compare)
+    for finding in result.findings:
+        context.ledger.count(finding, name)
+    result.verdict, result.reason = _verdict(result)
     return result
 
 
-def _view(
-    trace: Mapping[str, Any], spec: ScrubSpec, ordered: bool, result: ScenarioResult, side: str
-) -> View:
-    scrubbed = scrub_trace(trace, spec)
-    for rule, counted in scrubbed.summary().items():
-        entry = result.scrub.setdefault(rule, {"baseline": 0, "candidate": 0, "paths": []})
-        entry[side] += counted["count"]
-        entry["paths"] = list(dict.fromkeys([*entry["paths"], *counted["paths"]]))[:12]
-    return build_view(scrubbed.trace, ordered=ordered)
+def _usable(run: Run) -> bool:
+    """A candidate run that can be compared: it ran to its end, or failed a finding's way
+    (an unmet expectation, a hang); other errors say nothing about the server."""
+    return run.outcome in ("completed", "failed_expectation") or hung(run)
+
+
+@dataclass(frozen=True, slots=True)
+class _Judge:
+    """What judging one scenario's differences needs."""
+
+    name: str
+    context: Context
+    definitions: Any  # the scenario's definitions, for the changes' ``uses``
+    runs: list[Run]  # the candidate runs compared, in order
+
+    def findings(
+        self, per_run: list[list[Difference]], noise: list[Difference], compare: Mapping[str, Any]
+    ) -> list[Finding]:
+        seen: dict[tuple[str, str, str, str], tuple[Difference, set[int]]] = {}
+        for index, differences in enumerate(per_run):
+            for d in differences:
+                seen.setdefault(_key(d), (d, set()))[1].add(index)
+        ignore = [Pattern.parse(p) for p in compare.get("ignore") or []]
+        n = len(per_run)
+        out = []
+        for difference, showing in seen.values():
+            rate = (len(showing), n)
+            if any(path_matches(p, difference) for p in ignore):
+                out.append(self.plain(difference, "ignored", rate, _IGNORED))
+            elif any(_near(difference, x) for x in noise):
+                out.append(self.plain(difference, "noise", rate, _NOISY))
+            elif len(showing) < n and self.cleared(showing):
+                out.append(self.intermittent(difference, rate, showing))
+            else:
+                out.append(self.attributed(difference, rate))
+        return _with_consequences(out)
+
+    def cleared(self, showing: set[int]) -> bool:
+        """Some candidate run that completed does not show it."""
+        return any(r.outcome == "completed" for i, r in enumerate(self.runs) if i not in showing)
+
+    def plain(
+        self, difference: Difference, disposition: str, rate: tuple[int, int] | None, note: str
+    ) -> Finding:
+        rule = self.context.settings.severity.classify(self.name, difference)
+        mark = fingerprint(self.name, difference)
+        return Finding(
+            difference, mark, rule.severity, rule.name, disposition, False, rate=rate, note=note
+        )
+
+    def intermittent(
+        self, difference: Difference, rate: tuple[int, int], showing: set[int]
+    ) -> Finding:
+        failing = [self.runs[i] for i in sorted(showing) if self.runs[i].outcome in FAILED_RUN]
+        rule = self.context.settings.severity.classify(self.name, difference)
+        severity, rule_name = rule.severity, rule.name
+        note = f"shown by {rate[0]} of {rate[1]} candidate runs, by no baseline run"
+        outcome = difference.level == "status" and difference.shape_parts[:1] == ("scenario",)
+        gates = bool(failing) and outcome
+        if gates:
+            what = "hung" if any(hung(r) for r in failing) else "failed its expectation"
+            severity, rule_name = "breaking", "intermittent-failure"
+            note += f"; the candidate {what} in run {', '.join(str(r.repeat) for r in failing)}"
+        change, direction, others = self.context.ledger.explain(difference, self.definitions)
+        return Finding(
+            difference,
+            fingerprint(self.name, difference),
+            severity,
+            rule_name,
+            "intermittent",
+            gates,
+            change={**change.describe(), "direction": direction} if change else None,
+            rate=rate,
+            ambiguous=others,
+            note=note,
+        )
+
+    def attributed(self, difference: Difference, rate: tuple[int, int]) -> Finding:
+        settings, ledger = self.context.settings, self.context.ledger
+        mark = fingerprint(self.name, difference)
+        change, direction, others = ledger.explain(difference, self.definitions)
+        if change is None:
+            rule = settings.severity.classify(self.name, difference)
+            accepted = ledger.accept(None, mark)
+            return Finding(
+                difference,
+                mark,
+                rule.severity,
+                rule.name,
+                "accepted" if accepted else "open",
+                accepted is None and at_least(rule.severity, settings.fail_on),
+                accepted=accepted,
+                rate=rate,
+            )
+        accepted = ledger.accept(change.id, mark)
+        return Finding(
+            difference,
+            mark,
+            change.severity,
+            f"change:{change.id}",
+            "accepted" if accepted else "catalogued",
+            False,
+            change={**change.describe(), "direction": direction},
+            accepted=accepted,
+            requires_action=accepted is None
+            and settings.fail_on_known
+            and at_least(change.severity, settings.fail_on),
+            rate=rate,
+            ambiguous=others,
+        )
+
+
+def _key(d: Difference) -> tuple[str, str, str, str]:
+    """One difference across runs: where, what kind, and the two values."""
+    return (d.level, d.shape, d.kind, repr((d.missing, d.baseline, d.candidate)))
+
+
+_IGNORED = "the scenario's compare.ignore"
+_NOISY = "the same path differs between two baseline runs"
+
+
+def _with_consequences(findings: list[Finding]) -> list[Finding]:
+    """Differences that follow from another take its change and are counted once."""
+    follows = consequences(findings)
+    out = list(findings)
+    for index, root_index in follows.items():
+        root, this = findings[root_index], findings[index]
+        if this.disposition in ("noise", "ignored"):
+            continue
+        out[index] = Finding(
+            this.difference,
+            this.fingerprint,
+            this.severity,
+            this.rule,
+            "consequence",
+            False,
+            change=root.change,
+            accepted=root.accepted,
+            consequence_of=root.fingerprint,
+            rate=this.rate,
+            note=f"follows from {root.difference.level} {root.difference.path}",
+        )
+    return out
 
 
 def _early_verdict(result: ScenarioResult) -> tuple[str, str] | None:
@@ -154,16 +308,17 @@ def _early_verdict(result: ScenarioResult) -> tuple[str, str] | None:
     for side, runs in (("baseline", result.baseline), ("candidate", result.candidate)):
         if all(r.outcome == "not_applicable" for r in runs):
             return "not_applicable", f"not applicable to the {side}: {runs[0].reason}"
-    for side, runs in (("baseline", result.baseline), ("candidate", result.candidate)):
-        for run in runs:
-            if run.outcome == "error":
-                return "inconclusive", f"errored on the {side} (run {run.repeat}): {run.reason}"
     for run in result.baseline:
+        if run.outcome == "error":
+            return "inconclusive", f"errored on the baseline (run {run.repeat}): {run.reason}"
         if run.outcome == "failed_expectation":
             return "inconclusive", (
                 f"the scenario's own expectations fail on the baseline (run {run.repeat}): "
                 f"{run.reason}"
             )
+    for run in result.candidate:
+        if not _usable(run):
+            return "inconclusive", f"errored on the candidate (run {run.repeat}): {run.reason}"
     return None
 
 
@@ -176,52 +331,7 @@ def _near(a: Difference, b: Difference) -> bool:
     return x[:n] == y[:n]
 
 
-def _finding(
-    name: str,
-    difference: Difference,
-    context: Context,
-    *,
-    noise: list[Difference],
-    rechecks: list[set[tuple[str, str, str]]],
-    ignore: list[Pattern],
-) -> Finding:
-    if any(path_matches(p, difference) for p in ignore):
-        return _classify(name, difference, context, "ignored", "the scenario's compare.ignore")
-    if any(_near(difference, n) for n in noise):
-        return _classify(
-            name, difference, context, "noise", "the same path differs between two baseline runs"
-        )
-    key = (difference.level, difference.shape, difference.kind)
-    missing = sum(1 for r in rechecks if key not in r)
-    if missing:
-        return _classify(
-            name,
-            difference,
-            context,
-            "flaky",
-            f"not reproduced in {missing} of {len(rechecks)} candidate re-runs",
-        )
-    return _classify(name, difference, context, "open", "")
-
-
-def _classify(
-    name: str, difference: Difference, context: Context, disposition: str, note: str
-) -> Finding:
-    rule = context.settings.severity.classify(name, difference)
-    mark = fingerprint(name, difference)
-    known = None
-    if disposition == "open":
-        for entry in context.entries():
-            if entry.matches(name, mark, difference):
-                context.matched[entry.id] += 1
-                known = entry.describe()
-                disposition = "known"
-                break
-    gates = disposition == "open" and at_least(rule.severity, context.settings.fail_on)
-    return Finding(difference, mark, rule.severity, rule.name, disposition, gates, known, note)
-
-
-def _verdict(result: ScenarioResult, fail_on: str) -> tuple[str, str]:
+def _verdict(result: ScenarioResult) -> tuple[str, str]:
     unstable = sorted({n.difference.level for n in result.noise} & set(UNSTABLE_LEVELS))
     if unstable:
         return "inconclusive", (
@@ -230,11 +340,26 @@ def _verdict(result: ScenarioResult, fail_on: str) -> tuple[str, str]:
         )
     gating = [f for f in result.findings if f.gates]
     if gating:
-        counts = Counter(f.severity for f in gating)
-        listed = ", ".join(f"{n} {s}" for s, n in counts.most_common())
-        return "incompatible", f"{len(gating)} difference{'s' * (len(gating) != 1)} ({listed})"
+        listed = _listed(f.severity for f in gating)
+        kind = "unexplained " if any(f.disposition == "open" for f in gating) else ""
+        return "incompatible", f"{len(gating)} {kind}difference{_s(len(gating))} ({listed})"
+    action = {f.change["id"] for f in result.findings if f.requires_action and f.change}
+    if action:
+        return "action_required", (
+            f"{len(action)} catalogued change{_s(len(action))} to handle: "
+            + ", ".join(sorted(action))
+        )
     if not result.findings:
         return "compatible", "no differences"
-    counts = Counter(f.disposition for f in result.findings)
-    listed = ", ".join(f"{n} {d}" for d, n in counts.most_common())
-    return "compatible", f"no difference at or above '{fail_on}' ({listed})"
+    return "compatible", f"nothing to act on ({_listed(f.disposition for f in result.findings)})"
+
+
+def _listed(values: Any) -> str:
+    counts: dict[str, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda x: -x[1]))
+
+
+def _s(n: int) -> str:
+    return "s" * (n != 1)

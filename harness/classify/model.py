@@ -1,6 +1,20 @@
 """What classification produces: findings, scenario results, the run's result.
 
 Each is a plain value; the report layer turns them into report.json and nothing else.
+
+Dispositions of a finding:
+
+    open          unexplained: no catalogued change explains it (a regression, or a change
+                  nobody has catalogued); gates at or above ``fail_on``
+    catalogued    explained by exactly one change of the catalog; asks for action when the
+                  change is breaking or behavioral (at or above ``fail_on``)
+    accepted      catalogued (or fingerprinted) and accepted by the team's acceptance file
+    intermittent  the candidate shows it in some of its runs, the baseline in none (k of n)
+    noise         the baseline's own runs differ there
+    ignored       the scenario's ``compare.ignore``
+    consequence   follows from another finding of the same step (``consequence_of``): the
+                  fields of a body whose status code changed, the tasks that never ran
+                  because the workflow ended otherwise; shown under it, counted once
 """
 
 from __future__ import annotations
@@ -10,9 +24,16 @@ from typing import Any
 
 from harness.compare import Difference
 
-VERDICTS = ("compatible", "incompatible", "inconclusive", "not_applicable")
-# open: counts against the verdict when its severity reaches the threshold.
-DISPOSITIONS = ("open", "known", "noise", "flaky", "ignored")
+VERDICTS = ("compatible", "action_required", "incompatible", "inconclusive", "not_applicable")
+DISPOSITIONS = (
+    "open",
+    "catalogued",
+    "accepted",
+    "intermittent",
+    "noise",
+    "ignored",
+    "consequence",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,12 +42,17 @@ class Finding:
 
     difference: Difference
     fingerprint: str
-    severity: str
-    rule: str  # the severity rule that decided
+    severity: str  # the change's own severity when catalogued, else the severity rules'
+    rule: str  # the severity rule that decided, or "change:<id>"
     disposition: str  # one of DISPOSITIONS
-    gates: bool
-    known: dict[str, Any] | None = None  # the allowlist entry that matched
-    note: str = ""  # why it is noise, flaky or ignored
+    gates: bool  # makes the scenario incompatible
+    change: dict[str, Any] | None = None  # the change that explains it (+ "direction")
+    accepted: dict[str, Any] | None = None  # the acceptance that covers it
+    requires_action: bool = False  # catalogued, not accepted, at or above fail_on
+    consequence_of: str | None = None  # the fingerprint of the finding it follows from
+    rate: tuple[int, int] | None = None  # (k, n): candidate runs showing it, runs compared
+    ambiguous: tuple[str, ...] = ()  # other changes that also match: a catalog defect
+    note: str = ""  # why it is noise, intermittent, ignored or a consequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +86,23 @@ class ScenarioResult:
 
 
 @dataclass(frozen=True, slots=True)
-class EntryStatus:
+class ChangeStatus:
+    """A change of the catalog as this comparison met it."""
+
+    change: dict[str, Any]  # Change.describe() plus "direction"
+    findings: int  # root findings it explains (consequences not counted)
+    consequences: int
+    scenarios: tuple[str, ...]
+    fingerprints: tuple[str, ...]
+    accepted: dict[str, Any] | None
+    requires_action: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptanceStatus:
     entry: dict[str, Any]
     matched: int
-    in_scope: bool
     expired: bool
-
-    @property
-    def stale(self) -> bool:
-        return self.in_scope and not self.expired and self.matched == 0
 
 
 @dataclass(slots=True)
@@ -79,7 +113,10 @@ class RunResult:
     baseline: dict[str, Any]
     candidate: dict[str, Any]
     scenarios: list[ScenarioResult]
-    allowlist_file: str | None = None
-    allowlist: list[EntryStatus] = field(default_factory=list)
-    policy_failures: list[str] = field(default_factory=list)
+    fail_on_known: bool = True
+    changes: list[ChangeStatus] = field(default_factory=list)  # reached and explaining
+    catalog_files: list[str] = field(default_factory=list)
+    acceptance_file: str | None = None
+    acceptances: list[AcceptanceStatus] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # expired acceptances, catalog defects
     settings: dict[str, Any] = field(default_factory=dict)

@@ -1,29 +1,42 @@
 """Assess a whole run: every scenario of a baseline trace set against a candidate's.
 
-The overall verdict: incompatible when any scenario is, or an allowlist entry has
-expired (a decision that must be made again); otherwise inconclusive when any scenario
-is (or none applied); otherwise compatible.
+The verdict, per candidate and overall, answers a migrating team's question:
+
+    incompatible     an unexplained difference reaches fail-on (a regression, or a change
+                     nobody catalogued), or the candidate hung or failed intermittently
+    inconclusive     a scenario errored, or its baseline is not deterministic
+    action required  catalogued breaking or behavioral changes that the scenarios reach and
+                     the team has not accepted: the list is the team's to-do list
+    compatible       nothing left but additive, cosmetic or accepted changes
+
+in that order of precedence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from harness.classify.assess import Context, Settings, assess_scenario
-from harness.classify.model import EntryStatus, RunResult, ScenarioResult
+from harness.classify.assess import Context, Views, assess_scenario
+from harness.classify.model import RunResult, ScenarioResult
+from harness.classify.settings import Settings
 from harness.compare.traces import TraceSet
+
+PRECEDENCE = ("incompatible", "inconclusive", "action_required", "compatible")
 
 
 def assess_run(
     baseline: TraceSet,
     candidate: TraceSet,
     settings: Settings,
+    *,
     on_scenario: Callable[[ScenarioResult], None] | None = None,
     names: Sequence[str] | None = None,
+    views: Views | None = None,
 ) -> RunResult:
     """Every scenario of either set, or exactly ``names`` (a run's selection, where a
-    scenario that neither side finished is reported as not run)."""
-    context = Context(settings, baseline.target, candidate.target)
+    scenario that neither side finished is reported as not run). ``views``: scrubbed
+    views shared with other comparisons of the same traces."""
+    context = Context(settings, baseline.target, candidate.target, views or Views())
     scenarios: list[ScenarioResult] = []
     chosen = sorted(set(baseline.runs) | set(candidate.runs)) if names is None else sorted(names)
     for name in chosen:
@@ -33,26 +46,25 @@ def assess_run(
         scenarios.append(result)
         if on_scenario:
             on_scenario(result)
-    statuses = _allowlist_statuses(context)
-    policy = [
-        f"allowlist entry '{s.entry['id']}' expired on {s.entry['expires']}: review it, then "
-        f"renew its date or remove it"
-        for s in statuses
-        if s.expired
-    ]
-    verdict, reason = overall(scenarios, policy)
+    ledger = context.ledger
+    changes = ledger.statuses(settings.fail_on, settings.fail_on_known)
+    verdict, reason = overall(scenarios)
     return RunResult(
         verdict=verdict,
         reason=reason,
         fail_on=settings.fail_on,
+        fail_on_known=settings.fail_on_known,
         baseline={"directory": str(baseline.directory), **baseline.target},
         candidate={"directory": str(candidate.directory), **candidate.target},
         scenarios=scenarios,
-        allowlist_file=settings.allowlist.file if settings.allowlist else None,
-        allowlist=statuses,
-        policy_failures=policy,
+        changes=changes,
+        catalog_files=list(settings.catalog.files),
+        acceptance_file=settings.acceptances.file if settings.acceptances else None,
+        acceptances=ledger.acceptance_statuses(),
+        notices=ledger.notices(),
         settings={
             "fail_on": settings.fail_on,
+            "fail_on_known": settings.fail_on_known,
             "recheck": settings.recheck,
             "today": settings.today.isoformat(),
             "scrub_spec": settings.spec.describe(),
@@ -60,40 +72,33 @@ def assess_run(
                 "files": list(settings.severity.files),
                 "rules": [r.describe() for r in settings.severity.rules],
             },
+            "catalog": {"files": list(settings.catalog.files), "changes": len(ledger.reached)},
         },
     )
 
 
-def _allowlist_statuses(context: Context) -> list[EntryStatus]:
-    allowlist = context.settings.allowlist
-    if allowlist is None:
-        return []
-    today = context.settings.today
-    return [
-        EntryStatus(
-            entry=e.describe(),
-            matched=context.matched[e.id],
-            in_scope=e.in_scope(context.baseline_target, context.candidate_target),
-            expired=e.expired(today),
-        )
-        for e in allowlist.entries
-    ]
-
-
-def overall(scenarios: list[ScenarioResult], policy: list[str]) -> tuple[str, str]:
+def overall(scenarios: list[ScenarioResult]) -> tuple[str, str]:
     count = {
-        v: sum(1 for s in scenarios if s.verdict == v)
-        for v in ("compatible", "incompatible", "inconclusive", "not_applicable")
+        v: sum(1 for s in scenarios if s.verdict == v) for v in (*PRECEDENCE, "not_applicable")
     }
-    if count["incompatible"] or policy:
-        parts = []
-        if count["incompatible"]:
-            parts.append(f"{count['incompatible']} of {len(scenarios)} scenarios incompatible")
-        if policy:
-            parts.append(f"{len(policy)} expired allowlist entr{'ies' if len(policy) > 1 else 'y'}")
-        return "incompatible", "; ".join(parts)
+    total = len(scenarios)
+    if count["incompatible"]:
+        return "incompatible", f"{count['incompatible']} of {total} scenarios incompatible"
     if count["inconclusive"]:
-        return "inconclusive", f"{count['inconclusive']} of {len(scenarios)} scenarios inconclusive"
+        return "inconclusive", f"{count['inconclusive']} of {total} scenarios inconclusive"
+    if count["action_required"]:
+        changes = sorted(
+            {
+                f.change["id"]
+                for s in scenarios
+                for f in s.findings
+                if f.requires_action and f.change is not None
+            }
+        )
+        return "action_required", (
+            f"{len(changes)} catalogued change{'s' * (len(changes) != 1)} to handle, reached "
+            f"by {count['action_required']} of {total} scenarios"
+        )
     if not count["compatible"]:
         return "inconclusive", "no scenario applied to both targets"
     plural = "s" if count["compatible"] != 1 else ""
@@ -108,12 +113,9 @@ def combine(results: list[RunResult], *, complete: bool = True) -> tuple[str, st
     single = len(results) == 1
     reason = results[0].reason if single else "; ".join(parts)
     statuses = {r.verdict for r in results}
-    if "incompatible" in statuses:
-        status = "incompatible"
-    elif "inconclusive" in statuses or not complete:
-        status = "inconclusive"
-    else:
-        status = "compatible"
+    if not complete and "incompatible" not in statuses:
+        statuses.add("inconclusive")
+    status = next(v for v in PRECEDENCE if v in statuses or v == "compatible")
     if not complete:
         reason = "the run was interrupted: the report covers what finished; " + reason
     return status, reason

@@ -12,12 +12,21 @@ import asyncio
 import signal
 import sys
 import textwrap
+import threading
 import traceback
 from collections.abc import Callable, Coroutine, Sequence
+from types import FrameType
 from typing import Any
 
 from harness import __version__
-from harness.cli import compare_cmd, diff_cmd, import_cmd, scenarios_cmd, targets_cmd
+from harness.cli import (
+    changes_cmd,
+    compare_cmd,
+    diff_cmd,
+    import_cmd,
+    scenarios_cmd,
+    targets_cmd,
+)
 from harness.errors import CompatError, ExitCode, HarnessError
 
 DESCRIPTION = """\
@@ -30,9 +39,10 @@ from the environment only: CONDUCTOR_COMPAT_TOKEN (sent as X-Authorization),
 CONDUCTOR_COMPAT_BEARER (Authorization: Bearer) or CONDUCTOR_COMPAT_HEADERS
 ('Name: value' pairs separated by ';').
 
-Exit codes: 0 ok, 1 finding (a check failed), 2 bad input, 3 inconclusive,
-4 harness error, 5 missing prerequisite, 6 artifact digest mismatch, 7 port in use,
-8 server not ready, 130 interrupted.
+Exit codes: 0 ok (compatible), 1 finding (incompatible: an unexplained difference, or a
+check failed), 2 bad input, 3 inconclusive, 4 harness error, 5 missing prerequisite,
+6 artifact digest mismatch, 7 port in use, 8 server not ready, 9 action required
+(catalogued breaking or behavioral changes not yet accepted), 130 interrupted.
 """
 
 
@@ -49,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     scenarios_cmd.register(commands)
     diff_cmd.register(commands)
     import_cmd.register(commands)
+    changes_cmd.register(commands)
     return parser
 
 
@@ -80,19 +91,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_async(coro: Coroutine[Any, Any, int]) -> int:
-    """Run ``coro``; SIGINT and SIGTERM cancel it so that its cleanup runs, then re-raise."""
+    """Run ``coro``; SIGINT and SIGTERM cancel it so that its cleanup runs, then re-raise.
+
+    The handlers are plain signal handlers, not the loop's: Python runs them in the main
+    thread between two bytecodes even while the main task holds the loop (loading a large
+    file, say), where a loop handler would wait for the task to yield. If the main task
+    is the code running, the handler raises ``CancelledError`` right there, so the work
+    stops and the task unwinds as if cancelled, its ``finally`` and ``async with`` blocks
+    included; otherwise the loop is waiting or running other tasks, and the main task is
+    cancelled through the loop. Either way the command ends with ``KeyboardInterrupt``.
+    """
     with asyncio.Runner() as runner:
         loop = runner.get_loop()
         task = loop.create_task(coro)
         interrupted = False
 
-        def cancel() -> None:
+        def on_signal(signum: int, frame: FrameType | None) -> None:
             nonlocal interrupted
             interrupted = True
-            task.cancel()
+            if task.done():
+                raise KeyboardInterrupt
+            if asyncio.current_task(loop) is task:
+                raise asyncio.CancelledError
+            loop.call_soon_threadsafe(task.cancel)
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, cancel)
+        previous = _install(on_signal)
         try:
             return runner.run(_await(task))
         except asyncio.CancelledError:
@@ -100,8 +123,18 @@ def run_async(coro: Coroutine[Any, Any, int]) -> int:
                 raise KeyboardInterrupt from None
             raise
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+            for sig, handler in previous.items():
+                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+
+def _install(handler: Callable[[int, FrameType | None], None]) -> dict[int, Any]:
+    """Set ``handler`` for SIGINT and SIGTERM (main thread only); the handlers it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous: dict[int, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, handler)
+    return previous
 
 
 async def _await(task: asyncio.Task[int]) -> int:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli.options import (
-    allowlist_path,
     comparison_options,
     docker_options,
     docker_settings,
+    judgement,
     parse_targets,
     say,
 )
@@ -32,6 +32,7 @@ from harness.targets.spec import DEFAULT_BASELINE, RECOMMENDED_CANDIDATE
 
 EXIT = {
     "compatible": ExitCode.OK,
+    "action_required": ExitCode.ACTION_REQUIRED,
     "incompatible": ExitCode.FINDING,
     "inconclusive": ExitCode.INCONCLUSIVE,
 }
@@ -44,7 +45,11 @@ PLANNED = (
     "baselines",
     "out",
     "fail_on",
-    "allowlist",
+    "fail_on_known",
+    "accept",
+    "catalog",
+    "no_shipped_catalog",
+    "candidate_repeats",
     "scrub",
     "severity",
     "no_recheck",
@@ -66,15 +71,21 @@ def register(commands: Any) -> None:
         help="run scenarios on a baseline and candidates, compare, write the reports (main job)",
         description="Start the baseline and every candidate in parallel, run the scenarios "
         "under PATH on each (several at once; the baseline twice, so that noise is told "
-        "from differences), re-run on the candidate the scenarios that differ (a difference "
-        "that does not reproduce is flaky), compare, and write report.json, report.md, "
+        "from differences), re-run on the candidate the scenarios that gate until it has "
+        "three runs of each (a difference only some runs show is intermittent, with its "
+        "rate), compare, explain each difference by the catalog of changes, and write "
+        "report.json, report.md, "
         "report.html and junit.xml into the run folder. With no arguments: "
         f"{DEFAULT_BASELINE} against {RECOMMENDED_CANDIDATE}, the shipped scenario library, "
         "the process runtime, a new folder under reports/. Several --candidate give one "
         "report with a column per candidate. Ctrl-C stops the servers and writes the "
         "reports for what finished, marked incomplete; --resume RUN_DIR finishes the run. "
-        "Exit 0 compatible, 1 incompatible, 3 inconclusive (or interrupted: 130), "
-        "2 bad input, 4 harness error (5-8: see the main help).",
+        "Exit 0 compatible (nothing left but additive, cosmetic or accepted changes), "
+        "9 action required (catalogued breaking or behavioral changes the scenarios reach, "
+        "not accepted: the report's action list), 1 incompatible (an unexplained "
+        "difference: a regression or an uncatalogued change; or the candidate hung), "
+        "3 inconclusive, 130 interrupted, 2 bad input, 4 harness error (5-8: see the main "
+        "help).",
     )
     compare.add_argument(
         "--baseline",
@@ -141,7 +152,16 @@ def _common(parser: argparse.ArgumentParser, *, recorded: bool) -> None:
     )
     comparison_options(
         parser,
-        recheck_help="do not re-run the candidate for scenarios that differ (no flaky detection)",
+        recheck_help="do not re-run the candidate for scenarios that gate (no intermittent "
+        "detection)",
+    )
+    parser.add_argument(
+        "--candidate-repeats",
+        type=int,
+        default=1,
+        metavar="N",
+        help="runs of every scenario on each candidate (default: 1; scenarios that gate are "
+        "run until they have 3, or N if more)",
     )
     parser.add_argument(
         "--jobs",
@@ -184,20 +204,32 @@ def _plan(args: argparse.Namespace, kind: str) -> Plan:
         paths=tuple(str(p.resolve()) for p in paths),
         command=tuple(sys.argv[1:]),
         baseline_repeats=getattr(args, "baseline_repeats", 2),
-        recheck=not args.no_recheck,
+        candidate_repeats=args.candidate_repeats,
         jobs=args.jobs,
         profile=args.profile,
         runtime=args.runtime,
         ready_timeout_s=args.ready_timeout,
-        fail_on=args.fail_on,
-        allowlist=str(known) if (known := allowlist_path(args)) else None,
-        scrub=tuple(str(p.resolve()) for p in args.scrub),
-        severity=tuple(str(p.resolve()) for p in args.severity),
+        **_judgement(args),
         allow_outbound=args.allow_outbound,
         images=tuple(f"{t}={i}" for t, i in docker.images.items()),
         network=docker.network,
         reuse=docker.reuse,
     )
+
+
+def _judgement(args: argparse.Namespace) -> dict[str, Any]:
+    """The comparison options, in the plan's terms (paths as text, so run.json is JSON)."""
+    given = judgement(args)
+    return {
+        "recheck": given["recheck"],
+        "fail_on": given["fail_on"],
+        "fail_on_known": given["fail_on_known"],
+        "catalogs": tuple(str(p) for p in given["catalogs"]),
+        "shipped_catalog": given["shipped_catalog"],
+        "accept": str(given["accept"]) if given["accept"] else None,
+        "scrub": tuple(str(p) for p in given["scrub"]),
+        "severity": tuple(str(p) for p in given["severity"]),
+    }
 
 
 def _defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
@@ -260,7 +292,7 @@ async def _main(args: argparse.Namespace, kind: str) -> int:
         raise
     finally:
         display.close()
-    print(f"{outcome.verdict}: {outcome.reason}; reports in {outcome.folder}")
+    print(f"{outcome.verdict.replace('_', ' ')}: {outcome.reason}; reports in {outcome.folder}")
     if not outcome.complete:
         say(f"finish it with: conductor-compat {kind} --resume {outcome.folder}")
     return int(EXIT[outcome.verdict])

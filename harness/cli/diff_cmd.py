@@ -9,25 +9,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from harness.classify import (
-    RunResult,
-    ScenarioResult,
-    Settings,
-    assess_run,
-    load_allowlist,
-    load_severity_rules,
-)
-from harness.cli.options import allowlist_path, comparison_options, say
+from harness.classify import RunResult, ScenarioResult, assess_run, load_settings
+from harness.cli.compare_cmd import EXIT
+from harness.cli.options import comparison_options, judgement, say
 from harness.compare.traces import load_trace_set
-from harness.errors import ExitCode
-from harness.normalize import load_spec
 from harness.report import build_report, write_reports
 
-EXIT = {
-    "compatible": ExitCode.OK,
-    "incompatible": ExitCode.FINDING,
-    "inconclusive": ExitCode.INCONCLUSIVE,
-}
 SHOWN = 25  # gating differences printed; the report has all of them
 
 
@@ -40,10 +27,9 @@ def register(commands: Any) -> None:
         "scrub spec, diff them at every level, classify each difference, and write "
         "report.json, report.md, report.html and junit.xml into DIR. A baseline recorded "
         "with `run --repeats 2` (or more) lets noise be told from real differences; a "
-        "candidate recorded so re-checks each difference, and "
-        "one that does not reproduce is reported flaky. "
-        "Exit 0 compatible, 1 incompatible (or an allowlist entry expired), 3 inconclusive, "
-        "2 bad input, 4 harness error.",
+        "candidate recorded so shows which differences are intermittent (k of n runs). "
+        "Exit 0 compatible, 9 action required, 1 incompatible, 3 inconclusive, "
+        "2 bad input, 4 harness error (see `compare --help`).",
     )
     diff.add_argument("baseline", type=Path, metavar="BASELINE_DIR")
     diff.add_argument("candidate", type=Path, metavar="CANDIDATE_DIR")
@@ -55,7 +41,7 @@ def register(commands: Any) -> None:
         help="folder for the reports (created if missing)",
     )
     comparison_options(
-        diff, recheck_help="ignore the candidate's repeated runs (no flaky detection)"
+        diff, recheck_help="use only the candidate's first run (no intermittent detection)"
     )
     diff.add_argument("--quiet", action="store_true", help="print only the verdict line")
     diff.set_defaults(handler=cmd_diff)
@@ -66,13 +52,7 @@ async def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    settings = Settings(
-        spec=load_spec(args.scrub),
-        severity=load_severity_rules(args.severity),
-        allowlist=load_allowlist(known) if (known := allowlist_path(args)) else None,
-        fail_on=args.fail_on,
-        recheck=not args.no_recheck,
-    )
+    settings = load_settings(**judgement(args))
     baseline = load_trace_set(args.baseline)
     candidate = load_trace_set(args.candidate)
     if not args.quiet:
@@ -86,7 +66,7 @@ def _diff(args: argparse.Namespace) -> int:
     written = write_reports(args.out, build_report(result, command=["diff", *sys.argv[2:]]))
     if not args.quiet:
         print_summary(result)
-    print(f"{result.verdict}: {result.reason}; reports in {args.out}")
+    print(f"{result.verdict.replace('_', ' ')}: {result.reason}; reports in {args.out}")
     if not args.quiet:
         say("  " + ", ".join(str(p.name) for p in written.values()))
     return int(EXIT[result.verdict])
@@ -112,6 +92,7 @@ def _short(value: Any, missing: bool) -> str:
 def print_summary(result: RunResult) -> None:
     findings = [(s, f) for s in result.scenarios for f in s.findings]
     severities = Counter(f.severity for _, f in findings if f.disposition == "open")
+    actions = [c for c in result.changes if c.requires_action]
     dispositions = Counter(f.disposition for _, f in findings)
     print(
         f"differences: {len(findings)} ("
@@ -123,6 +104,12 @@ def print_summary(result: RunResult) -> None:
             else ""
         )
     )
+    for change in actions:
+        print(
+            f"  action: {change.change['severity']:<10} {change.change['id']}: "
+            f"{change.change['title']} ({change.findings} differences, "
+            f"{len(change.scenarios)} scenarios)"
+        )
     gating = [(s, f) for s, f in findings if f.gates]
     for scenario, finding in gating[:SHOWN]:
         d = finding.difference
@@ -133,8 +120,5 @@ def print_summary(result: RunResult) -> None:
         )
     if len(gating) > SHOWN:
         print(f"  ... and {len(gating) - SHOWN} more in report.json")
-    for status in result.allowlist:
-        if status.expired:
-            print(f"  EXPIRED allowlist entry {status.entry['id']} ({status.entry['expires']})")
-        elif status.stale:
-            print(f"  stale allowlist entry {status.entry['id']}: matched nothing")
+    for notice in result.notices:
+        print(f"  notice: {notice}")

@@ -7,8 +7,8 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from harness.classify import known_differences_path
 from harness.errors import BadInputError
 from harness.targets.locks import find_lock
 from harness.targets.maven import cache_dir
@@ -68,7 +68,8 @@ def say(message: str) -> None:
 
 
 def comparison_options(parser: argparse.ArgumentParser, *, recheck_help: str) -> None:
-    """--fail-on, --allowlist, --scrub, --severity, --no-recheck: how traces are judged."""
+    """--fail-on, --fail-on-known, --accept, --catalog, --scrub, --severity, --no-recheck:
+    how traces are judged."""
     parser.add_argument(
         "--fail-on",
         choices=("breaking", "behavioral", "any"),
@@ -77,11 +78,32 @@ def comparison_options(parser: argparse.ArgumentParser, *, recheck_help: str) ->
         "behavioral; 'any' includes additive and cosmetic)",
     )
     parser.add_argument(
-        "--allowlist",
+        "--fail-on-known",
+        choices=("yes", "no"),
+        default="yes",
+        help="whether catalogued breaking or behavioral changes that the scenarios reach ask "
+        "for action (exit 9) until accepted (default: yes, a migrating team's view; 'no': "
+        "only unexplained differences fail, a release gate's view)",
+    )
+    parser.add_argument(
+        "--accept",
+        type=Path,
         metavar="FILE",
-        help="known differences (YAML, see harness/schemas/allowlist.schema.json); default: "
-        "the shipped list of triaged differences between Netflix 3.15.0 and conductor-oss "
-        "(harness/classify/known-differences.yaml); 'none': every difference is open",
+        help="your acceptances: changes (by id) or differences (by fingerprint) your team "
+        "has handled, each with owner, reason and expiry (YAML; see docs/verdicts.md)",
+    )
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="your own catalog of changes, added to the shipped one (repeatable)",
+    )
+    parser.add_argument(
+        "--no-shipped-catalog",
+        action="store_true",
+        help="leave out the shipped catalog of changes: every difference is unexplained",
     )
     parser.add_argument(
         "--scrub",
@@ -158,10 +180,15 @@ def parse_images(texts: list[str]) -> dict[str, str]:
     return images
 
 
-def allowlist_path(args: argparse.Namespace) -> Path | None:
-    """--allowlist FILE, 'none', or by default the shipped known differences."""
-    if args.allowlist is None:
-        return known_differences_path()
-    if args.allowlist.strip().lower() == "none":
-        return None
-    return Path(args.allowlist).resolve()
+def judgement(args: argparse.Namespace) -> dict[str, Any]:
+    """The comparison options of a command line, as ``load_settings`` takes them."""
+    return {
+        "scrub": [p.resolve() for p in args.scrub],
+        "severity": [p.resolve() for p in args.severity],
+        "catalogs": [p.resolve() for p in args.catalog],
+        "shipped_catalog": not args.no_shipped_catalog,
+        "accept": args.accept.resolve() if args.accept else None,
+        "fail_on": args.fail_on,
+        "fail_on_known": args.fail_on_known == "yes",
+        "recheck": not args.no_recheck,
+    }

@@ -123,9 +123,10 @@ class Display:
         if isinstance(event, ev.RecheckPlanned):
             line = self.lines[event.target]
             line.state = "re-check"
-            line.total += len(event.scenarios)
+            line.total += event.runs
             return (
-                f"{event.target}: re-running {len(event.scenarios)} scenarios that differ "
+                f"{event.target}: {event.runs} more runs of {len(event.scenarios)} scenarios "
+                "that gate "
                 f"({', '.join(event.scenarios)})"
             )
         if isinstance(event, ev.TargetDone):
@@ -156,13 +157,14 @@ class Display:
         width = max([len(c.candidate) for c in event.candidates] + [9])
         self._print("")
         self._print(
-            f"  {'candidate':<{width}}  {'verdict':<12} {'ok':>4} {'bad':>4} {'?':>4} "
-            f"{'n/a':>4}  {'gating':>6} {'other':>6}"
+            f"  {'candidate':<{width}}  {'verdict':<15} {'ok':>4} {'act':>4} {'bad':>4} "
+            f"{'?':>4} {'n/a':>4}  {'gating':>6} {'other':>6}"
         )
         for c in event.candidates:
             by = c.by_verdict
             self._print(
-                f"  {c.candidate:<{width}}  {c.verdict:<12} {by.get('compatible', 0):>4} "
+                f"  {c.candidate:<{width}}  {c.verdict.replace('_', ' '):<15} "
+                f"{by.get('compatible', 0):>4} {by.get('action_required', 0):>4} "
                 f"{by.get('incompatible', 0):>4} {by.get('inconclusive', 0):>4} "
                 f"{by.get('not_applicable', 0):>4}  {c.gating:>6} {c.other:>6}"
             )

@@ -8,6 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli.options import docker_settings, parse_targets, say, server_options, workdir_for
+from harness.documents.limits import (
+    BYTES_PER_VALUE,
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_TASKS,
+    FILE_BYTES_VARIABLE,
+    TASKS_VARIABLE,
+    Limits,
+    describe_size,
+    parse_count,
+    parse_size,
+)
 from harness.errors import BadInputError, ExitCode
 from harness.runner import DEFAULT_JOBS, ScenarioFinished, run_session
 from harness.scenarios import ScenarioError, load_all, require_valid
@@ -30,6 +41,7 @@ def register(commands: Any) -> None:
     )
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     validate.add_argument("--allow-outbound", action="store_true", help=OUTBOUND_HELP)
+    limit_options(validate)
     validate.set_defaults(handler=cmd_validate)
 
     run = commands.add_parser(
@@ -73,12 +85,59 @@ def register(commands: Any) -> None:
         help="keep the body of every settle and wait poll, not only its digest (large "
         "traces; for recording test fixtures of intermediate states)",
     )
+    limit_options(run)
     server_options(run)
     run.set_defaults(handler=cmd_run)
 
 
+def limit_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-file-size`` and ``--max-tasks``: the input limits, raised for one command."""
+    group = parser.add_argument_group(
+        "input limits",
+        "Limits that keep any file from exhausting the machine. A document may also hold, "
+        f"its YAML aliases expanded, one value per {BYTES_PER_VALUE} bytes of the file-size "
+        f"limit ({Limits().max_values:,} by default), and nest at most "
+        f"{Limits().max_depth} levels. Every command, compare and gate included, also reads "
+        f"the limits from {FILE_BYTES_VARIABLE} and {TASKS_VARIABLE}; these flags win.",
+    )
+    group.add_argument(
+        "--max-file-size",
+        type=_size,
+        metavar="SIZE",
+        help="largest scenario or definition file read, in bytes or with K, M or G "
+        f"(default: {describe_size(DEFAULT_MAX_FILE_BYTES)})",
+    )
+    group.add_argument(
+        "--max-tasks",
+        type=_count,
+        metavar="N",
+        help=f"most tasks in one workflow definition, nested ones counted "
+        f"(default: {DEFAULT_MAX_TASKS})",
+    )
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except BadInputError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from exc
+
+
+def _count(text: str) -> int:
+    try:
+        return parse_count(text, "--max-tasks")
+    except BadInputError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from exc
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits.from_environment().replace(
+        max_file_bytes=args.max_file_size, max_tasks=args.max_tasks
+    )
+
+
 async def cmd_validate(args: argparse.Namespace) -> int:
-    loaded = load_all(args.paths, allow_outbound=args.allow_outbound)
+    loaded = load_all(args.paths, allow_outbound=args.allow_outbound, limits=_limits(args))
     for problem in loaded.problems:
         print(problem.render())
     bad = len({p.file for p in loaded.problems})
@@ -96,11 +155,13 @@ async def cmd_validate(args: argparse.Namespace) -> int:
 
 async def cmd_run(args: argparse.Namespace) -> int:
     try:
-        scenarios = require_valid(args.paths, allow_outbound=args.allow_outbound)
-    except ScenarioError as exc:
+        scenarios = require_valid(
+            args.paths, allow_outbound=args.allow_outbound, limits=_limits(args)
+        )
+    except ScenarioError as exc:  # each problem once, as FILE:LINE:COLUMN lines
         for problem in exc.problems:
             print(problem.render(), file=sys.stderr)
-        raise
+        raise BadInputError(exc.message) from exc
     if args.jobs < 1:
         raise BadInputError("--jobs must be at least 1")
     if args.repeats < 1:

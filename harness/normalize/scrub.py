@@ -75,6 +75,8 @@ class _Walker:
     def __init__(self, spec: ScrubSpec, ids: list[tuple[Rule, SymbolTable]]) -> None:
         self.spec = spec
         self.ids = ids
+        self.decided: dict[Path, str] = {}
+        self.exact_indices = any(part.isdigit() for pattern in spec.scope for part in pattern.parts)
         self.counts: dict[str, RuleCount] = {r.name: RuleCount() for r in spec.rules}
         self.stamps = spec.of_kind("timestamps")
         counters = spec.of_kind("counters")
@@ -96,15 +98,31 @@ class _Walker:
 
     def top(self, value: Any, path: Path) -> Any:
         """Copy down to the scope's roots; scrub below them."""
-        if any(p.matches(path) for p in self.spec.scope):
+        where = self._where(path)
+        if where == "in":
             return self.scrub(value, path)
-        if not any(p.matches_prefix(path) for p in self.spec.scope):
+        if where == "out":
             return value
         if isinstance(value, Mapping):
             return {k: self.top(v, (*path, k)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.top(v, (*path, i)) for i, v in enumerate(value)]
         return value
+
+    def _where(self, path: Path) -> str:
+        """ "in" the scope, "out" of it, or "above" it; the same for every list index when
+        no scope pattern names one (so each shape is decided once)."""
+        key = path if self.exact_indices else tuple(p if isinstance(p, str) else 0 for p in path)
+        known = self.decided.get(key)
+        if known is None:
+            if any(p.matches(path) for p in self.spec.scope):
+                known = "in"
+            elif any(p.matches_prefix(path) for p in self.spec.scope):
+                known = "above"
+            else:
+                known = "out"
+            self.decided[key] = known
+        return known
 
     def scrub(self, value: Any, path: Path) -> Any:
         if isinstance(value, Mapping):

@@ -166,4 +166,5 @@ def with_sorted_lists(spec: ScrubSpec, name: str, patterns: Sequence[str], why: 
         return spec
     fields = tuple(Pattern.parse(p) for p in patterns)
     rule = Rule(name=name, kind="sort", why=why, fields=fields, source="scenario")
-    return dataclasses.replace(spec, rules=(*spec.rules, rule))
+    mark = hashlib.sha256(f"{spec.digest}{list(patterns)}".encode()).hexdigest()[:16]
+    return dataclasses.replace(spec, rules=(*spec.rules, rule), digest=mark)

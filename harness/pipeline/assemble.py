@@ -11,26 +11,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.classify import (
-    RunResult,
-    Settings,
-    assess_run,
-    load_allowlist,
-    load_severity_rules,
-)
+from harness.classify import RunResult, Settings, assess_run, load_settings
+from harness.classify.assess import Views
 from harness.compare.traces import TraceSet, load_trace_set
-from harness.normalize import load_spec
 from harness.pipeline.plan import Plan, RunFolder, finished_runs
 from harness.scenarios import Scenario
 from harness.targets.spec import parse_target
 
 
 def settings_for(plan: Plan) -> Settings:
-    return Settings(
-        spec=load_spec([Path(p) for p in plan.scrub]),
-        severity=load_severity_rules([Path(p) for p in plan.severity]),
-        allowlist=load_allowlist(Path(plan.allowlist)) if plan.allowlist else None,
+    return load_settings(
+        scrub=[Path(p) for p in plan.scrub],
+        severity=[Path(p) for p in plan.severity],
+        catalogs=[Path(p) for p in plan.catalogs],
+        shipped_catalog=plan.shipped_catalog,
+        accept=Path(plan.accept) if plan.accept else None,
         fail_on=plan.fail_on,
+        fail_on_known=plan.fail_on_known,
         recheck=plan.recheck,
     )
 
@@ -110,24 +107,32 @@ def assess_all(plan: Plan, roles: Roles, settings: Settings) -> list[RunResult]:
     """One result per candidate, over every selected scenario (run or not)."""
     names = [s.name for s in roles.selected]
     baseline = roles.trace_set(plan.baseline)
+    views = Views()  # the baseline is scrubbed once for every candidate
     return [
-        assess_run(baseline, roles.trace_set(c), settings, names=names) for c in plan.candidates
+        assess_run(baseline, roles.trace_set(c), settings, names=names, views=views)
+        for c in plan.candidates
     ]
+
+
+RECHECK_RUNS = 3  # a scenario that gates is run until the candidate has this many runs
 
 
 def recheck_candidates(
     plan: Plan, roles: Roles, settings: Settings, target: str
 ) -> list[tuple[Scenario, int]]:
-    """Scenarios with gating differences on ``target`` that no candidate re-run has checked."""
+    """The further runs of every scenario that gates on ``target``: up to ``RECHECK_RUNS``
+    candidate runs (or ``--candidate-repeats``, if more), so that an intermittent
+    difference shows its rate and a hang is told from a one-off."""
     names = [s.name for s in roles.selected]
     candidate = roles.trace_set(target)
     result = assess_run(roles.trace_set(plan.baseline), candidate, settings, names=names)
     by_name = {s.name: s for s in roles.selected}
+    wanted = max(RECHECK_RUNS, plan.candidate_repeats)
     again = []
     for scenario in result.scenarios:
-        if scenario.rechecked or not any(f.gates for f in scenario.findings):
+        if not any(f.gates for f in scenario.findings):
             continue
         runs = candidate.runs.get(scenario.name, [])
-        following = max((int(t.get("repeat", 1)) for _, t in runs), default=0) + 1
-        again.append((by_name[scenario.name], following))
+        have = {int(t.get("repeat", 1)) for _, t in runs}
+        again += [(by_name[scenario.name], r) for r in range(1, wanted + 1) if r not in have]
     return again

@@ -59,10 +59,12 @@ class ScenarioFinished:
 
 @dataclass(frozen=True, slots=True)
 class RecheckPlanned:
-    """Scenarios whose differences a fresh candidate run will confirm or call flaky."""
+    """Scenarios that gate: fresh candidate runs tell a consistent difference from an
+    intermittent one."""
 
     target: str
     scenarios: tuple[str, ...]
+    runs: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,7 @@ class CandidateSummary:
     verdict: str
     by_verdict: dict[str, int]
     gating: int  # open differences at or above the threshold
-    other: int  # every other difference (below it, known, noise, flaky)
+    other: int  # every other difference (catalogued, below fail-on, noise, intermittent)
 
 
 @dataclass(frozen=True, slots=True)

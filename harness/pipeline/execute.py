@@ -4,8 +4,8 @@
     start every live target in parallel; each runs as soon as it is ready
     run each target's scenario runs concurrently (``jobs`` at a time per target);
         a candidate, once the baseline has run every scenario once, assesses itself and
-        re-runs the scenarios that differ, so a difference that does not reproduce is
-        called flaky
+        re-runs the scenarios that gate until it has three runs of each, so an
+        intermittent difference shows its rate
     stop the targets (whatever happens)
     assess every candidate against the baseline, write the four reports
 
@@ -219,7 +219,11 @@ async def _drive(
         await job.baseline_once.wait()
         again = await asyncio.to_thread(recheck_candidates, plan, job.roles, job.settings, target)
         if again:
-            job.emit(ev.RecheckPlanned(target, tuple(s.name for s, _ in again)))
+            job.emit(
+                ev.RecheckPlanned(
+                    target, tuple(dict.fromkeys(s.name for s, _ in again)), len(again)
+                )
+            )
             progress.todo[target] = list(again)
             progress.rechecks[target] = len(again)
             await _play(job, target, server, again)

@@ -45,7 +45,10 @@ class Plan:
     runtime: str = "process"
     ready_timeout_s: float = 240.0
     fail_on: str = "behavioral"
-    allowlist: str | None = None
+    fail_on_known: bool = True
+    catalogs: tuple[str, ...] = ()  # the team's own catalogs of changes
+    shipped_catalog: bool = True
+    accept: str | None = None  # the team's acceptances
     scrub: tuple[str, ...] = ()
     severity: tuple[str, ...] = ()
     allow_outbound: bool = False

@@ -2,7 +2,9 @@
 
 Built from a ``RunResult``, checked against ``harness/schemas/report.schema.json``
 before it is written (a report that breaks its own schema is a harness bug), written
-atomically.
+atomically. Format 3 is organized by change: per comparison, the catalogued changes the
+candidate reached (``changes``), the distinct unexplained root causes (``unexplained``),
+the team's acceptances, then every scenario with every finding.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from typing import Any
 
 from harness import __version__
 from harness.classify import SEVERITIES, Finding, RunResult, ScenarioResult, combine
+from harness.classify.model import ChangeStatus
 from harness.compare import LEVELS
 from harness.schemas import schema_errors
 
-REPORT_FORMAT = 2
+REPORT_FORMAT = 3
 REPORT_FILE = "report.json"
+BY_VERDICT = ("compatible", "action_required", "incompatible", "inconclusive", "not_applicable")
 
 
 class ReportInvalid(Exception):
@@ -38,6 +42,7 @@ def finding_json(finding: Finding, steps: dict[int, dict[str, Any]]) -> dict[str
         "rule": finding.rule,
         "disposition": finding.disposition,
         "gates": finding.gates,
+        "requires_action": finding.requires_action,
         "path": d.path,
         "shape": d.shape,
         "paths": list(d.paths),
@@ -46,7 +51,11 @@ def finding_json(finding: Finding, steps: dict[int, dict[str, Any]]) -> dict[str
         "missing": d.missing or None,
         "step": _step(d.step, steps),
         "steps": [s for s in d.steps if s is not None],
-        "known": finding.known,
+        "change": finding.change,
+        "accepted": finding.accepted,
+        "consequence_of": finding.consequence_of,
+        "rate": {"k": finding.rate[0], "n": finding.rate[1]} if finding.rate else None,
+        "ambiguous": list(finding.ambiguous),
         "note": finding.note or None,
     }
 
@@ -95,35 +104,118 @@ def _counts(findings: list[Finding]) -> dict[str, Any]:
     }
 
 
+def change_json(status: ChangeStatus) -> dict[str, Any]:
+    return {
+        **status.change,
+        "direction": status.change.get("direction"),
+        "findings": status.findings,
+        "consequences": status.consequences,
+        "scenarios": list(status.scenarios),
+        "fingerprints": list(status.fingerprints),
+        "accepted": status.accepted,
+        "requires_action": status.requires_action,
+    }
+
+
+def _changes(result: RunResult) -> list[dict[str, Any]]:
+    """Breaking first, then behavioral, additive, cosmetic; most findings first within."""
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    changes = [change_json(c) for c in result.changes]
+    return sorted(changes, key=lambda c: (rank.get(c["severity"], 9), -c["findings"], str(c["id"])))
+
+
+def _unexplained(result: RunResult) -> list[dict[str, Any]]:
+    """Open findings, and intermittent ones that gate, as distinct root causes: one per
+    (level, kind, shape) across scenarios, most severe and widest first."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    for scenario in result.scenarios:
+        steps = {int(s["index"]): s for s in scenario.steps}
+        followers = Counter(f.consequence_of for f in scenario.findings if f.consequence_of)
+        for f in scenario.findings:
+            if not (f.disposition == "open" or (f.disposition == "intermittent" and f.gates)):
+                continue
+            d = f.difference
+            key = (d.level, d.kind, d.shape)
+            group = groups.get(key)
+            if group is None:
+                example = finding_json(f, steps)
+                group = groups[key] = {
+                    "level": d.level,
+                    "kind": d.kind,
+                    "shape": d.shape,
+                    "severity": f.severity,
+                    "gates": False,
+                    "dispositions": [],
+                    "findings": 0,
+                    "consequences": 0,
+                    "scenarios": [],
+                    "fingerprints": [],
+                    "example": {
+                        "scenario": scenario.name,
+                        "path": d.path,
+                        "step": example["step"],
+                        "baseline": d.baseline,
+                        "candidate": d.candidate,
+                        "missing": d.missing or None,
+                        "rate": example["rate"],
+                    },
+                }
+            if rank.get(f.severity, 9) < rank.get(group["severity"], 9):
+                group["severity"] = f.severity
+            group["gates"] = group["gates"] or f.gates
+            if f.disposition not in group["dispositions"]:
+                group["dispositions"].append(f.disposition)
+            group["findings"] += 1
+            group["consequences"] += followers.get(f.fingerprint, 0)
+            if scenario.name not in group["scenarios"]:
+                group["scenarios"].append(scenario.name)
+            group["fingerprints"].append(f.fingerprint)
+    return sorted(
+        groups.values(),
+        key=lambda g: (
+            not g["gates"],
+            rank.get(g["severity"], 9),
+            -len(g["scenarios"]),
+            g["level"],
+            g["shape"],
+            g["kind"],
+        ),
+    )
+
+
+def _verdict(status: str, reason: str, result: RunResult) -> dict[str, Any]:
+    return {
+        "status": status,
+        "reason": reason,
+        "fail_on": result.fail_on,
+        "fail_on_known": result.fail_on_known,
+    }
+
+
 def comparison_json(result: RunResult) -> dict[str, Any]:
     findings = [f for s in result.scenarios for f in s.findings]
     verdicts = Counter(s.verdict for s in result.scenarios)
     return {
         "candidate": result.candidate,
-        "verdict": {"status": result.verdict, "reason": result.reason, "fail_on": result.fail_on},
+        "verdict": _verdict(result.verdict, result.reason, result),
         "summary": {
             "scenarios": len(result.scenarios),
-            "by_verdict": {
-                v: verdicts.get(v, 0)
-                for v in ("compatible", "incompatible", "inconclusive", "not_applicable")
-            },
+            "by_verdict": {v: verdicts.get(v, 0) for v in BY_VERDICT},
             **_counts(findings),
+            "requires_action": sum(1 for f in findings if f.requires_action),
             "noise": sum(len(s.noise) for s in result.scenarios),
         },
-        "policy_failures": result.policy_failures,
-        "allowlist": {
-            "file": result.allowlist_file,
+        "changes": _changes(result),
+        "unexplained": _unexplained(result),
+        "acceptances": {
+            "file": result.acceptance_file,
             "entries": [
-                {
-                    **s.entry,
-                    "matched": s.matched,
-                    "in_scope": s.in_scope,
-                    "expired": s.expired,
-                    "stale": s.stale,
-                }
-                for s in result.allowlist
+                {**s.entry, "matched": s.matched, "expired": s.expired} for s in result.acceptances
             ],
         },
+        "catalog": {"files": list(result.catalog_files)},
+        "notices": list(result.notices),
         "scenarios": [scenario_json(s) for s in result.scenarios],
     }
 
@@ -146,7 +238,7 @@ def build_report(
         "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": command,
         "complete": complete,
-        "verdict": {"status": status, "reason": reason, "fail_on": results[0].fail_on},
+        "verdict": _verdict(status, reason, results[0]),
         "baseline": results[0].baseline,
         "comparisons": [comparison_json(r) for r in results],
         "settings": results[0].settings,

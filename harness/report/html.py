@@ -15,6 +15,12 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from harness.report.html_changes import (
+    acceptances_section,
+    changes_section,
+    labels,
+    unexplained_section,
+)
 from harness.report.html_parts import (
     APART,
     SEVERITIES,
@@ -23,17 +29,16 @@ from harness.report.html_parts import (
     badge,
     esc,
     kv_table,
-    link,
     or_dash,
-    scenario_html,
-    scenario_table,
     table,
 )
+from harness.report.html_scenarios import scenario_html, scenario_table
 from harness.report.text import open_counts
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 COLOURS = {
     "incompatible": "#cf222e",
+    "action_required": "#bc4c00",
     "inconclusive": "#d4a72c",
     "not_applicable": "#8c959f",
     "compatible": "#2da44e",
@@ -41,9 +46,10 @@ COLOURS = {
     "behavioral": "#bc4c00",
     "additive": "#218bff",
     "cosmetic": "#8c959f",
-    "known": "#d4a72c",
+    "catalogued": "#0969da",
+    "accepted": "#2da44e",
+    "intermittent": "#8250df",
     "noise": "#8c959f",
-    "flaky": "#8250df",
     "ignored": "#57606a",
 }
 NO_RUN = '<p class="muted">Traces read from recorded directories (no run).</p>'
@@ -57,14 +63,6 @@ def _asset(name: str) -> str:
     # Ours, not the report's: still, a closing tag inside would end the element early.
     assert "</style" not in text and "</script" not in text, name
     return text
-
-
-def _labels(report: Report, comparison: Mapping[str, Any]) -> tuple[str, str]:
-    """Column headings of a side-by-side value."""
-    return (
-        f"baseline · {report['baseline'].get('target', '')}",
-        f"candidate · {comparison['candidate'].get('target', '')}",
-    )
 
 
 def _header(report: Report) -> str:
@@ -97,7 +95,15 @@ def _header(report: Report) -> str:
         ("Harness", f"conductor-compat {esc(report.get('harness_version', ''))}"),
     ]
     meta_html = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta)
-    sections = ("summary", "policy", "scenarios", "details", "environment")
+    sections = (
+        "summary",
+        "changes",
+        "unexplained",
+        "acceptances",
+        "scenarios",
+        "details",
+        "environment",
+    )
     nav = "".join(f'<a href="#{s}">{s.capitalize()}</a>' for s in sections)
     return (
         f'<header>{banner}<div class="inner"><h1>Compatibility report</h1>'
@@ -149,9 +155,9 @@ def _chart(comparison: Mapping[str, Any], top: tuple[int, int]) -> str:
     out += _bars(0, 92, "Open differences by severity", severity, top[0])
     out += _bars(280, 92, "Set apart, by disposition", apart, top[1])
     noisy = f"{summary.get('noise', 0)} noisy baseline paths · {summary.get('gating', 0)} gating"
-    out.append(f'<text class="label" x="0" y="200">{esc(noisy)}</text>')
+    out.append(f'<text class="label" x="0" y="224">{esc(noisy)}</text>')
     return (
-        '<svg class="chart" width="560" height="210" viewBox="0 0 560 210" role="img" '
+        '<svg class="chart" width="560" height="234" viewBox="0 0 560 234" role="img" '
         f'aria-label="summary chart">{"".join(out)}</svg>'
     )
 
@@ -174,55 +180,6 @@ def _summary(report: Report) -> str:
     return f'<section id="summary"><h2>Summary</h2><div class="cards">{cards}</div></section>'
 
 
-def _policy(report: Report) -> str:
-    """Policy failures and the allowlist's entries (expired and stale ones flagged)."""
-    parts = []
-    for c in report["comparisons"]:
-        failures = c.get("policy_failures") or []
-        allowlist = c.get("allowlist") or {}
-        entries = allowlist.get("entries") or []
-        file = allowlist.get("file")
-        flagged = {w: sum(1 for e in entries if e.get(w)) for w in ("expired", "stale")}
-        where = f"allowlist <code>{esc(file)}</code>" if file else "no allowlist"
-        if file or entries:
-            where += f" ({len(entries)} entries{''.join(f', {n} {w}' for w, n in flagged.items())})"
-        status = (
-            f'<span class="flag">{len(failures)} policy failure{"s" * (len(failures) != 1)}</span>'
-            if failures
-            else '<span class="ok">no policy failures</span>'
-        )
-        parts.append(
-            f"<p><code>{esc(c['candidate'].get('target', ''))}</code>: {status}; {where}</p>"
-        )
-        if failures:
-            items = "".join(f"<li>{esc(p)}</li>" for p in failures)
-            parts.append(f'<div class="alert"><ul>{items}</ul></div>')
-        if entries:
-            parts.append(_allowlist(entries))
-    return f'<section id="policy"><h2>Policy and allowlist</h2>{"".join(parts)}</section>'
-
-
-def _allowlist(entries: Sequence[Mapping[str, Any]]) -> str:
-    """Allowlist entries with their use and state."""
-    rows = []
-    for e in entries:
-        state = [w for w in ("expired", "stale") if e.get(w)]
-        if not e.get("in_scope", True):
-            state.append("out of scope")
-        rows.append(
-            [
-                f"<code>{esc(e.get('id', ''))}</code>",
-                esc(e.get("reason", "")),
-                link(str(e.get("link", ""))),
-                or_dash(e.get("owner")),
-                or_dash(e.get("expires")),
-                esc(e.get("matched", 0)),
-                f'<span class="flag">{esc(", ".join(state))}</span>' if state else "valid",
-            ]
-        )
-    return table(["id", "reason", "link", "owner", "expires", "matched", "state"], rows)
-
-
 def _details(report: Report) -> str:
     """Per candidate, per scenario: everything found."""
     parts = [
@@ -231,12 +188,12 @@ def _details(report: Report) -> str:
         '<button type="button" data-expand="0">Collapse all</button></div>'
     ]
     for ci, c in enumerate(report["comparisons"]):
-        labels = _labels(report, c)
+        heads = labels(report, c)
         parts.append(
             f"<h3>{esc(report['baseline'].get('target', ''))} → "
             f"{esc(c['candidate'].get('target', ''))} {badge(c['verdict']['status'])}</h3>"
         )
-        parts += [scenario_html(s, f"c{ci}-s{si}", labels) for si, s in enumerate(c["scenarios"])]
+        parts += [scenario_html(s, f"c{ci}-s{si}", heads) for si, s in enumerate(c["scenarios"])]
     parts.append("</section>")
     return "".join(parts)
 
@@ -329,7 +286,7 @@ def _environment(report: Report) -> str:
 
 
 def render_html(report: Mapping[str, Any]) -> str:
-    """The whole page for a report.json document (format 2)."""
+    """The whole page for a report.json document (format 3)."""
     verdict = report["verdict"]["status"]
     candidates = ", ".join(str(c["candidate"].get("target", "")) for c in report["comparisons"])
     title = f"{verdict} · {report['baseline'].get('target', '')} vs {candidates} · conductor-compat"
@@ -337,7 +294,9 @@ def render_html(report: Mapping[str, Any]) -> str:
         _header(report)
         + "<main>"
         + _summary(report)
-        + _policy(report)
+        + changes_section(report)
+        + unexplained_section(report)
+        + acceptances_section(report)
         + scenario_table(report)
         + _details(report)
         + _environment(report)

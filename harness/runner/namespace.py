@@ -1,7 +1,8 @@
 """Per-run names, so that many runs can share one server, and their undoing in traces.
 
 Every definition a scenario declares gets a random prefix (``cc3f9a1b_``) on the
-server; HTTP tasks that call ``http://stub`` are pointed at this run's stub. Traces
+server; HTTP tasks that call ``http://stub`` (in any case, as the scenario check
+accepts it) are pointed at this run's stub. Traces
 are written with both mapped back, so runs of one scenario read the same whatever
 prefix and port they had.
 """
@@ -9,15 +10,14 @@ prefix and port they had.
 from __future__ import annotations
 
 import copy
-import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.scenarios.definitions import iter_tasks
+from harness.scenarios.outbound import STUB_URI
 
 STUB_PLACEHOLDER = "http://stub"
-_STUB_URI = re.compile(r"^http://stub(:\d+)?(?=/|$)")
 
 
 def new_prefix() -> str:
@@ -63,7 +63,8 @@ class Namespace:
 
     def _stub(self, value: Any) -> Any:
         if isinstance(value, str) and self.stub_url:
-            return _STUB_URI.sub(self.stub_url, value)
+            match = STUB_URI.match(value)
+            return self.stub_url + value[match.end() :] if match else value
         if isinstance(value, dict):
             return {k: self._stub(v) for k, v in value.items()}
         if isinstance(value, list):

@@ -5,19 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from harness.documents.diagnostics import did_you_mean
+from harness.documents.limits import TASKS_VARIABLE, Limits
 from harness.documents.source import FieldPath, Problem, Source, SourceError, read_source
-from harness.scenarios.definitions import (
-    SYSTEM_TASK_TYPES,
-    http_uris,
-    is_worker_task,
-    iter_tasks_at,
-)
+from harness.scenarios.definitions import SYSTEM_TASK_TYPES, is_worker_task, iter_tasks_at
 from harness.scenarios.model import parse_versions
+from harness.scenarios.outbound import STUB_HOST, http_uris, run_time_problems, uri_problems
 
-STUB_HOST = "stub"  # HTTP tasks write http://stub/...; the runner points them at the stub
+__all__ = ["STUB_HOST", "Located", "References", "check"]
+
+# Steps whose arguments the server reads at run time; register and update hold
+# definitions, checked task by task instead.
+DEFINITION_STEPS = ("register", "update")
+STEP_OPTIONS = ("name", "settle", "expect_status")
 WALL_CLOCK_TAG = "wall-clock"
 WORKFLOW_STEPS = (
     "wait",
@@ -52,6 +53,7 @@ class References:
 
     source: Source
     root: Path
+    limits: Limits = field(default_factory=Limits)
     problems: list[Problem] = field(default_factory=list)
 
     def _fixtures(self) -> Path | None:
@@ -91,7 +93,7 @@ class References:
             if target is None:
                 continue
             try:
-                other = read_source(target)
+                other = read_source(target, self.limits)
             except SourceError as exc:
                 self.problems.extend(exc.problems)
                 continue
@@ -112,8 +114,12 @@ def check(
     workflows: list[Located],
     worker_tasks: set[str],
     allow_outbound: bool,
+    step_workflows: list[Located] | None = None,
+    limits: Limits | None = None,
 ) -> list[Problem]:
+    """Every problem no schema can express; ``step_workflows`` are those steps register."""
     doc = source.data
+    limits = limits or Limits()
     problems: list[Problem] = []
     for flavor, rule in doc.get("applies_to", {}).items():
         text = rule if isinstance(rule, str) else rule["versions"]
@@ -133,8 +139,11 @@ def check(
             refs.add(str(task.get("taskReferenceName")))
             if is_worker_task(task) and isinstance(task.get("name"), str):
                 problems += _system_name(item.source, (*i, "name"), task["name"])
-            for sub, uri in http_uris(task):
-                problems += _http(item.source, (*i, *sub), uri, outbound)
+    every_workflow = [*workflows, *(step_workflows or [])]
+    for item in every_workflow:
+        problems += _size(item, limits)
+    if not outbound:
+        problems += _calls(every_workflow) + _run_time_data(source)
     for name in doc.get("workers", {}):
         if name not in worker_tasks:
             hint = did_you_mean(name, worker_tasks)
@@ -146,6 +155,43 @@ def check(
     return problems
 
 
+def _size(item: Located, limits: Limits) -> list[Problem]:
+    """A workflow of more tasks than the limit (nested ones counted) is refused."""
+    count = sum(1 for _ in iter_tasks_at(item.data.get("tasks")))
+    if count <= limits.max_tasks:
+        return []
+    message = (
+        f"workflow '{item.data['name']}' has {count:,} tasks, more than the limit of "
+        f"{limits.max_tasks:,}; raise it with --max-tasks or {TASKS_VARIABLE} if the workflow "
+        "is meant to be this large"
+    )
+    return [item.source.problem((*item.path, "tasks"), message, key=True)]
+
+
+def _calls(workflows: list[Located]) -> list[Problem]:
+    """HTTP tasks of ``workflows`` (nested ones too) that call anything but the stub."""
+    problems: list[Problem] = []
+    for item in workflows:
+        for i, task in iter_tasks_at(item.data.get("tasks"), (*item.path, "tasks")):
+            for sub, uri in http_uris(task):
+                problems += uri_problems(item.source, (*i, *sub), uri)
+    return problems
+
+
+def _run_time_data(source: Source) -> list[Problem]:
+    """URLs and HTTP tasks in what the server reads at run time: steps, workers, stub routes."""
+    doc = source.data
+    problems: list[Problem] = []
+    for index, step in enumerate(doc.get("steps", [])):
+        for action, args in step.items():
+            if action not in (*DEFINITION_STEPS, *STEP_OPTIONS):
+                problems += run_time_problems(source, ("steps", index, action), args)
+    for key in ("workers", "http_stub"):
+        if key in doc:
+            problems += run_time_problems(source, (key,), doc[key])
+    return problems
+
+
 def _system_name(source: Source, path: FieldPath, name: str, key: bool = False) -> list[Problem]:
     if name.upper() in SYSTEM_TASK_TYPES:
         message = (
@@ -153,33 +199,6 @@ def _system_name(source: Source, path: FieldPath, name: str, key: bool = False) 
             "which some Conductor version runs itself; choose another name"
         )
         return [source.problem(path, message, key=key)]
-    return []
-
-
-def _http(source: Source, path: FieldPath, uri: Any, outbound: bool) -> list[Problem]:
-    if outbound:
-        return []
-    if not isinstance(uri, str):
-        return [source.problem(path, "an HTTP task needs inputParameters.http_request.uri")]
-    if "${" in uri:
-        return [
-            source.problem(
-                path,
-                f"the HTTP task's uri '{uri}' is computed at run time, so the harness cannot "
-                f"check that it calls only the stub; write http://{STUB_HOST}/... or allow "
-                "outbound calls",
-            )
-        ]
-    host = urlsplit(uri).hostname
-    if host != STUB_HOST:
-        return [
-            source.problem(
-                path,
-                f"the HTTP task calls '{host}', not the local stub; write http://{STUB_HOST}/PATH "
-                "(outbound calls are refused unless the scenario sets allow_outbound and the "
-                "run passes --allow-outbound)",
-            )
-        ]
     return []
 
 

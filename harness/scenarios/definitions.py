@@ -55,6 +55,9 @@ TaskPath = tuple[str | int, ...]
 def iter_tasks_at(tasks: Any, base: TaskPath = ()) -> Iterator[tuple[TaskPath, dict[str, Any]]]:
     """Every workflow task in ``tasks``, nested ones included (depth first), with its path.
 
+    Definitions are free-form JSON to the schema, so any part may have another shape
+    than Conductor's: such parts hold no tasks.
+
     Nested means inside a SWITCH or DECISION, a FORK, a DO_WHILE, and the inline
     definition of a SUB_WORKFLOW (``subWorkflowParam.workflowDefinition``): its worker
     tasks need definitions and workers, and its HTTP tasks must call the stub too.
@@ -66,10 +69,12 @@ def iter_tasks_at(tasks: Any, base: TaskPath = ()) -> Iterator[tuple[TaskPath, d
             continue
         path = (*base, index)
         yield path, task
-        for case, branch in (task.get("decisionCases") or {}).items():
+        cases = task.get("decisionCases")
+        for case, branch in cases.items() if isinstance(cases, dict) else ():
             yield from iter_tasks_at(branch, (*path, "decisionCases", case))
         yield from iter_tasks_at(task.get("defaultCase"), (*path, "defaultCase"))
-        for fork_index, fork in enumerate(task.get("forkTasks") or []):
+        forks = task.get("forkTasks")
+        for fork_index, fork in enumerate(forks if isinstance(forks, list) else ()):
             yield from iter_tasks_at(fork, (*path, "forkTasks", fork_index))
         yield from iter_tasks_at(task.get("loopOver"), (*path, "loopOver"))
         sub = task.get("subWorkflowParam")
@@ -89,19 +94,3 @@ def iter_tasks(tasks: Any) -> Iterator[dict[str, Any]]:
 def is_worker_task(task: dict[str, Any]) -> bool:
     """A task a worker polls for: SIMPLE (the default type)."""
     return str(task.get("type", "SIMPLE")) == "SIMPLE"
-
-
-def http_uris(task: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
-    """The URIs an HTTP task calls, with their field paths inside the task."""
-    if task.get("type") != "HTTP":
-        return []
-    params = task.get("inputParameters") or {}
-    found: list[tuple[tuple[str, ...], Any]] = []
-    request = params.get("http_request")
-    if isinstance(request, dict) and "uri" in request:
-        found.append((("inputParameters", "http_request", "uri"), request["uri"]))
-    if "uri" in params:
-        found.append((("inputParameters", "uri"), params["uri"]))
-    if not found:
-        found.append((("inputParameters",), None))
-    return found

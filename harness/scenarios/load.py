@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.documents.diagnostics import schema_problems
+from harness.documents.limits import Limits
 from harness.documents.source import Problem, Source, SourceError, read_source
 from harness.errors import BadInputError
 from harness.scenarios import checks
@@ -74,15 +75,21 @@ def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
     return found
 
 
-def load_all(paths: Iterable[Path], *, allow_outbound: bool = False) -> Loaded:
-    """Load every scenario under ``paths``; problems are collected, not raised."""
+def load_all(
+    paths: Iterable[Path], *, allow_outbound: bool = False, limits: Limits | None = None
+) -> Loaded:
+    """Load every scenario under ``paths``; problems are collected, not raised.
+
+    ``limits`` defaults to ``Limits.from_environment()``.
+    """
+    limits = Limits.from_environment() if limits is None else limits
     loaded = Loaded()
     seen: dict[str, Path] = {}
     found = discover(paths)
     loaded.files = len(found)
     for file, root in found:
         try:
-            scenario = load_scenario(file, root, allow_outbound=allow_outbound)
+            scenario = _load_scenario(file, root, allow_outbound, limits)
         except ScenarioError as exc:
             loaded.problems.extend(exc.problems)
             continue
@@ -106,9 +113,13 @@ def load_scenario(
     file: Path, root: Path | None = None, *, allow_outbound: bool = False
 ) -> Scenario:
     """Parse, validate and resolve one scenario file; raises ``ScenarioError``."""
+    return _load_scenario(file, root, allow_outbound, Limits.from_environment())
+
+
+def _load_scenario(file: Path, root: Path | None, allow_outbound: bool, limits: Limits) -> Scenario:
     root = (root or file.parent).resolve()
     try:
-        source = read_source(file)
+        source = read_source(file, limits)
     except SourceError as exc:
         raise ScenarioError(exc.problems) from exc
     if not isinstance(source.data, dict):
@@ -119,11 +130,12 @@ def load_scenario(
     if problems:
         raise ScenarioError(problems)
     doc: dict[str, Any] = source.data
-    resolver = checks.References(source, root)
+    resolver = checks.References(source, root, limits)
     defaults = {**HARNESS_TASK_DEFAULTS, **doc.get("task_defaults", {})}
     definitions = doc.get("definitions", {})
     task_defs = resolver.resolve(definitions.get("task_defs", []), ("definitions", "task_defs"))
     workflows = resolver.resolve(definitions.get("workflows", []), ("definitions", "workflows"))
+    step_workflows: list[checks.Located] = []
     for step_index, step in enumerate(doc["steps"]):
         for kind in ("register", "update"):
             change = step.get(kind) if isinstance(step, dict) else None
@@ -133,6 +145,8 @@ def load_scenario(
                         change.get(key, []), ("steps", step_index, kind, key)
                     )
                     change[key] = [item.data for item in resolved]
+                    if key == "workflows":
+                        step_workflows += resolved
     problems = [*resolver.problems]
     all_task_defs = _task_defs([t.data for t in task_defs], [w.data for w in workflows], defaults)
     workflow_docs = [{**WORKFLOW_DEFAULTS, **w.data} for w in workflows]
@@ -142,6 +156,8 @@ def load_scenario(
         workflows=workflows,
         worker_tasks=_worker_task_names(all_task_defs, workflow_docs),
         allow_outbound=allow_outbound,
+        step_workflows=step_workflows,
+        limits=limits,
     )
     steps, step_problems = _steps(source)
     problems += step_problems
@@ -268,9 +284,11 @@ def _steps(source: Source) -> tuple[tuple[Step, ...], list[Problem]]:
     return tuple(steps), problems
 
 
-def require_valid(paths: Iterable[Path], *, allow_outbound: bool = False) -> list[Scenario]:
+def require_valid(
+    paths: Iterable[Path], *, allow_outbound: bool = False, limits: Limits | None = None
+) -> list[Scenario]:
     """Load ``paths``; raise ``ScenarioError`` listing every problem if any file is invalid."""
-    loaded = load_all(paths, allow_outbound=allow_outbound)
+    loaded = load_all(paths, allow_outbound=allow_outbound, limits=limits)
     if loaded.problems:
         raise ScenarioError(loaded.problems)
     if not loaded.scenarios:

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = [str(p) for p in STARTER]
 PAIR = ["--baseline", "netflix:3.15.0", "--candidate", "oss:3.21.14"]
-EXIT = {"compatible": 0, "incompatible": 1, "inconclusive": 3}
+EXIT = {"compatible": 0, "action_required": 9, "incompatible": 1, "inconclusive": 3}
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_compare_writes_four_reports_and_exits_with_the_verdict(
             assert finding["fingerprint"] in html  # every difference, with both values
             if finding["gates"]:
                 assert finding["fingerprint"] in markdown
-    assert f"{report['verdict']['status']}:" in run.out
+    assert f"{report['verdict']['status'].replace('_', ' ')}:" in run.out
     assert_nothing_left(folder)
 
 
@@ -131,10 +131,12 @@ def test_an_interrupted_compare_resumes_to_the_same_result(
     assert_nothing_left(folder)
 
 
-def _gate(baselines: Path, folder: Path, *scenarios: Path) -> tuple[Run, dict[str, Any]]:
+def _gate(
+    baselines: Path, folder: Path, *scenarios: Path, options: tuple[str, ...] = ()
+) -> tuple[Run, dict[str, Any]]:
     """`gate` of a live oss:3.21.14 against ``baselines``: the run and its report.json."""
     run = cli("gate", "--baselines", str(baselines), "--candidate", "oss:3.21.14",
-              "--out", str(folder), *(str(p) for p in scenarios))  # fmt: skip
+              "--out", str(folder), *options, *(str(p) for p in scenarios))  # fmt: skip
     return run, _report(folder)
 
 
@@ -179,14 +181,38 @@ def test_compare_under_docker_gives_the_verdict_of_the_process_runtime(
 def test_gate_works_out_of_the_box_with_the_committed_baselines(tmp_path: Path) -> None:
     """fixtures/baselines holds netflix:3.15.0's traces of the whole library
     (scripts/record-baselines): a live candidate is gated against them, here on the
-    task-type scenarios, with the shipped allowlist."""
+    task-type scenarios, as a release gate does: only unexplained differences fail."""
     folder = tmp_path / "gate"
     baselines = ROOT / "fixtures" / "baselines" / "netflix-3.15.0"
-    run, report = _gate(baselines, folder, ROOT / "scenarios" / "tasks")
-    assert run.code == EXIT[report["verdict"]["status"]], run.out + run.err
-    scenarios = report["comparisons"][0]["scenarios"]
-    assert len(scenarios) == len(list((ROOT / "scenarios" / "tasks").glob("*.yaml")))
+    tasks = ROOT / "scenarios" / "tasks"
+    run, report = _gate(baselines, folder, tasks, options=("--fail-on-known", "no"))
+    comparison = report["comparisons"][0]
+    assert run.code == 0, (run.out + run.err, comparison["unexplained"])
+    scenarios = comparison["scenarios"]
+    assert len(scenarios) == len(list(tasks.glob("*.yaml")))
     assert not report["run"]["no_baseline"]  # every scenario has a committed baseline
     assert all(len(s["baseline_runs"]) == 2 for s in scenarios)
-    assert report["comparisons"][0]["allowlist"]["file"].endswith("known-differences.yaml")
+    assert comparison["catalog"]["files"][0].endswith("changes.yaml")
+    assert comparison["changes"]  # catalogued changes are reached, and shown
     assert_nothing_left(folder)
+
+
+def test_gate_fails_on_a_difference_no_change_explains(tmp_path: Path) -> None:
+    """The committed baseline of one scenario with its final workflow status swapped
+    (COMPLETED to FAILED): the live candidate now differs in a way nothing catalogued
+    explains, and the release gate fails."""
+    name, scenario = "inline", ROOT / "scenarios" / "tasks" / "inline.yaml"
+    baselines = tmp_path / "baselines"
+    baselines.mkdir()
+    for path in (ROOT / "fixtures" / "baselines" / "netflix-3.15.0").glob(f"{name}.*json"):
+        trace = json.loads(path.read_text())
+        last = [s for s in trace["steps"] if s.get("snapshots")][-1]
+        for document in last["snapshots"]:
+            assert document["status"] == "COMPLETED"
+            document["status"] = "FAILED"
+        (baselines / path.name).write_text(json.dumps(trace))
+    run, report = _gate(baselines, tmp_path / "gate", scenario, options=("--fail-on-known", "no"))
+    assert run.code == 1, run.out + run.err
+    comparison = report["comparisons"][0]
+    assert [u for u in comparison["unexplained"] if u["level"] == "status" and u["gates"]]
+    assert_nothing_left(tmp_path / "gate")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from harness.cli import main
 from harness.report import report_errors
@@ -30,8 +32,9 @@ def test_same_version_exits_0_and_writes_a_valid_report(
 def test_netflix_against_oss_exits_1_with_every_difference_explained(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # every difference open: the shipped known differences turned off
-    assert main(["diff", str(A), str(OSS), "--out", str(tmp_path), "--allowlist", "none"]) == 1
+    # every difference unexplained: the shipped catalog of changes left out
+    argv = ["diff", str(A), str(OSS), "--out", str(tmp_path), "--no-shipped-catalog"]
+    assert main(argv) == 1
     report = json.loads((tmp_path / "report.json").read_text())
     assert report_errors(report) == []
     findings = [f for s in report["comparisons"][0]["scenarios"] for f in s["findings"]]
@@ -57,36 +60,67 @@ def test_netflix_against_oss_exits_1_with_every_difference_explained(
     assert scrubbed["ids"]["baseline"] > 0  # what the scrub equated is shown
 
 
-def test_an_expired_allowlist_entry_fails_and_a_live_one_makes_known(tmp_path: Path) -> None:
-    def allowlist(expires: str) -> Path:
-        path = tmp_path / f"known-{expires}.yaml"
-        path.write_text(
-            "allowlist_format: 1\nentries:\n  - id: log-204\n"
-            "    path: '**.status'\n    level: api\n    kind: status_code\n"
-            "    reason: oss answers 204 without logs\n    link: https://github.com/conductor-oss/conductor\n"
-            f"    owner: wg\n    expires: '{expires}'\n"
-        )
-        return path
+def _report(folder: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((folder / "report.json").read_text())
+    assert report_errors(report) == []
+    return report
 
-    args = ["diff", str(A), str(OSS), "--fail-on", "breaking", "--quiet"]
-    live = tmp_path / "live"
-    code = main([*args, "--out", str(live), "--allowlist", str(allowlist("2999-01-01"))])
-    report = json.loads((live / "report.json").read_text())
-    known = [
-        f
-        for s in report["comparisons"][0]["scenarios"]
-        for f in s["findings"]
-        if f["disposition"] == "known"
-    ]
-    assert known and known[0]["known"]["id"] == "log-204"
-    expired = tmp_path / "expired"
-    assert main([*args, "--out", str(expired), "--allowlist", str(allowlist("2001-01-01"))]) == 1
-    report = json.loads((expired / "report.json").read_text())
-    assert (
-        report["comparisons"][0]["policy_failures"]
-        and report["verdict"]["status"] == "incompatible"
+
+def _accept(tmp_path: Path, changes: list[str], expires: str) -> Path:
+    path = tmp_path / f"accept-{expires}.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "accept_format": 1,
+                "accepted": [
+                    {"change": c, "owner": "platform team", "reason": "handled", "expires": expires}
+                    for c in changes
+                ],
+            }
+        )
     )
-    assert code in (0, 1)
+    return path
+
+
+def test_accepted_changes_ask_for_no_action_until_their_acceptance_expires(
+    tmp_path: Path,
+) -> None:
+    args = ["diff", str(A), str(OSS), "--quiet"]
+    first = main([*args, "--out", str(tmp_path / "first")])
+    report = _report(tmp_path / "first")
+    comparison = report["comparisons"][0]
+    todo = [c["id"] for c in comparison["changes"] if c["requires_action"]]
+    assert todo, "the recorded 3.32.1 runs reach catalogued breaking or behavioral changes"
+    assert first == (1 if comparison["unexplained"] else 9)
+    live = _accept(tmp_path, todo, "2999-01-01")
+    second = main([*args, "--out", str(tmp_path / "live"), "--accept", str(live)])
+    accepted = _report(tmp_path / "live")["comparisons"][0]
+    assert not [c for c in accepted["changes"] if c["requires_action"]]
+    assert {c["id"] for c in accepted["changes"] if c["accepted"]} == set(todo)
+    assert second == (1 if accepted["unexplained"] else 0)
+    expired = _accept(tmp_path, todo, "2001-01-01")
+    main([*args, "--out", str(tmp_path / "expired"), "--accept", str(expired)])
+    again = _report(tmp_path / "expired")["comparisons"][0]
+    assert {c["id"] for c in again["changes"] if c["requires_action"]} == set(todo)
+    assert any("expired" in n for n in again["notices"])
+
+
+def test_a_release_gate_fails_only_on_unexplained_differences(tmp_path: Path) -> None:
+    args = ["diff", str(A), str(OSS), "--quiet", "--fail-on-known", "no"]
+    code = main([*args, "--out", str(tmp_path)])
+    comparison = _report(tmp_path)["comparisons"][0]
+    assert not [c for c in comparison["changes"] if c["requires_action"]]
+    assert code == (1 if comparison["unexplained"] else 0)
+
+
+def test_an_unknown_change_in_an_acceptance_file_names_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _accept(tmp_path, ["no-such-change"], "2999-01-01")
+    code = main(["diff", str(A), str(OSS), "--out", str(tmp_path / "r"), "--accept", str(path)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and "no change 'no-such-change'" in err
 
 
 def test_an_errored_candidate_is_inconclusive(tmp_path: Path) -> None:
@@ -116,15 +150,19 @@ def test_bad_input_exits_2_and_says_where(
     assert not (tmp_path / "r" / "report.json").exists()
 
 
-def test_the_shipped_known_differences_explain_what_oss_changed(tmp_path: Path) -> None:
-    """By default the shipped allowlist applies: each known difference keeps its reason and
-    link, and the recorded 3.32.1 traces no longer gate."""
-    assert main(["diff", str(A), str(OSS), "--out", str(tmp_path)]) == 0
-    report = json.loads((tmp_path / "report.json").read_text())
-    comparison = report["comparisons"][0]
-    assert comparison["allowlist"]["file"].endswith("known-differences.yaml")
-    known = [
-        f for s in comparison["scenarios"] for f in s["findings"] if f["disposition"] == "known"
+def test_the_shipped_catalog_explains_what_oss_changed(tmp_path: Path) -> None:
+    """By default the shipped catalog applies: each catalogued difference carries its
+    change (severity, action, upstream link), and none of them gates as unexplained."""
+    code = main(["diff", str(A), str(OSS), "--out", str(tmp_path), "--quiet"])
+    comparison = _report(tmp_path)["comparisons"][0]
+    assert comparison["catalog"]["files"][0].endswith("changes.yaml")
+    catalogued = [
+        f
+        for s in comparison["scenarios"]
+        for f in s["findings"]
+        if f["disposition"] == "catalogued"
     ]
-    assert known and not [f for f in known if f["gates"]]
-    assert all(f["known"]["link"].startswith("https://github.com/conductor-oss/") for f in known)
+    assert catalogued and not [f for f in catalogued if f["gates"]]
+    assert all(f["change"]["link"].startswith("https://github.com/") for f in catalogued)
+    assert all(f["severity"] == f["change"]["severity"] for f in catalogued)
+    assert code in (1, 9)

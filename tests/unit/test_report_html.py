@@ -23,9 +23,8 @@ from typing import Any
 
 import pytest
 
-from harness.classify import Settings, assess_run, load_severity_rules
+from harness.classify import assess_run, load_settings
 from harness.compare.traces import load_trace_set
-from harness.normalize import load_spec
 from harness.report import build_report
 from harness.report.html import CSP, render_html
 from tests.conftest import require_tool
@@ -101,7 +100,7 @@ def parse(page: str) -> tuple[Node, list[str]]:
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, dict[str, Any]]:
-    settings = Settings(load_spec([]), load_severity_rules([]))
+    settings = load_settings()
     baseline = load_trace_set(RUNS / "netflix-3.15.0-a")
     new = assess_run(baseline, load_trace_set(RUNS / "oss-3.32.1"), settings)
     old = assess_run(baseline, load_trace_set(RUNS / "oss-3.21.14"), settings)
@@ -132,40 +131,41 @@ def injected(report: dict[str, Any]) -> dict[str, Any]:
     finding["step"] = {**(finding["step"] or {"index": 0, "action": "start"}), "name": PAYLOAD}
     scenario["description"] = f"Starts a workflow {PAYLOAD}"
     scenario["name"] = f"named{IMG}"
-    known = next(f for _, f in gating(report) if f is not finding)
-    known.update(disposition="known", gates=False)
-    known["known"] = {
-        "id": f"K-1{IMG}",
+    accepted = next(f for _, f in gating(report) if f is not finding)
+    accepted.update(disposition="accepted", gates=False)
+    acceptance = {
+        "change": None,
+        "fingerprint": accepted["fingerprint"],
+        "owner": f"qa{IMG}",
         "reason": f"accepted {SCRIPT}",
-        "link": "javascript:document.title='pwned'",
-        "owner": "qa",
         "expires": "2027-01-01",
     }
-    allowlist = report["comparisons"][0]["allowlist"]
-    allowlist["file"] = "allow.yaml"
-    allowlist["entries"] = [
-        {**known["known"], "matched": 1, "in_scope": True, "expired": False, "stale": False},
-        {
-            **known["known"],
-            "id": "K-2",
-            "link": HTTP_LINK,
-            "matched": 0,
-            "in_scope": True,
-            "expired": True,
-            "stale": True,
-        },
-    ]
-    report["comparisons"][0]["policy_failures"] = [f"allowlist entry K-2 expired {SCRIPT}"]
+    accepted["accepted"] = acceptance
+    comparison = report["comparisons"][0]
+    change = comparison["changes"][0]
+    change.update(title=f"K-1{IMG}", what=f"changed {SCRIPT}")
+    change["link"] = "javascript:document.title='pwned'"
+    comparison["changes"][1]["link"] = HTTP_LINK
+    comparison["acceptances"] = {
+        "file": "accept.yaml",
+        "entries": [
+            {**acceptance, "matched": 1, "expired": False},
+            {**acceptance, "fingerprint": "0123456789abcdef", "matched": 0, "expired": True},
+        ],
+    }
+    comparison["notices"] = [f"acceptance of 0123456789abcdef expired {SCRIPT}"]
     return report
 
 
 def addresses(root: Node) -> list[tuple[str, str, str | None]]:
-    """Every URL-valued attribute that is not a link inside the page."""
+    """Every URL-valued attribute that is not a link inside the page or to an upstream
+    change (the catalog's links all point to github.com/conductor-oss or Netflix)."""
+    upstream = ("#", "https://github.com/conductor-oss/", "https://github.com/Netflix/")
     return [
         (node.tag, name, value)
         for node in root.iter()
         for name, value in node.attrs.items()
-        if name in URL_ATTRS and not (node.tag == "a" and (value or "").startswith("#"))
+        if name in URL_ATTRS and not (node.tag == "a" and (value or "").startswith(upstream))
     ]
 
 
@@ -180,7 +180,8 @@ def test_page_is_self_contained_and_shows_every_scenario_and_gating_finding(
     assert "default-src 'none'" in CSP
     assert not addresses(root)
     hostile = parse(render_html(injected(report)))[0]
-    assert addresses(hostile) == [("a", "href", HTTP_LINK)]  # the allowlist's http(s) link only
+    assert not addresses(hostile)  # the javascript: link stays text
+    assert hostile.find("a", href=HTTP_LINK)
     assert not root.find("link") and not root.find("img") and not root.find("iframe")
     assert all("src" not in s.attrs for s in root.find("script"))
     assert "url(" not in page and "@import" not in page
@@ -218,33 +219,50 @@ def test_every_report_string_is_escaped(reports: dict[str, dict[str, Any]]) -> N
     assert f'<a href="{HTTP_LINK}" rel="noopener noreferrer">' in page
 
 
-def test_findings_set_apart_policy_and_allowlist_are_shown(
+def test_changes_causes_dispositions_and_acceptances_are_shown(
     reports: dict[str, dict[str, Any]],
 ) -> None:
     report = injected(reports["single"])
-    scenario = report["comparisons"][0]["scenarios"][0]  # api-metadata-crud: open findings only
-    first, second = scenario["findings"][:2]
+    comparison = report["comparisons"][0]
+    scenario = comparison["scenarios"][0]  # api-metadata-crud
+    first, second = [f for f in scenario["findings"] if not f["consequence_of"]][:2]
     first.update(disposition="noise", note="the same path differs between two baseline runs")
     second.update(disposition="ignored", note="the scenario's compare.ignore")
     scenario["noise"] = [{**copy.deepcopy(first), "fingerprint": "0123456789abcdef"}]
     root = parse(render_html(report))[0]
     text = root.text()
-    assert "Known (allowlist) (1)" in text and f"K-1{IMG}" in text
     groups = [
         d.find("summary")[0].text()
         for d in root.find("details", id="c0-s0")[0].iter()
         if d.tag == "details" and "group" in (d.attrs.get("class") or "")
     ]
     assert {"Noise (1)", "Noisy baseline paths (1)", "Ignored (1)"} <= set(groups)
+    assert any(g.startswith("Catalogued (") for g in groups)
     assert "0123456789abcdef" in text and "baseline run k" in text
-    assert "Flaky (" in text  # the recorded oss 3.32.1 runs have flaky differences
-    assert "1 policy failure;" in text and f"allowlist entry K-2 expired {SCRIPT}" in text
-    assert "expired, stale" in text and "2 entries, 1 expired, 1 stale" in text
+    assert "Intermittent (" in text  # the recorded oss 3.32.1 runs have intermittent ones
+    assert "Accepted (1)" in text and f"by qa{IMG} until 2027-01-01: accepted {SCRIPT}" in text
+    assert "accept.yaml (2 entries, 1 expired)" in text
+    assert f"acceptance of 0123456789abcdef expired {SCRIPT}" in text
+    (changes,) = root.find("section", id="changes")
+    for change in comparison["changes"]:
+        (block,) = changes.find("details", id=f"c0-change-{change['id']}")
+        assert change["title"] in block.text() and change["action"] in block.text()
+        assert block.find("div", **{"class": "diff"})  # its differences, side by side
+    (unexplained,) = root.find("section", id="unexplained")
+    causes = unexplained.find("details", **{"class": "cause"})
+    assert len(causes) == len(comparison["unexplained"])
+    consequences = [
+        f for s in comparison["scenarios"] for f in s["findings"] if f["consequence_of"]
+    ]
+    assert consequences and "Consequences (" in text  # nested under their root finding
 
 
 def test_steps_setup_workers_and_long_values(reports: dict[str, dict[str, Any]]) -> None:
     report = copy.deepcopy(reports["single"])
-    findings = report["comparisons"][0]["scenarios"][2]["findings"]
+    scenario = report["comparisons"][0]["scenarios"][2]
+    findings = [f for f in scenario["findings"] if not f["consequence_of"]][:4]
+    for finding in findings:  # shown in full, side by side
+        finding.update(disposition="open", change=None, requires_action=False)
     findings[0]["step"] = {"index": -1, "action": "setup", "name": None, "line": None}
     findings[1]["step"] = {"index": None, "action": "workers", "name": None, "line": None}
     findings[2].update(candidate={"k": "v" * 20_000}, missing=None)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
+import shutil
+import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,3 +36,24 @@ def trace(version: str, scenario: str, *, run: int = 1, single: bool = True) -> 
 def scenario_names() -> list[str]:
     files = (SINGLE / "oss-3.32.1").glob("*.json")
     return sorted(p.name.removesuffix(".trace.json") for p in files)
+
+
+LIBRARY = FIXTURES / "library"  # the whole library, two runs each, per candidate (tar.xz)
+BASELINES = FIXTURES / "baselines"  # netflix-3.15.0: the whole library, two runs each
+_EXTRACTED: dict[str, Path] = {}
+
+
+def library_traces(target: str) -> Path:
+    """The whole library recorded on ``target`` (``netflix-3.15.0``, ``oss-3.21.14``,
+    ``oss-3.32.1``): a folder of traces, two runs per scenario. The candidates' are kept
+    compressed and extracted once per test session."""
+    if target == "netflix-3.15.0":
+        return BASELINES / target
+    if target not in _EXTRACTED:
+        archive = LIBRARY / f"{target}.tar.xz"
+        where = Path(tempfile.mkdtemp(prefix=f"cc-library-{target}-"))
+        with tarfile.open(archive) as tar:
+            tar.extractall(where, filter="data")
+        atexit.register(shutil.rmtree, where, True)
+        _EXTRACTED[target] = where / target
+    return _EXTRACTED[target]

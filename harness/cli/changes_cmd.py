@@ -1,0 +1,61 @@
+"""``conductor-compat changes``: the catalog of changes, listed or as MIGRATION.md."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from harness.classify import load_catalog
+from harness.classify.severity import SEVERITIES
+from harness.report.migration import render_migration
+from harness.targets.locks import known_locks
+
+
+def register(commands: Any) -> None:
+    changes = commands.add_parser(
+        "changes",
+        help="list the catalog of changes, or write it as MIGRATION.md",
+        description="The catalog of changes: how the Conductor server changed between "
+        "versions, as seen on real servers, each with its severity, who it affects, what to "
+        "do and the upstream change that made it. Comparisons explain each difference by "
+        "one of these changes. --markdown prints MIGRATION.md (generated from the catalog, "
+        "so it never drifts from it).",
+    )
+    changes.add_argument(
+        "--catalog",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="your own catalog of changes, added to the shipped one (repeatable)",
+    )
+    changes.add_argument(
+        "--markdown", action="store_true", help="print MIGRATION.md instead of a list"
+    )
+    changes.set_defaults(handler=cmd_changes)
+
+
+async def cmd_changes(args: argparse.Namespace) -> int:
+    catalog = load_catalog(args.catalog)
+    if args.markdown:
+        versions = [
+            {
+                "target": str(lock.target),
+                "version": lock.target.version,
+                "backend": lock.embedded_backend,
+            }
+            for lock in known_locks()
+            if lock.target.flavor.value != "netflix"
+        ]
+        print(render_migration(catalog, versions), end="")
+        return 0
+    ordered = sorted(catalog.changes, key=lambda c: (SEVERITIES.index(c.severity), c.id))
+    width = max((len(c.id) for c in ordered), default=10)
+    for change in ordered:
+        stores = f" [{', '.join(change.backends)}]" if change.backends else ""
+        print(
+            f"{change.severity:<10} {change.id:<{width}}  {change.versions}{stores}  {change.title}"
+        )
+    print(f"{len(ordered)} changes in {', '.join(catalog.files)}")
+    return 0
