@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from harness.classify import load_catalog
 from harness.classify.severity import SEVERITIES
+from harness.cli.options import catalog_option
 from harness.report.migration import render_migration
 from harness.targets.locks import known_locks
 
@@ -22,14 +22,7 @@ def register(commands: Any) -> None:
         "one of these changes. --markdown prints MIGRATION.md (generated from the catalog, "
         "so it never drifts from it).",
     )
-    changes.add_argument(
-        "--catalog",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="your own catalog of changes, added to the shipped one (repeatable)",
-    )
+    catalog_option(changes)
     changes.add_argument(
         "--markdown", action="store_true", help="print MIGRATION.md instead of a list"
     )

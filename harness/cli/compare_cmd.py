@@ -85,7 +85,8 @@ def register(commands: Any) -> None:
         "not accepted: the report's action list), 1 incompatible (an unexplained "
         "difference: a regression or an uncatalogued change; or the candidate hung), "
         "3 inconclusive, 130 interrupted, 2 bad input, 4 harness error (5-8: see the main "
-        "help).",
+        "help). Input limits: CONDUCTOR_COMPAT_MAX_FILE_BYTES (default 4 MiB per file) and "
+        "CONDUCTOR_COMPAT_MAX_TASKS (default 1000 tasks per workflow).",
     )
     compare.add_argument(
         "--baseline",

@@ -67,6 +67,17 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def catalog_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="your own catalog of changes, added to the shipped one (repeatable)",
+    )
+
+
 def comparison_options(parser: argparse.ArgumentParser, *, recheck_help: str) -> None:
     """--fail-on, --fail-on-known, --accept, --catalog, --scrub, --severity, --no-recheck:
     how traces are judged."""
@@ -92,14 +103,7 @@ def comparison_options(parser: argparse.ArgumentParser, *, recheck_help: str) ->
         help="your acceptances: changes (by id) or differences (by fingerprint) your team "
         "has handled, each with owner, reason and expiry (YAML; see docs/verdicts.md)",
     )
-    parser.add_argument(
-        "--catalog",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="your own catalog of changes, added to the shipped one (repeatable)",
-    )
+    catalog_option(parser)
     parser.add_argument(
         "--no-shipped-catalog",
         action="store_true",
