@@ -26,7 +26,7 @@ import pytest
 from harness.classify import assess_run, load_settings
 from harness.compare.traces import load_trace_set
 from harness.report import build_report
-from harness.report.html import CSP, render_html
+from harness.report.html import content_policy, render_html
 from tests.conftest import require_tool
 from tests.unit.traces import RUNS
 
@@ -176,8 +176,10 @@ def test_page_is_self_contained_and_shows_every_scenario_and_gating_finding(
     page = render_html(report)
     root, problems = parse(page)
     assert not problems
-    assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in page
-    assert "default-src 'none'" in CSP
+    policy = content_policy()
+    assert f'<meta http-equiv="Content-Security-Policy" content="{policy}">' in page
+    assert "default-src 'none'" in policy and "script-src 'sha256-" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
     assert not addresses(root)
     hostile = parse(render_html(injected(report)))[0]
     assert not addresses(hostile)  # the javascript: link stays text
