@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.classify.attribute import Ledger, consequences
+from harness.classify.attribute import Ledger
+from harness.classify.consequences import consequences, resolve
 from harness.classify.model import Finding, Run, ScenarioResult
+from harness.classify.predicates import Scene
 from harness.classify.settings import Settings
 from harness.classify.severity import at_least, fingerprint, path_matches
 from harness.compare import LEVELS, Difference, View, build_view, diff_views
@@ -144,7 +146,8 @@ def assess_scenario(
     result.rechecked = len(cand_views) > 1
     result.omitted = dict(base_views[0].omitted)
     runs = [r for r in result.candidate if _usable(r)][: len(cand_views)]
-    judge = _Judge(name, context, baseline[0][1].get("definitions"), runs)
+    scene = Scene(baseline[0][1].get("definitions"), base_views[0], next(iter(cand_views), None))
+    judge = _Judge(name, context, scene, runs)
     result.noise = [
         judge.plain(d, "noise", None, "differs between two baseline runs") for d in noise
     ]
@@ -167,7 +170,7 @@ class _Judge:
 
     name: str
     context: Context
-    definitions: Any  # the scenario's definitions, for the changes' ``uses``
+    scene: Scene  # the scenario's definitions and views, for the changes' tests
     runs: list[Run]  # the candidate runs compared, in order
 
     def findings(
@@ -190,7 +193,7 @@ class _Judge:
                 out.append(self.intermittent(difference, rate, showing))
             else:
                 out.append(self.attributed(difference, rate))
-        return _with_consequences(out)
+        return self.with_consequences(out)
 
     def cleared(self, showing: set[int]) -> bool:
         """Some candidate run that completed does not show it."""
@@ -218,7 +221,7 @@ class _Judge:
             what = "hung" if any(hung(r) for r in failing) else "failed its expectation"
             severity, rule_name = "breaking", "intermittent-failure"
             note += f"; the candidate {what} in run {', '.join(str(r.repeat) for r in failing)}"
-        change, direction, others = self.context.ledger.explain(difference, self.definitions)
+        change, direction, others = self.context.ledger.explain(difference, self.scene)
         return Finding(
             difference,
             fingerprint(self.name, difference),
@@ -235,7 +238,7 @@ class _Judge:
     def attributed(self, difference: Difference, rate: tuple[int, int]) -> Finding:
         settings, ledger = self.context.settings, self.context.ledger
         mark = fingerprint(self.name, difference)
-        change, direction, others = ledger.explain(difference, self.definitions)
+        change, direction, others = ledger.explain(difference, self.scene)
         if change is None:
             rule = settings.severity.classify(self.name, difference)
             accepted = ledger.accept(None, mark)
@@ -266,6 +269,24 @@ class _Judge:
             ambiguous=others,
         )
 
+    def with_consequences(self, findings: list[Finding]) -> list[Finding]:
+        """Differences that follow from another take its change and are counted once: the
+        effects a change's catalogue entry names, then the structural consequences."""
+        out = list(findings)
+        follows: dict[int, int] = {}
+        for index, finding in enumerate(findings):
+            if finding.disposition == "open":
+                root = self.context.ledger.effect(findings, index, self.scene)
+                if root is not None:
+                    follows[index] = root
+                    out[index] = _as_consequence(finding, findings[root])
+        structural = consequences(out)
+        follows.update({i: r for i, r in structural.items() if i not in follows})
+        final = list(out)
+        for index, root in resolve(follows).items():
+            final[index] = _as_consequence(out[index], out[root])
+        return final
+
 
 def _key(d: Difference) -> tuple[str, str, str, str]:
     """One difference across runs: where, what kind, and the two values."""
@@ -276,28 +297,20 @@ _IGNORED = "the scenario's compare.ignore"
 _NOISY = "the same path differs between two baseline runs"
 
 
-def _with_consequences(findings: list[Finding]) -> list[Finding]:
-    """Differences that follow from another take its change and are counted once."""
-    follows = consequences(findings)
-    out = list(findings)
-    for index, root_index in follows.items():
-        root, this = findings[root_index], findings[index]
-        if this.disposition in ("noise", "ignored"):
-            continue
-        out[index] = Finding(
-            this.difference,
-            this.fingerprint,
-            this.severity,
-            this.rule,
-            "consequence",
-            False,
-            change=root.change,
-            accepted=root.accepted,
-            consequence_of=root.fingerprint,
-            rate=this.rate,
-            note=f"follows from {root.difference.level} {root.difference.path}",
-        )
-    return out
+def _as_consequence(this: Finding, root: Finding) -> Finding:
+    return Finding(
+        this.difference,
+        this.fingerprint,
+        this.severity,
+        this.rule,
+        "consequence",
+        False,
+        change=root.change,
+        accepted=root.accepted,
+        consequence_of=root.fingerprint,
+        rate=this.rate,
+        note=f"follows from {root.difference.level} {root.difference.path}",
+    )
 
 
 def _early_verdict(result: ScenarioResult) -> tuple[str, str] | None:

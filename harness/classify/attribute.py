@@ -1,5 +1,5 @@
-"""Attribution: each difference to the one change of the catalog that explains it, the
-team's acceptances, and the differences that are consequences of another.
+"""Attribution: each difference to the one change of the catalog that explains it, and
+the team's acceptances.
 
 Run-wide state lives in ``Ledger``: which changes the comparison reaches (with their
 direction), how often each explained something and where, and how often each acceptance
@@ -18,11 +18,9 @@ from typing import Any
 from harness.classify.accept import Acceptances
 from harness.classify.catalog import Catalog, Change
 from harness.classify.model import AcceptanceStatus, ChangeStatus, Finding
+from harness.classify.predicates import Scene
 from harness.classify.severity import at_least
 from harness.compare import Difference
-
-CONSEQUENCE_KINDS = ("added", "removed")
-MADE = [(key,) for key in ("output", "variables", "failedReferenceTaskNames", "failedTaskNames")]
 
 
 @dataclass(slots=True)
@@ -52,15 +50,33 @@ class Ledger:
         return cls(catalog, acceptances, today, catalog.reached(baseline, candidate))
 
     def explain(
-        self, difference: Difference, definitions: Any
+        self, difference: Difference, scene: Scene
     ) -> tuple[Change | None, str, tuple[str, ...]]:
-        """The change that explains ``difference`` (None if none), its direction, and the
-        ids of any other change that also does."""
-        hits = [(c, d) for c, d in self.reached if c.explains(difference, d, definitions)]
+        """The change whose cause ``difference`` is (None if none), its direction, and the
+        ids of any other change that also explains it."""
+        hits = [(c, d) for c, d in self.reached if c.explains(difference, d, scene)]
         if not hits:
             return None, "", ()
         others = tuple(c.id for c, _ in hits[1:])
         return hits[0][0], hits[0][1], others
+
+    def effect(self, findings: Sequence[Finding], index: int, scene: Scene) -> int | None:
+        """The finding whose change has finding ``index`` as an effect: a cause of that
+        change seen at the same step or earlier, in the same workflow when both name one."""
+        d = findings[index].difference
+        for change, direction in self.reached:
+            if not change.explains(d, direction, scene, effects=True):
+                continue
+            for root, finding in enumerate(findings):
+                if (
+                    root != index
+                    and finding.disposition in ("catalogued", "accepted")
+                    and finding.change is not None
+                    and finding.change["id"] == change.id
+                    and _precedes(finding.difference, d)
+                ):
+                    return root
+        return None
 
     def accept(self, change: str | None, fingerprint: str) -> dict[str, Any] | None:
         if self.acceptances is None:
@@ -134,52 +150,13 @@ class Ledger:
         return [*expired, *self.defects.values()]
 
 
-def consequences(findings: Sequence[Finding]) -> dict[int, int]:
-    """index of a finding -> index of the finding it follows from, at the same steps:
-
-    - API: every other difference of an exchange whose status code changed;
-    - a workflow whose status changed: tasks present on one side only;
-    - a workflow that ran other tasks (its task set differs): its own data (output,
-      failed task names), which those tasks made.
-    """
-    roots: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for index, finding in enumerate(findings):
-        d = finding.difference
-        parts = d.shape_parts
-        if len(parts) == 2 and d.level == "api" and d.kind == "status_code":
-            roots[("api", parts[0])].append(index)
-        elif len(parts) == 2 and d.level == "status" and parts[1] == "status":
-            roots[("tasks", parts[0])].append(index)
-        elif parts and d.level == "tasks":
-            roots[("data", parts[0])].append(index)
-    out: dict[int, int] = {}
-    if not roots:
-        return out
-    for index, finding in enumerate(findings):
-        d = finding.difference
-        if not d.shape_parts:
-            continue
-        if d.level == "api" or (d.level == "data" and d.shape_parts[1:2] in MADE):
-            candidates = roots.get((d.level, d.shape_parts[0]), [])
-        elif d.level == "tasks" and d.kind in CONSEQUENCE_KINDS:
-            candidates = roots.get(("tasks", d.shape_parts[0]), [])
-        else:
-            continue
-        root = _covering(findings, index, candidates)
-        if root is not None:
-            out[index] = root
-    return out
+def _precedes(cause: Difference, effect: Difference) -> bool:
+    first = [s for s in cause.steps if s is not None]
+    then = [s for s in effect.steps if s is not None]
+    if first and then and min(first) > min(then):
+        return False
+    return _workflow(cause) is None or _workflow(effect) in (None, _workflow(cause))
 
 
-def _covering(findings: Sequence[Finding], index: int, candidates: list[int]) -> int | None:
-    """The first root at the same steps as finding ``index`` (or, together with the other
-    roots, covering all of its steps)."""
-    steps = set(findings[index].difference.steps)
-    others = [r for r in candidates if r != index]
-    for root in others:
-        if steps <= set(findings[root].difference.steps):
-            return root
-    covered = set().union(*(findings[r].difference.steps for r in others)) if others else set()
-    if others and steps <= covered:
-        return next(r for r in others if steps & set(findings[r].difference.steps))
-    return None
+def _workflow(d: Difference) -> str | None:
+    return None if d.level == "api" or not d.shape_parts else str(d.shape_parts[0])

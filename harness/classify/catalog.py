@@ -9,14 +9,13 @@ from the side without it (an upgrade) its matchers apply as written, seen the ot
 round. Knowledge does not expire and is never scoped to scenario names.
 
 >>> catalog = load_catalog()
->>> catalog.explaining(difference, reach, definitions)   # the changes that explain it
+>>> change.explains(difference, direction, scene)   # does it explain this difference?
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from harness.classify.predicates import ABSENT, Clause, Condition, Predicate, Scene, predicate
 from harness.classify.severity import path_matches
 from harness.compare import Difference
 from harness.documents import DocumentError, Problem, load_document
@@ -33,108 +33,10 @@ from harness.normalize import Pattern
 SHIPPED = "changes.yaml"
 FORWARD, BACKWARD = "forward", "backward"
 _TURNED = {"added": "removed", "removed": "added"}
-_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "number": (int, float),
-    "integer": (int,),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-    "null": (type(None),),
-}
-_ABSENT = object()
 
 
 def shipped_catalog_path() -> Path:
     return Path(str(resources.files("harness").joinpath("classify", SHIPPED)))
-
-
-@dataclass(frozen=True, slots=True)
-class Predicate:
-    """A test on one value; ``_ABSENT`` stands for "no value on that side"."""
-
-    spec: Mapping[str, Any]
-
-    def holds(self, value: Any) -> bool:
-        spec = self.spec
-        absent = value is _ABSENT
-        if "absent" in spec and spec["absent"] != absent:
-            return False
-        if absent:
-            return set(spec) <= {"absent"}
-        if "equals" in spec and not _same(value, spec["equals"]):
-            return False
-        if "one_of" in spec and not any(_same(value, v) for v in spec["one_of"]):
-            return False
-        if "type" in spec:
-            kinds = _TYPES[spec["type"]]
-            if not isinstance(value, kinds) or (
-                isinstance(value, bool) and spec["type"] in ("number", "integer")
-            ):
-                return False
-        if "empty" in spec and spec["empty"] != (value in ([], {}, "")):
-            return False
-        if "matches" in spec:
-            text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-            if not re.search(spec["matches"], text):
-                return False
-        return True
-
-
-def _same(value: Any, wanted: Any) -> bool:
-    if isinstance(value, bool) or isinstance(wanted, bool):
-        return value is wanted
-    return bool(value == wanted)
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """Holds when some value at ``path`` in the definitions passes ``test`` (with ``absent``:
-    when no value is there)."""
-
-    path: Pattern
-    test: Predicate
-
-    def holds(self, definitions: Any) -> bool:
-        memo = _memo(definitions)
-        if id(self) not in memo:
-            found = [v for p, v in _nodes(definitions) if self.path.matches(p)]
-            if self.test.spec.get("absent"):
-                memo[id(self)] = not found
-            else:
-                memo[id(self)] = any(self.test.holds(v) for v in found)
-        return memo[id(self)]
-
-
-Nodes = list[tuple[tuple[str | int, ...], Any]]
-# The last definitions document seen: its nodes and the conditions decided on it (one
-# scenario's differences are explained one after the other).
-_LAST: list[tuple[Any, Nodes, dict[int, bool]]] = []
-
-
-def _nodes(definitions: Any) -> Nodes:
-    """Every (path, value) of a definitions document."""
-    return _remember(definitions)[1]
-
-
-def _memo(definitions: Any) -> dict[int, bool]:
-    return _remember(definitions)[2]
-
-
-def _remember(definitions: Any) -> tuple[Any, Nodes, dict[int, bool]]:
-    if not _LAST or _LAST[0][0] is not definitions:
-        _LAST[:] = [(definitions, list(_walk(definitions, ())), {})]
-    return _LAST[0]
-
-
-def _walk(node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
-    yield path, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, (*path, str(key)))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, (*path, index))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +47,14 @@ class Matcher:
     old: Predicate | None = None
     new: Predicate | None = None
     uses: tuple[Condition, ...] = ()
+    where: tuple[Clause, ...] = ()
+    after: bool = False  # an effect: see Change.explains
 
     def kind_seen(self, direction: str) -> str:
         """The difference's kind when seen in ``direction``."""
         return self.kind if direction == FORWARD else _TURNED.get(self.kind, self.kind)
 
-    def explains(self, difference: Difference, direction: str, definitions: Any) -> bool:
+    def explains(self, difference: Difference, direction: str, scene: Scene) -> bool:
         if difference.level != self.level or difference.kind != self.kind_seen(direction):
             return False
         if not path_matches(self.path, difference):
@@ -161,12 +65,15 @@ class Matcher:
             return False
         if self.new is not None and not self.new.holds(new):
             return False
-        return all(c.holds(definitions) for c in self.uses)
+        forward = direction == FORWARD
+        return all(c.holds(scene) for c in self.uses) and all(
+            w.holds(difference, forward, scene) for w in self.where
+        )
 
 
 def _values(difference: Difference) -> tuple[Any, Any]:
-    base = _ABSENT if difference.missing == "baseline" else difference.baseline
-    cand = _ABSENT if difference.missing == "candidate" else difference.candidate
+    base = ABSENT if difference.missing == "baseline" else difference.baseline
+    cand = ABSENT if difference.missing == "candidate" else difference.candidate
     return base, cand
 
 
@@ -205,12 +112,20 @@ class Change:
             return None
         return FORWARD if has else BACKWARD
 
-    def explains(self, difference: Difference, direction: str, definitions: Any) -> bool:
+    def explains(
+        self, difference: Difference, direction: str, scene: Scene, *, effects: bool = False
+    ) -> bool:
+        """Whether a cause of this change (with ``effects``: one of its effects, which hold
+        only after a cause in the same scenario) explains ``difference``."""
         key = (difference.level, difference.kind)
-        matchers = [m for m in self.matchers if (m.level, m.kind_seen(direction)) == key]
-        if not matchers or not all(c.holds(definitions) for c in self.uses):
+        matchers = [
+            m
+            for m in self.matchers
+            if m.after == effects and (m.level, m.kind_seen(direction)) == key
+        ]
+        if not matchers or not all(c.holds(scene) for c in self.uses):
             return False
-        return any(m.explains(difference, direction, definitions) for m in matchers)
+        return any(m.explains(difference, direction, scene) for m in matchers)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -282,6 +197,14 @@ def load_catalog(extra: Sequence[Path] = (), *, shipped: bool = True) -> Catalog
                     )
                 )
                 continue
+            if all(matcher.get("after") for matcher in raw["match"]):
+                problems.append(
+                    source.problem(
+                        (*where, "match"),
+                        "every matcher is an effect ('after'): a change needs one that matches "
+                        "its cause",
+                    )
+                )
             for m, matcher in enumerate(raw["match"]):
                 if is_catch_all(Pattern.parse(matcher["path"])):
                     problems.append(
@@ -291,12 +214,16 @@ def load_catalog(extra: Sequence[Path] = (), *, shipped: bool = True) -> Catalog
                             "difference at its level; name the field that changed",
                         )
                     )
-                for key in ("old", "new"):
-                    pattern = (matcher.get(key) or {}).get("matches")
+                tests: list[tuple[tuple[str | int, ...], Any]] = [
+                    ((k,), matcher.get(k) or {}) for k in ("old", "new")
+                ]
+                tests += [(("where", i), c) for i, c in enumerate(matcher.get("where") or ())]
+                for at, test in tests:
+                    pattern = test.get("matches")
                     if pattern is not None and not _compiles(pattern):
                         problems.append(
                             source.problem(
-                                (*where, "match", m, key, "matches"), "not a regular expression"
+                                (*where, "match", m, *at, "matches"), "not a regular expression"
                             )
                         )
             changes.append(_change(raw, path.name))
@@ -319,7 +246,13 @@ def _predicate(raw: Mapping[str, Any] | None) -> Predicate | None:
 
 def _conditions(raw: Sequence[Mapping[str, Any]] | None) -> tuple[Condition, ...]:
     return tuple(
-        Condition(Pattern.parse(c["path"]), Predicate({k: v for k, v in c.items() if k != "path"}))
+        Condition(Pattern.parse(c["path"]), predicate(c, without=("path",))) for c in raw or ()
+    )
+
+
+def _clauses(raw: Sequence[Mapping[str, Any]] | None) -> tuple[Clause, ...]:
+    return tuple(
+        Clause(c["side"], Pattern.parse(c["path"]), predicate(c, without=("side", "path")))
         for c in raw or ()
     )
 
@@ -346,6 +279,8 @@ def _change(raw: Mapping[str, Any], source: str) -> Change:
                 old=_predicate(m.get("old")),
                 new=_predicate(m.get("new")),
                 uses=_conditions(m.get("uses")),
+                where=_clauses(m.get("where")),
+                after=bool(m.get("after", False)),
             )
             for m in raw["match"]
         ),

@@ -1,0 +1,222 @@
+"""Differences that follow from another one, by the structure of Conductor's data alone.
+
+A consequence is shown under its root and counted once; it takes its root's change (or
+stays unexplained with it). The relations, each between findings of one scenario:
+
+- an exchange whose status code changed: every other difference of that exchange;
+- a workflow whose status changed: tasks present on one side only, the workflow's
+  ``endTime``, the running-workflow lists that name it;
+- a SWITCH that chose another case: tasks present on one side only in its workflow;
+- a workflow that ran other tasks (its task set differs): its own data (output,
+  variables, failed task names, end time), which those tasks made;
+- a task whose status changed: what its run made (output, end and update times, worker,
+  reason), and its workflow's status and reason when that reason names the task on
+  either side ("Task <wf1/t#0> failed ...") and the task went the workflow's way (from
+  running, done or failed to another of those);
+- a task present on one side only: the worker calls that carried it;
+- a failure workflow's ``input.failedWorkflow``: the same difference in the workflow that
+  failed.
+
+A root and its consequence are seen at the same steps, except for an exchange's own
+fields, worker calls and the lists captured at the end. A finding
+that its own catalogued change explains stays with that change unless the root has it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+
+from harness.classify.model import Finding
+from harness.compare import Difference
+
+ADDED_REMOVED = ("added", "removed")
+MADE = ("output", "variables", "failedReferenceTaskNames", "failedTaskNames", "endTime")
+TASK_MADE = ("outputData", "endTime", "updateTime", "workerId", "reasonForIncompletion")
+_WORKER = re.compile(r"^worker \S+ \S+ (wf\d+)/(\S+) #\d+$")
+_WORKFLOW = re.compile(r"^<(wf\d+)>$")
+_RUNNING = "/api/workflow/running/"
+_NAMED_TASK = re.compile(r"<(wf\d+)/([^<>]+)>")
+_TASK_WAY = {"SCHEDULED": "running", "IN_PROGRESS": "running", "COMPLETED": "done"}
+_TASK_WAY |= {"COMPLETED_WITH_ERRORS": "done", "SKIPPED": "done"}
+_WORKFLOW_WAY = {"RUNNING": "running", "PAUSED": "running", "COMPLETED": "done"}
+
+# shown on their own: what the baseline does by itself, what the scenario ignores, and
+# what the candidate does only sometimes (a finding about the candidate)
+_OWN = ("noise", "ignored", "intermittent")
+
+Parts = tuple[str | int, ...]
+Roots = dict[tuple[str | int, ...], list[int]]
+
+
+def places(d: Difference) -> list[Parts]:
+    """Every place a difference occurs, with its workflow and task keys as recorded."""
+    return list(d.all_parts) or [d.shape_parts]
+
+
+def consequences(findings: Sequence[Finding]) -> dict[int, int]:
+    """index of a finding -> index of the finding it follows from."""
+    roots = _roots(findings)
+    out: dict[int, int] = {}
+    for index, finding in enumerate(findings):
+        if finding.disposition in _OWN:
+            continue
+        root = _root_of(findings, index, roots)
+        if root is not None and _may_follow(findings[root], finding):
+            out[index] = root
+    return out
+
+
+def _may_follow(root: Finding, this: Finding) -> bool:
+    mine, theirs = this.change, root.change
+    return mine is None or (theirs is not None and mine["id"] == theirs["id"])
+
+
+def _roots(findings: Sequence[Finding]) -> Roots:
+    roots: Roots = defaultdict(list)
+    for index, finding in enumerate(findings):
+        d = finding.difference
+        parts = d.shape_parts
+        if finding.disposition in ("noise", "ignored"):
+            continue
+        if len(parts) == 2 and d.level == "api" and d.kind == "status_code":
+            roots[("api", parts[0])].append(index)
+        elif len(parts) == 2 and d.level == "status" and parts[1] == "status":
+            for key in ("tasks", "data", "running"):
+                roots[(key, parts[0])].append(index)
+        elif parts and d.level == "tasks":
+            roots[("data", parts[0])].append(index)
+        for place in places(d):
+            if d.level == "attempts" and place[2:] == ("outputData", "selectedCase"):
+                roots[("tasks", place[0])].append(index)
+            elif d.level == "tasks" and place[2:] == ("status",) and d.kind == "changed":
+                roots[("task", *place[:2])].append(index)
+            elif d.level == "tasks" and len(place) == 2 and d.kind in ADDED_REMOVED:
+                roots[("worker", f"{place[0]}/{place[1]}", d.kind)].append(index)
+    return roots
+
+
+def _root_of(findings: Sequence[Finding], index: int, roots: Roots) -> int | None:
+    d = findings[index].difference
+    parts = d.shape_parts
+    if not parts:
+        return None
+    if d.level == "api":
+        found = _covering(findings, index, roots.get(("api", parts[0]), []))
+        if found is not None or d.kind not in ADDED_REMOVED:
+            return found
+        return _api_listing(findings, index, roots)
+    if d.level == "data" and parts[1:2] == ("input",) and parts[2:3] == ("failedWorkflow",):
+        return _copied(findings, index)
+    if d.level == "data" and len(parts) > 1 and parts[1] in MADE:
+        return _covering(findings, index, roots.get(("data", parts[0]), []))
+    if d.level == "tasks" and d.kind in ADDED_REMOVED:
+        return _covering(findings, index, roots.get(("tasks", parts[0]), []))
+    if d.level == "status" and len(parts) == 2:
+        named = _named_tasks(findings, str(parts[0]), roots)
+        if parts[1] == "status":
+            named = [r for r in named if _same_way(findings[r].difference, d)]
+        else:
+            named = [
+                r
+                for r in named
+                if _way(findings[r].difference.baseline, _TASK_WAY)
+                != _way(findings[r].difference.candidate, _TASK_WAY)
+            ]
+        return _covering(findings, index, named)
+    if d.level == "attempts":
+        keys = [("task", *place[:2]) for place in places(d) if place[2:3] in _TASK_MADE]
+        if keys and len(keys) == len(places(d)):
+            return _covering(findings, index, [r for k in keys for r in roots.get(k, [])])
+    return None
+
+
+_TASK_MADE = [(field,) for field in TASK_MADE]
+
+
+def _named_tasks(findings: Sequence[Finding], workflow: str, roots: Roots) -> list[int]:
+    """The status changes of the tasks that a workflow's changed reason names."""
+    out = []
+    for finding in findings:
+        d = finding.difference
+        if d.level != "status" or d.shape_parts != (workflow, "reasonForIncompletion"):
+            continue
+        for value in (d.baseline, d.candidate):
+            for named in _NAMED_TASK.finditer(value if isinstance(value, str) else ""):
+                if named.group(1) == workflow:
+                    out += roots.get(("task", workflow, named.group(2)), [])
+    return out
+
+
+def _way(status: object, ways: dict[str, str]) -> str:
+    """running, done or failed (any other end: FAILED, TIMED_OUT, CANCELED, TERMINATED)."""
+    return ways.get(str(status), "failed")
+
+
+def _same_way(task: Difference, workflow: Difference) -> bool:
+    """A task status change that the workflow's follows: both from the same way to the
+    same other way."""
+    before = _way(task.baseline, _TASK_WAY), _way(task.candidate, _TASK_WAY)
+    after = _way(workflow.baseline, _WORKFLOW_WAY), _way(workflow.candidate, _WORKFLOW_WAY)
+    return before == after and before[0] != before[1]
+
+
+def _api_listing(findings: Sequence[Finding], index: int, roots: Roots) -> int | None:
+    """A worker call that carried a task present on one side only, or a running list
+    that names a workflow whose status changed."""
+    d = findings[index].difference
+    worker = _WORKER.match(str(d.shape_parts[0]))
+    if worker and len(d.shape_parts) == 1:
+        key = ("worker", f"{worker.group(1)}/{worker.group(2)}", d.kind)
+        return next(iter(roots.get(key, [])), None)
+    value = d.baseline if d.missing == "candidate" else d.candidate
+    named = _WORKFLOW.match(value) if isinstance(value, str) else None
+    if named and _RUNNING in str(d.shape_parts[0]):  # captured once, at the end
+        return next(iter(roots.get(("running", named.group(1)), [])), None)
+    return None
+
+
+def _copied(findings: Sequence[Finding], index: int) -> int | None:
+    """The same difference in the failed workflow, for a failure workflow's input."""
+    d = findings[index].difference
+    rest = d.shape_parts[3:]
+    for other, finding in enumerate(findings):
+        o = finding.difference
+        if (
+            other != index
+            and o.shape_parts[1:] == rest
+            and o.level in ("data", "status")
+            and (o.kind, o.missing, o.baseline, o.candidate)
+            == (d.kind, d.missing, d.baseline, d.candidate)
+        ):
+            return other
+    return None
+
+
+def _covering(findings: Sequence[Finding], index: int, candidates: list[int]) -> int | None:
+    """The first root at the same steps as finding ``index`` (or, together with the other
+    roots, covering all of its steps)."""
+    steps = set(findings[index].difference.steps)
+    others = [r for r in candidates if r != index]
+    for root in others:
+        if steps <= set(findings[root].difference.steps):
+            return root
+    covered = set().union(*(findings[r].difference.steps for r in others)) if others else set()
+    if others and steps <= covered:
+        return next(r for r in others if steps & set(findings[r].difference.steps))
+    return None
+
+
+def resolve(follows: dict[int, int]) -> dict[int, int]:
+    """Each consequence pointed at the root of its chain (a cycle is left out)."""
+    out: dict[int, int] = {}
+    for index, first in follows.items():
+        seen = {index}
+        root = first
+        while root in follows and root not in seen:
+            seen.add(root)
+            root = follows[root]
+        if root not in seen:
+            out[index] = root
+    return out

@@ -1,0 +1,169 @@
+"""The tests a catalogued change makes beyond a difference's level, kind and path.
+
+- ``Predicate``: one value (absent, equals, one_of, type, matches, empty);
+- ``Condition``: some value at a path of the scenario's definitions passes a predicate
+  (``uses``: only workflows that use a feature reach the change);
+- ``Clause``: some value at a path of the object the difference is in passes a predicate,
+  on one side (``where``): the exchange for an API difference (its status, content type
+  and body), the task for a task-level one, the workflow for a status or data one.
+
+``Scene`` holds what those tests read for one scenario: its definitions, and the views
+of one baseline run and one candidate run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.compare import Difference, View
+from harness.normalize import Pattern
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "number": (int, float),
+    "integer": (int,),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
+}
+ABSENT: Any = object()
+BASELINE, CANDIDATE = "baseline", "candidate"
+
+
+@dataclass(frozen=True, slots=True)
+class Predicate:
+    """A test on one value; ``ABSENT`` stands for "no value on that side"."""
+
+    spec: Mapping[str, Any]
+
+    def holds(self, value: Any) -> bool:
+        spec = self.spec
+        absent = value is ABSENT
+        if "absent" in spec and spec["absent"] != absent:
+            return False
+        if absent:
+            return set(spec) <= {"absent"}
+        if "equals" in spec and not _same(value, spec["equals"]):
+            return False
+        if "one_of" in spec and not any(_same(value, v) for v in spec["one_of"]):
+            return False
+        if "type" in spec:
+            kinds = _TYPES[spec["type"]]
+            if not isinstance(value, kinds) or (
+                isinstance(value, bool) and spec["type"] in ("number", "integer")
+            ):
+                return False
+        if "empty" in spec and spec["empty"] != (value in ([], {}, "")):
+            return False
+        if "matches" in spec:
+            text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            if not re.search(spec["matches"], text):
+                return False
+        return True
+
+    def holds_somewhere(self, found: list[Any]) -> bool:
+        """For the values found at a path: with ``absent``, that there are none."""
+        if self.spec.get("absent"):
+            return not found
+        return any(self.holds(v) for v in found)
+
+
+def _same(value: Any, wanted: Any) -> bool:
+    if isinstance(value, bool) or isinstance(wanted, bool):
+        return value is wanted
+    return bool(value == wanted)
+
+
+def predicate(raw: Mapping[str, Any], *, without: tuple[str, ...] = ()) -> Predicate:
+    return Predicate({k: v for k, v in raw.items() if k not in without})
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """Holds when some value at ``path`` in the definitions passes ``test`` (with ``absent``:
+    when no value is there)."""
+
+    path: Pattern
+    test: Predicate
+
+    def holds(self, scene: Scene) -> bool:
+        memo = scene.memo
+        if id(self) not in memo:
+            found = [v for p, v in scene.nodes() if self.path.matches(p)]
+            memo[id(self)] = self.test.holds_somewhere(found)
+        return memo[id(self)]
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """Holds when some value at ``path`` in the object holding the difference, on ``side``
+    (``old``: the side without the change, ``new``: the side with it), passes ``test``."""
+
+    side: str
+    path: Pattern
+    test: Predicate
+
+    def holds(self, difference: Difference, forward: bool, scene: Scene) -> bool:
+        side = BASELINE if (self.side == "old") == forward else CANDIDATE
+        holder = scene.holder(difference, side)
+        found = [v for p, v in walk(holder, ()) if self.path.matches(p)] if holder else []
+        return self.test.holds_somewhere(found)
+
+
+class Scene:
+    """What ``Condition`` and ``Clause`` read for one scenario."""
+
+    def __init__(
+        self, definitions: Any, baseline: View | None = None, candidate: View | None = None
+    ) -> None:
+        self.definitions = definitions
+        self.views = {BASELINE: baseline, CANDIDATE: candidate}
+        self.memo: dict[int, bool] = {}
+        self._nodes: list[tuple[tuple[str | int, ...], Any]] | None = None
+
+    def nodes(self) -> list[tuple[tuple[str | int, ...], Any]]:
+        if self._nodes is None:
+            self._nodes = list(walk(self.definitions, ()))
+        return self._nodes
+
+    def holder(self, difference: Difference, side: str) -> Mapping[str, Any] | None:
+        """The exchange, task or workflow that ``difference`` is in, on ``side``."""
+        view = self.views[side]
+        parts = difference.all_parts[0] if difference.all_parts else difference.shape_parts
+        if view is None or not parts or not difference.steps:
+            return None
+        step = difference.steps[0]
+        if difference.level == "api":
+            return _get(view.levels["api"], step, parts[0])
+        if difference.level in ("tasks", "attempts") and len(parts) > 1:
+            return _merged(view, ("tasks", "attempts"), step, parts[0], parts[1])
+        return _merged(view, ("status", "data"), step, parts[0])
+
+
+def _get(level: Mapping[Any, Any], step: Any, *keys: Any) -> Mapping[str, Any] | None:
+    node: Any = level.get(step)
+    for key in keys:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node if isinstance(node, Mapping) else None
+
+
+def _merged(view: View, levels: tuple[str, ...], step: Any, *keys: Any) -> Mapping[str, Any] | None:
+    parts = [_get(view.levels[level], step, *keys) for level in levels]
+    found = [p for p in parts if p is not None]
+    return {k: v for p in found for k, v in p.items()} if found else None
+
+
+def walk(node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """Every (path, value) of a document, the document itself first."""
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from walk(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, (*path, index))
