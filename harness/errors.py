@@ -16,8 +16,9 @@ start). They are different types with different exit codes::
     │   ├── ArtifactResolutionError       exit 4
     │   ├── DigestMismatchError           exit 6
     │   ├── PortInUseError                exit 7
-    │   └── ServerNotReadyError           exit 8
-    │       └── ServerExitedError
+    │   ├── ServerNotReadyError           exit 8
+    │   │   └── ServerExitedError
+    │   └── ServerDiedError               exit 4 (a ready server exited mid-run)
     └── (findings are values, not exceptions: see the check and compare results)
 
 Third-party exceptions (httpx, subprocess) are translated into these at the
@@ -105,3 +106,8 @@ class ServerNotReadyError(HarnessError):
 
 class ServerExitedError(ServerNotReadyError):
     pass
+
+
+class ServerDiedError(HarnessError):
+    """A server that was ready exited while scenarios ran on it (killed, crashed, out of
+    memory). The run's reports are written for what finished; ``details`` is its log tail."""

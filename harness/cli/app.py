@@ -143,7 +143,11 @@ async def _await(task: asyncio.Task[int]) -> int:
 
 def report_error(exc: CompatError) -> None:
     message = exc.message if isinstance(exc, HarnessError) else str(exc)
-    print(textwrap.fill(f"error: {message}", width=100), file=sys.stderr)
+    # paths and commands stay whole: never broken at a hyphen or inside a long word
+    wrapped = textwrap.fill(
+        f"error: {message}", width=100, break_on_hyphens=False, break_long_words=False
+    )
+    print(wrapped, file=sys.stderr)
     details = exc.details if isinstance(exc, HarnessError) else []
     for line in details:
         print(f"  | {line}", file=sys.stderr)

@@ -16,6 +16,7 @@ from harness.cli.options import (
     comparison_options,
     docker_options,
     docker_settings,
+    isolation_option,
     judgement,
     parse_targets,
     say,
@@ -62,6 +63,7 @@ PLANNED = (
     "image",
     "network",
     "reuse",
+    "no_isolation",
 )
 
 
@@ -175,10 +177,12 @@ def _common(parser: argparse.ArgumentParser, *, recorded: bool) -> None:
     parser.add_argument("--runtime", default="process", choices=RUNTIMES)
     parser.add_argument("--ready-timeout", type=float, default=240.0, metavar="SECONDS")
     docker_options(parser)
+    isolation_option(parser)
     parser.add_argument(
         "--allow-outbound",
         action="store_true",
-        help="let HTTP tasks of scenarios that set allow_outbound leave the machine",
+        help="let HTTP tasks of scenarios that set allow_outbound call other hosts; the "
+        "servers reach only the HOST:PORT those scenarios list",
     )
     volume = parser.add_mutually_exclusive_group()
     volume.add_argument("--quiet", action="store_true", help="print only the verdict line")
@@ -215,6 +219,7 @@ def _plan(args: argparse.Namespace, kind: str) -> Plan:
         images=tuple(f"{t}={i}" for t, i in docker.images.items()),
         network=docker.network,
         reuse=docker.reuse,
+        no_isolation=args.no_isolation,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from harness.errors import BadInputError
 from harness.targets.locks import find_lock
 from harness.targets.maven import cache_dir
-from harness.targets.model import NETWORKS, DockerSettings
+from harness.targets.model import NETWORKS, DockerSettings, Isolation
 from harness.targets.profiles import DEFAULT_PROFILE, PROFILES
 from harness.targets.provision import RUNTIMES
 from harness.targets.spec import TargetSpec, parse_target
@@ -39,6 +39,7 @@ def server_options(parser: argparse.ArgumentParser) -> None:
         help="how long a server may take to become ready (default: 240)",
     )
     docker_options(parser)
+    isolation_option(parser)
     parser.add_argument(
         "--workdir",
         type=Path,
@@ -142,10 +143,12 @@ def docker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--network",
         choices=NETWORKS,
-        default="host",
-        help="docker runtime: 'host' runs servers on 127.0.0.1 as the process runtime does "
-        "(default); 'bridge' puts them on an internal network of the run's own, reached from "
-        "this host only and with no route out",
+        default="none",
+        help="docker runtime: 'none' (default) gives each container a loopback and nothing "
+        "else, isolated as under the process runtime (needs root); 'bridge' puts servers on "
+        "an internal network of the run's own, with no route out but the host's services "
+        "reachable at its gateway; 'host' runs them on the host's network. Only 'none' "
+        "isolates: the report says which",
     )
     parser.add_argument(
         "--reuse",
@@ -162,7 +165,7 @@ def docker_settings(args: argparse.Namespace) -> DockerSettings:
         given = [
             f
             for f, on in (
-                ("--network bridge", args.network != "host"),
+                (f"--network {args.network}", args.network != "none"),
                 ("--reuse", args.reuse),
                 ("--image", bool(args.image)),
             )
@@ -171,6 +174,25 @@ def docker_settings(args: argparse.Namespace) -> DockerSettings:
         if given:
             raise BadInputError(f"{', '.join(given)} goes with --runtime docker.")
     return DockerSettings(images=parse_images(args.image), network=args.network, reuse=args.reuse)
+
+
+def isolation_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="process runtime: run servers without a network namespace of their own, where "
+        "isolation cannot be had (not root); a workflow can then reach any host, and the "
+        "report says isolation was not enforced. By default each server reaches the "
+        "harness's stub and the hosts --allow-outbound lets through, nothing else, or the "
+        "run refuses to start",
+    )
+
+
+def isolation_for(args: argparse.Namespace, allowed: tuple[str, ...] = ()) -> Isolation:
+    """How a command's servers are kept off the network; ``allowed``: declared HOST:PORT,
+    let through only with --allow-outbound."""
+    outbound = allowed if getattr(args, "allow_outbound", False) else ()
+    return Isolation(enforce=not args.no_isolation, allowed=outbound)
 
 
 def parse_images(texts: list[str]) -> dict[str, str]:

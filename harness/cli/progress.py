@@ -129,12 +129,18 @@ class Display:
                 "that gate "
                 f"({', '.join(event.scenarios)})"
             )
-        if isinstance(event, ev.TargetDone):
-            self.lines[event.target].state = "done"
-            return None
+        if isinstance(event, ev.TargetDone | ev.TargetDied):
+            return self._ended(event)
         if isinstance(event, ev.Comparing):
             return f"comparing {', '.join(event.candidates)} with the baseline ..."
         return None
+
+    def _ended(self, event: ev.TargetDone | ev.TargetDied) -> str | None:
+        if isinstance(event, ev.TargetDone):
+            self.lines[event.target].state = "done"
+            return None
+        self.lines[event.target].state = "died"
+        return f"{event.summary}; {event.not_run} scenario runs will not be made there"
 
     def _print(self, text: str) -> None:
         print(text, file=self.stream, flush=True)

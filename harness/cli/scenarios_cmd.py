@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.cli.options import docker_settings, parse_targets, say, server_options, workdir_for
+from harness.cli.options import (
+    docker_settings,
+    isolation_for,
+    parse_targets,
+    say,
+    server_options,
+    workdir_for,
+)
 from harness.documents.limits import (
     BYTES_PER_VALUE,
     DEFAULT_MAX_FILE_BYTES,
@@ -19,14 +26,16 @@ from harness.documents.limits import (
     parse_count,
     parse_size,
 )
-from harness.errors import BadInputError, ExitCode
+from harness.errors import BadInputError, ExitCode, ServerDiedError
 from harness.runner import DEFAULT_JOBS, ScenarioFinished, run_session
 from harness.scenarios import ScenarioError, load_all, require_valid
+from harness.scenarios.outbound import declared_hosts
 from harness.targets import get_profile, provision
 
 OUTBOUND_HELP = (
     "let HTTP tasks of scenarios that set allow_outbound call hosts other than the local "
-    "stub (off by default: workflows from the wild call public hosts)"
+    "stub (off by default: workflows from the wild call public hosts); the servers then "
+    "reach the HOST:PORT those scenarios list in allow_outbound, and nothing else"
 )
 
 
@@ -50,7 +59,8 @@ def register(commands: Any) -> None:
         description="Start the target (or reach remote:URL), run every scenario under PATH "
         "on it, several at once, and write DIR/<scenario>.trace.json as each finishes. "
         "Exit 0 when every scenario completed (or does not apply to the target), 1 when an "
-        "expectation failed, 3 when a scenario ended with an error, 2 for invalid files.",
+        "expectation failed, 3 when a scenario ended with an error, 2 for invalid files, "
+        "4 when the server died mid-run (its signal or exit code and its log's last lines).",
     )
     run.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     run.add_argument(
@@ -177,6 +187,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
         runtime=args.runtime,
         ready_timeout_s=args.ready_timeout,
         docker=docker,
+        isolation=isolation_for(args, declared_hosts(scenarios)),
     ) as targets:
         target = targets[0]
         say(
@@ -192,6 +203,11 @@ async def cmd_run(args: argparse.Namespace) -> int:
             keep_poll_bodies=args.keep_poll_bodies,
             repeats=args.repeats,
         )
+        blocked = target.blocked() if target.blocked else None
+    say(
+        f"isolation: {target.identity.isolation}"
+        + (f"; {blocked} outbound connection attempts blocked" if blocked else "")
+    )
     counts = {
         s: summary.count(s) for s in ("completed", "not_applicable", "failed_expectation", "error")
     }
@@ -200,6 +216,14 @@ async def cmd_run(args: argparse.Namespace) -> int:
         + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
         + f" in {summary.seconds:.1f} s; traces in {args.out}"
     )
+    if summary.death is not None:
+        death = summary.death
+        raise ServerDiedError(
+            f"{death.summary()}. The traces of what finished are in {args.out}"
+            + (f"; {len(summary.not_run)} scenario runs were not made" if summary.not_run else "")
+            + (f". Its log is {death.log}; the last lines follow." if death.log else "."),
+            details=list(death.log_tail),
+        )
     if counts["error"]:
         return int(ExitCode.INCONCLUSIVE)
     if counts["failed_expectation"]:

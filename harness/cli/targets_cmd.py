@@ -9,7 +9,14 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from harness.cli.options import docker_settings, parse_targets, say, server_options, workdir_for
+from harness.cli.options import (
+    docker_settings,
+    isolation_for,
+    parse_targets,
+    say,
+    server_options,
+    workdir_for,
+)
 from harness.errors import CompatError, ExitCode, HarnessError
 from harness.targets import procs
 from harness.targets.check import CheckResult, run_check
@@ -49,7 +56,10 @@ def register(commands: Any) -> None:
         "up",
         help="start targets and keep them running for manual use",
         description="Start the targets, print their URLs, and keep them running until "
-        "Ctrl-C (or --for SECONDS). Everything is stopped on the way out.",
+        "Ctrl-C (or --for SECONDS). Everything is stopped on the way out. Each server is "
+        "isolated as in a run (it reaches nothing on the network but its own loopback; "
+        "not with --no-isolation, nor docker's bridge and host networks) and served to "
+        "you at its URL on 127.0.0.1, a port the harness forwards to it.",
     )
     up.add_argument("targets", nargs="+", metavar="TARGET")
     up.add_argument("--port", type=int, help="port for the server (one target only)")
@@ -120,6 +130,7 @@ async def _check_one(
                 runtime=args.runtime,
                 ready_timeout_s=args.ready_timeout,
                 docker=docker_settings(args),
+                isolation=isolation_for(args),
             )
             result = await run_check(target)
         except CompatError as exc:
@@ -154,10 +165,12 @@ async def cmd_up(args: argparse.Namespace) -> int:
         port=args.port,
         ready_timeout_s=args.ready_timeout,
         docker=docker_settings(args),
+        isolation=isolation_for(args),
     ) as running:
         for target in running:
             log = f"  log: {target.log}" if target.log else ""
             print(f"{target.identity.target:<16} {target.base_url}{log}", flush=True)
+            say(f"{target.identity.target}: isolation {target.identity.isolation}")
         if args.duration is None:
             say("servers are running; press Ctrl-C to stop them")
             await asyncio.Event().wait()

@@ -73,6 +73,17 @@ class TargetDone:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetDied:
+    """The server exited while scenarios ran on it: nothing more runs there."""
+
+    target: str
+    summary: str  # '<target> died mid-run: it was killed by signal 9 (SIGKILL)'
+    log: Path | None
+    log_tail: tuple[str, ...]
+    not_run: int  # scenario runs that will not be made
+
+
+@dataclass(frozen=True, slots=True)
 class Comparing:
     candidates: tuple[str, ...]
 
@@ -105,6 +116,7 @@ Event = (
     | ScenarioFinished
     | RecheckPlanned
     | TargetDone
+    | TargetDied
     | Comparing
     | RunFinished
 )

@@ -10,7 +10,9 @@
     assess every candidate against the baseline, write the four reports
 
 Ctrl-C or SIGTERM cancels the run: the targets are stopped, and the reports are written
-for what finished, marked incomplete; ``--resume`` makes only the missing runs.
+for what finished, marked incomplete; ``--resume`` makes only the missing runs. A server
+that dies mid-run ends its own runs there (the others go on); the reports are written
+the same way, they name the death, and ``ServerDiedError`` (exit 4) says it last.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.classify import Settings
+from harness.errors import ServerDiedError
 from harness.pipeline import events as ev
 from harness.pipeline.assemble import Roles, assess_all, recheck_candidates, settings_for
 from harness.pipeline.plan import Plan, RunFolder, finished_runs
 from harness.report import build_report, write_reports
-from harness.runner import ScenarioFinished, ScenarioStarted, run_session
+from harness.runner import ScenarioFinished, ScenarioStarted, SessionSummary, run_session
 from harness.scenarios import Scenario, require_valid
 from harness.targets import get_profile
+from harness.targets.death import ServerDeath
 from harness.targets.model import RunningTarget
 from harness.targets.provision import start_target
 from harness.targets.spec import TargetSpec, parse_target
@@ -51,6 +55,8 @@ class Progress:
     todo: dict[str, list[tuple[Scenario, int]]]
     started: dict[str, float] = field(default_factory=dict)
     rechecks: dict[str, int] = field(default_factory=dict)
+    deaths: dict[str, ServerDeath] = field(default_factory=dict)
+    network: dict[str, dict[str, object]] = field(default_factory=dict)  # isolation, blocked
 
     def finished(self, target: str, scenario: str, repeat: int) -> None:
         self.todo[target] = [
@@ -62,6 +68,12 @@ class Progress:
             {"target": t, "scenario": s.name, "repeat": r}
             for t, runs in self.todo.items()
             for s, r in runs
+        ]
+
+    def death_entries(self) -> list[dict[str, object]]:
+        """report.json's ``run.server_deaths``: each death, and the runs it left unmade."""
+        return [
+            {**d.to_json(), "not_run": len(self.todo.get(t, []))} for t, d in self.deaths.items()
         ]
 
 
@@ -106,9 +118,10 @@ async def execute(
         await _run_targets(Job(plan, folder, roles, progress, settings, emit), specs)
     except asyncio.CancelledError:
         interrupted = "interrupted by a signal (Ctrl-C or SIGTERM)"
+    died = "; ".join(d.summary() for d in progress.deaths.values()) or None
     emit(ev.Comparing(plan.candidates))
     results = await asyncio.to_thread(assess_all, plan, roles, settings)
-    complete = interrupted is None and not progress.pending()
+    complete = interrupted is None and not died and not progress.pending()
     report = build_report(
         results,
         command=list(plan.command),
@@ -117,7 +130,8 @@ async def execute(
             "kind": plan.kind,
             "directory": str(folder.root),
             "seconds": round(time.monotonic() - began, 1),
-            "interrupted": interrupted,
+            "interrupted": interrupted or died,
+            "server_deaths": progress.death_entries(),
             "targets": [
                 {
                     "target": t,
@@ -127,6 +141,7 @@ async def execute(
                     "repeats": roles.repeats.get(t, 0),
                     "rechecks": progress.rechecks.get(t, 0),
                     "recorded": t not in roles.live,
+                    **progress.network.get(t, {}),
                 }
                 for t in roles.all_targets
             ],
@@ -159,6 +174,8 @@ async def execute(
     )
     if interrupted:
         raise asyncio.CancelledError(interrupted)
+    if progress.deaths:
+        raise _death_error(progress, plan.kind, folder.root)
     return Outcome(verdict["status"], verdict["reason"], complete, written, folder.root)
 
 
@@ -211,10 +228,13 @@ async def _drive(
         runtime=plan.runtime,
         ready_timeout_s=plan.ready_timeout_s,
         docker=plan.docker_settings(),
+        isolation=plan.isolation(job.roles.selected),
     )
+    stack.callback(_record_network, progress, target, server)  # runs before the server stops
     progress.started[target] = round(server.start_seconds, 1)
     job.emit(ev.TargetReady(target, server.base_url, server.start_seconds))
-    await _play(job, target, server, progress.todo[target])
+    if _died(job, target, await _play(job, target, server, progress.todo[target])):
+        return
     if target != plan.baseline and plan.recheck:
         await job.baseline_once.wait()
         again = await asyncio.to_thread(recheck_candidates, plan, job.roles, job.settings, target)
@@ -226,8 +246,48 @@ async def _drive(
             )
             progress.todo[target] = list(again)
             progress.rechecks[target] = len(again)
-            await _play(job, target, server, again)
+            if _died(job, target, await _play(job, target, server, again)):
+                return
     job.emit(ev.TargetDone(target))
+
+
+def _died(job: Job, target: str, summary: SessionSummary | None) -> bool:
+    """Record and announce the death of ``target``'s server, if it died."""
+    if summary is None or summary.death is None:
+        return False
+    death = summary.death
+    job.progress.deaths[target] = death
+    if target == job.plan.baseline:
+        job.baseline_once.set()  # candidates re-check against what the baseline finished
+    left = len(job.progress.todo.get(target, []))
+    job.emit(ev.TargetDied(target, death.summary(), death.log, death.log_tail, left))
+    return True
+
+
+def _death_error(progress: Progress, kind: str, folder: Path) -> ServerDiedError:
+    """The exit message: what died and how, where the reports are, each log's last lines."""
+    deaths = list(progress.deaths.values())
+    left = len(progress.pending())
+    logs = "; ".join(f"{d.target}'s log is {d.log}" for d in deaths if d.log)
+    message = (
+        "; ".join(d.summary() for d in deaths)
+        + f". The reports in {folder} cover what finished, marked incomplete"
+        + (f"; {left} scenario runs were not made" if left else "")
+        + f". Finish the run with: conductor-compat {kind} --resume {folder}"
+        + (f". {logs}; the last lines follow." if logs else ".")
+    )
+    details: list[str] = []
+    for death in deaths:
+        if len(deaths) > 1:
+            details.append(f"-- {death.target} --")
+        details += death.log_tail
+    return ServerDiedError(message, details=details)
+
+
+def _record_network(progress: Progress, target: str, server: RunningTarget) -> None:
+    """The report's isolation of ``target`` and the calls its namespace refused."""
+    blocked = server.blocked() if server.blocked else None
+    progress.network[target] = {"isolation": server.identity.isolation, "blocked": blocked}
 
 
 def _left(job: Job, target: str, *, first_only: bool = False) -> int:
@@ -246,9 +306,9 @@ def _first_error(group: BaseExceptionGroup) -> BaseException:
 
 async def _play(
     job: Job, target: str, server: RunningTarget, runs: Sequence[tuple[Scenario, int]]
-) -> None:
+) -> SessionSummary | None:
     if not runs:
-        return
+        return None
     progress, emit = job.progress, job.emit
 
     def started(event: ScenarioStarted) -> None:
@@ -264,7 +324,7 @@ async def _play(
             )
         )
 
-    await run_session(
+    return await run_session(
         [],
         server,
         job.folder.traces(target),

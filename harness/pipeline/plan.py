@@ -16,12 +16,15 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInputError
-from harness.targets.model import DockerSettings
+from harness.scenarios.model import Scenario
+from harness.scenarios.outbound import declared_hosts
+from harness.targets.model import DockerSettings, Isolation
 
 RUN_FORMAT = 1
 PLAN_FILE = "run.json"
@@ -53,8 +56,9 @@ class Plan:
     severity: tuple[str, ...] = ()
     allow_outbound: bool = False
     images: tuple[str, ...] = ()  # docker runtime: TARGET=IMAGE
-    network: str = "host"  # docker runtime: host | bridge
+    network: str = "none"  # docker runtime: none | bridge | host
     reuse: bool = False  # docker runtime: warm containers
+    no_isolation: bool = False  # servers without a network namespace of their own
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -78,6 +82,12 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def isolation(self, scenarios: Iterable[Scenario]) -> Isolation:
+        """How the servers are kept off the network: with --allow-outbound, they may reach
+        the HOST:PORT that the scenarios declare."""
+        allowed = declared_hosts(scenarios) if self.allow_outbound else ()
+        return Isolation(enforce=not self.no_isolation, allowed=allowed)
 
     def docker_settings(self) -> DockerSettings:
         images = dict(i.split("=", 1) for i in self.images)
@@ -152,8 +162,8 @@ def default_folder(reports: Path, plan: Plan) -> RunFolder:
 def finished_runs(directory: Path, digests: dict[str, str]) -> set[tuple[str, int]]:
     """(scenario, repeat) whose trace is on disk, whole, and of the scenario as it is now.
 
-    A trace of an older version of the scenario file (its digest differs) does not count:
-    that run is made again.
+    A trace of an older version of the scenario file (its digest differs) does not count,
+    nor does a run its server's death cut short: that run is made again.
     """
     done: set[tuple[str, int]] = set()
     for path in directory.glob("*.trace.json"):
@@ -162,8 +172,9 @@ def finished_runs(directory: Path, digests: dict[str, str]) -> set[tuple[str, in
             name = trace["scenario"]["name"]
             digest = trace["scenario"]["digest"]
             repeat = int(trace.get("repeat", 1))
-        except (OSError, ValueError, KeyError, TypeError):
+            died = "server_died" in (trace.get("outcome") or {})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue  # a partial or foreign file: the run is made again
-        if digests.get(name) == digest:
+        if digests.get(name) == digest and not died:
             done.add((name, repeat))
     return done

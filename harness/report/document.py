@@ -232,6 +232,10 @@ def build_report(
     if not results:
         raise ValueError("a report needs at least one comparison")
     status, reason = combine(results, complete=complete)
+    deaths = [str(d["summary"]) for d in (run or {}).get("server_deaths") or []]
+    if deaths:  # the run stopped because a server died: say that, not "interrupted"
+        _, reason = combine(results, complete=True)
+        reason = f"{'; '.join(deaths)}: the report covers what finished; {reason}"
     return {
         "report_format": REPORT_FORMAT,
         "harness_version": __version__,

@@ -63,7 +63,7 @@ COLOURS = {
     "ignored": "#57606a",
 }
 NO_RUN = '<p class="muted">Traces read from recorded directories (no run).</p>'
-TARGET_KEYS = ("target", "flavor", "version", "runtime", "profile", "backend", "java")
+TARGET_KEYS = ("target", "flavor", "version", "runtime", "profile", "backend", "java", "isolation")
 
 
 @functools.cache
@@ -87,9 +87,15 @@ def _header(report: Report) -> str:
             detail = f" — {pending} scenario run{'s' if pending != 1 else ''} pending"
             if run.get("interrupted"):
                 detail += f" ({esc(run['interrupted'])})"
+        deaths = "".join(
+            f"<p>{esc(d['summary'])}; the last lines of its log "
+            f"(<code>{esc(d.get('log') or '')}</code>):</p>"
+            f"<pre>{esc(chr(10).join(d.get('log_tail') or []))}</pre>"
+            for d in run.get("server_deaths") or []
+        )
         banner = (
             f'<div class="banner" role="alert"><div class="inner">INCOMPLETE: interrupted run'
-            f"{detail}. The report covers only what finished.</div></div>"
+            f"{detail}. The report covers only what finished.{deaths}</div></div>"
         )
     candidates = " ".join(
         f"<code>{esc(c['candidate'].get('target', ''))}</code> {badge(c['verdict']['status'])}"
@@ -250,6 +256,7 @@ def _run(run: Mapping[str, Any]) -> str:
         ("no baseline", esc(", ".join(run.get("no_baseline") or [])) or "—"),
     ]
     keys = ["target", "role", "start_seconds", "runs", "repeats", "rechecks", "recorded"]
+    keys += ["isolation", "blocked"]
     targets = [[or_dash(t.get(k)) for k in keys] for t in run.get("targets") or []]
     out = f"<h3>Run</h3>{kv_table(rows)}{table(keys, targets)}"
     pending = [

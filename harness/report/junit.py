@@ -99,6 +99,9 @@ def _suite(
     notes += [f"notice: {n}" for n in comparison["notices"]]
     if not report["complete"]:
         notes.append(f"INCOMPLETE: {len(run.get('pending') or [])} scenario runs did not finish")
+    for death in run.get("server_deaths") or []:
+        notes += [f"SERVER DIED: {death['summary']}; its log ({death['log']}) ends:"]
+        notes += [f"  | {line}" for line in death["log_tail"]]
     if run.get("unused_baselines"):
         notes.append("recorded baselines no scenario used: " + ", ".join(run["unused_baselines"]))
     if run.get("no_baseline"):

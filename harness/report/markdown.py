@@ -20,6 +20,7 @@ from harness.report.markdown_causes import section
 from harness.report.markdown_parts import (
     MARK,
     code,
+    fenced,
     link,
     mark,
     text,
@@ -54,13 +55,18 @@ def _head(report: Mapping[str, Any]) -> list[str]:
     verdict = report["verdict"]
     out = [f"# conductor-compat: {text(target_label(report['baseline']))} → {text(candidates)}\n"]
     if not report["complete"]:
-        pending = len((report.get("run") or {}).get("pending") or [])
+        run = report.get("run") or {}
+        pending = len(run.get("pending") or [])
+        deaths = run.get("server_deaths") or []
+        why = "; ".join(text(d["summary"]) for d in deaths) or "the run was interrupted"
         out.append(
-            "> **INCOMPLETE**: the run was interrupted"
+            f"> **INCOMPLETE**: {why}"
             + (f"; {pending} scenario runs had not finished" if pending else "")
             + ". This report covers what finished; `conductor-compat compare --resume` "
             "completes it.\n"
         )
+        for death in deaths:
+            out += _death(death)
     known = "" if verdict.get("fail_on_known", True) else "; catalogued changes do not gate"
     out.append(
         f"**Verdict: {mark(verdict['status'])}**: {text(verdict['reason'])} "
@@ -97,6 +103,19 @@ def _head(report: Mapping[str, Any]) -> list[str]:
 
 
 _VERDICT_COLUMNS = tuple(MARK)  # compatible, action required, incompatible, ...
+
+
+def _death(death: Mapping[str, Any]) -> list[str]:
+    """A server that died mid-run: how, and the last lines of its log."""
+    where = f" ({code(death['log'])})" if death.get("log") else ""
+    lines = [line[:300] for line in death.get("log_tail") or []]
+    return [
+        f"**Server died**: {code(death['target'])} {text(death['description'])}; "
+        f"{death.get('not_run', 0)} scenario runs were not made. The last lines of its "
+        f"log{where}:\n",
+        *fenced(lines or ["(no log)"], "text"),
+        "",
+    ]
 
 
 def _changes(report: Mapping[str, Any], *, action_limit: int) -> list[str]:

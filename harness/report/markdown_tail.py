@@ -165,7 +165,7 @@ def _name(path: str) -> str:
 
 
 def environment(report: Mapping[str, Any]) -> list[str]:
-    fields = ("target", "flavor", "version", "runtime", "profile", "backend", "java")
+    fields = ("target", "flavor", "version", "runtime", "profile", "backend", "java", "isolation")
     lines = [
         "## Environment\n",
         "| role | " + " | ".join(fields) + " | artifact sha256 |",
@@ -205,6 +205,11 @@ def environment(report: Mapping[str, Any]) -> list[str]:
             + ", ".join(
                 f"{text(t['target'])} ({text(t['role'])}"
                 + (", recorded" if t.get("recorded") else f", {t.get('runs', 0)} runs")
+                + (
+                    f", {t['blocked']} outbound connection attempts blocked"
+                    if t.get("blocked")
+                    else ""
+                )
                 + ")"
                 for t in run["targets"]
             )

@@ -70,7 +70,7 @@ async def run_scenario(
     routes = [StubRoute(**route) for route in scenario.routes]
     began = time.monotonic()
     async with (
-        HttpStub(routes, host=target.stub_host) as stub,
+        HttpStub(routes, host=target.stub_host, listen=target.listen) as stub,
         ConductorClient(target.base_url, headers=target.headers, transport=recorder) as client,
     ):
         names.stub_url = stub.url

@@ -2,7 +2,9 @@
 
 Scenarios are namespaced, so they share the server safely; ``jobs`` bounds how many
 run at once. Progress goes to a callback (one ``ScenarioFinished`` per scenario) so
-that the CLI, and later the report writers, consume the same events.
+that the CLI, and later the report writers, consume the same events. A server that dies
+stops the session: no further scenario starts, the runs it cut short say so
+(``liveness``), and the summary carries the death and the runs never made.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.runner.engine import run_scenario
+from harness.runner.liveness import SETTLED, Liveness, mark_died
 from harness.runner.trace import trace_errors, write_trace
 from harness.scenarios.model import Scenario
+from harness.targets.death import ServerDeath
 from harness.targets.model import RunningTarget
 
 DEFAULT_JOBS = 8  # measured: see README, "Scenario run benchmark"
@@ -44,6 +48,8 @@ class SessionSummary:
     target: str
     finished: tuple[ScenarioFinished, ...]
     seconds: float
+    death: ServerDeath | None = None  # the server died mid-session
+    not_run: tuple[tuple[str, int], ...] = ()  # (scenario, repeat) never started: it had died
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.finished if f.status == status)
@@ -75,12 +81,20 @@ async def run_session(
     if runs is None:
         runs = [(scenario, repeat) for repeat in range(1, repeats + 1) for scenario in scenarios]
     numbered = any(repeat > 1 for _, repeat in runs)
+    life = Liveness(target)
+    not_run: list[tuple[str, int]] = []
 
     async def one(scenario: Scenario, repeat: int) -> None:
         async with limit:
+            if life.death is not None:
+                not_run.append((scenario.name, repeat))
+                return
             if on_started:
                 on_started(ScenarioStarted(scenario.name, repeat))
             trace = await run_scenario(scenario, target, keep_poll_bodies=keep_poll_bodies)
+            death = await life.confirm(trace)
+        if death is not None and trace["outcome"]["status"] not in SETTLED:
+            mark_died(trace, death)
         if numbered:
             trace["repeat"] = repeat
         errors = trace_errors(trace)
@@ -102,9 +116,20 @@ async def run_session(
         if on_finished:
             on_finished(event)
 
-    async with asyncio.TaskGroup() as group:
-        for scenario, repeat in runs:
-            group.create_task(one(scenario, repeat))
+    watcher = asyncio.create_task(life.watch())
+    try:
+        async with asyncio.TaskGroup() as group:
+            for scenario, repeat in runs:
+                group.create_task(one(scenario, repeat))
+    finally:
+        watcher.cancel()
+        await asyncio.wait([watcher])
     order = {s.name: i for i, (s, _) in enumerate(runs)}
     ordered = tuple(sorted(finished, key=lambda f: (order[f.scenario], f.repeat)))
-    return SessionSummary(target.identity.target, ordered, round(time.monotonic() - began, 3))
+    return SessionSummary(
+        target.identity.target,
+        ordered,
+        round(time.monotonic() - began, 3),
+        life.death,
+        tuple(sorted(not_run, key=lambda r: (order[r[0]], r[1]))),
+    )

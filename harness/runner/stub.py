@@ -2,9 +2,10 @@
 
 Conductor servers under test run on this machine; a scenario points their HTTP tasks at
 ``HttpStub.url`` and the stub answers with canned routes, echoes, chosen statuses or delays,
-recording every request in arrival order. It listens on loopback only, answers one request
-per connection (always ``Connection: close``) and never sends a ``Date`` header, so answers
-are byte-for-byte deterministic. Pure asyncio, minimal HTTP/1.1.
+recording every request in arrival order. It listens on loopback only (the server's own, in
+its network namespace, when it has one), answers one request per connection (always
+``Connection: close``) and never sends a ``Date`` header, so answers are byte-for-byte
+deterministic. Pure asyncio, minimal HTTP/1.1.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+import socket
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
@@ -215,10 +217,18 @@ class HttpStub:
     """The stub server: ``async with HttpStub(routes) as stub:``, then call ``stub.url``."""
 
     def __init__(
-        self, routes: Sequence[StubRoute] = (), *, host: str = "127.0.0.1", port: int = 0
+        self,
+        routes: Sequence[StubRoute] = (),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        listen: Callable[[], socket.socket] | None = None,
     ) -> None:
+        """``listen``: makes the listening socket instead (one in a server's network
+        namespace, where the server reaches it); ``host`` and ``port`` are then unused."""
         self._routes = (*routes, *DEFAULT_ROUTES)
         self._host, self._port = host, port
+        self._listen = listen
         self._server: asyncio.Server | None = None
         self._url: str | None = None
         self._requests: list[StubRequest] = []
@@ -240,9 +250,16 @@ class HttpStub:
     async def start(self) -> None:
         """Start listening."""
         self._closing = False
-        self._server = await asyncio.start_server(
-            self._accept, self._host, self._port, limit=MAX_HEADER_BYTES
-        )
+        if self._listen is not None:
+            sock = self._listen()
+            sock.setblocking(False)
+            self._server = await asyncio.start_server(
+                self._accept, sock=sock, limit=MAX_HEADER_BYTES
+            )
+        else:
+            self._server = await asyncio.start_server(
+                self._accept, self._host, self._port, limit=MAX_HEADER_BYTES
+            )
         host, port = self._server.sockets[0].getsockname()[:2]
         self._url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 

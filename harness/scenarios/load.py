@@ -182,6 +182,7 @@ def _load_scenario(file: Path, root: Path | None, allow_outbound: bool, limits: 
         settle_s=float(timeouts.get("settle_s", DEFAULT_SETTLE_S)),
         scenario_s=float(timeouts.get("scenario_s", DEFAULT_SCENARIO_S)),
         allow_outbound=bool(doc.get("allow_outbound", False)),
+        outbound_hosts=tuple(_hosts(doc.get("allow_outbound"))),
         task_defs=tuple(all_task_defs),
         workflows=tuple(workflow_docs),
         workers=_workers(doc.get("workers", {}), all_task_defs, workflow_docs),
@@ -294,3 +295,8 @@ def require_valid(
     if not loaded.scenarios:
         raise BadInputError("no scenario files (*.yaml, *.yml) found")
     return loaded.scenarios
+
+
+def _hosts(allowed: Any) -> list[str]:
+    """The HOST:PORT list of ``allow_outbound`` (``true`` declares none)."""
+    return [str(h) for h in allowed] if isinstance(allowed, list) else []

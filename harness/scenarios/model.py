@@ -116,6 +116,7 @@ class Scenario:
     settle_s: float = DEFAULT_SETTLE_S
     scenario_s: float = DEFAULT_SCENARIO_S
     allow_outbound: bool = False
+    outbound_hosts: tuple[str, ...] = ()  # HOST:PORT the servers may reach (allow_outbound)
     task_defs: tuple[dict[str, Any], ...] = ()
     workflows: tuple[dict[str, Any], ...] = ()
     workers: dict[str, WorkerSpec] = field(default_factory=dict)

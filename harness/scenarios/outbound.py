@@ -15,10 +15,12 @@ reaches the stub.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from harness.documents.source import FieldPath, Problem, Source
+from harness.scenarios.model import Scenario
 
 STUB_HOST = "stub"  # HTTP tasks write http://stub/...; the runner points them at the stub
 STUB_URI = re.compile(r"http://stub(:[0-9]+)?(?=[/?#]|$)", re.IGNORECASE)
@@ -114,3 +116,8 @@ def run_time_problems(source: Source, path: FieldPath, value: Any) -> list[Probl
 
 def _short(text: str) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def declared_hosts(scenarios: Iterable[Scenario]) -> tuple[str, ...]:
+    """Every HOST:PORT the scenarios' ``allow_outbound`` lists declare, once each."""
+    return tuple(dict.fromkeys(h for s in scenarios if s.allow_outbound for h in s.outbound_hosts))

@@ -10,11 +10,15 @@ image of the version's Java:
                                  conductor-compat/jre:<java> (scripts/build-jre-images,
                                  from Debian's packages), else eclipse-temurin:<java>-jre
 
-Networks (``--network``): ``host`` (default) runs the server on 127.0.0.1 exactly as the
-process runtime does, and it reaches the harness's HTTP stub on 127.0.0.1. ``bridge`` puts
-the run's containers on a network of their own created ``--internal``: reachable from this
-host at the container's address, with no route out (Docker drops what would leave it), and
-the stub listens on the network's gateway address. Nothing is published in either mode.
+Networks (``--network``): ``none`` (default) gives each container a network namespace with
+a loopback and nothing else, isolated as the process runtime's servers are (``netns``): the
+harness forwards the server's port to 127.0.0.1 on the host, makes each stub's socket
+inside the container's namespace, and relays declared outbound hosts. ``bridge`` puts the
+run's containers on a network of their own created ``--internal``: reachable from this host
+at the container's address, with no route out (Docker drops what would leave it), the stub
+on the network's gateway address; but every service of the host is reachable at that
+gateway, so isolation is recorded as not enforced. ``host`` runs the server on 127.0.0.1,
+not isolated. Nothing is published in any mode.
 
 The server's log and state go to its folder, bind-mounted. Every container and network
 carries the run's label: removed when the run ends, by an ``atexit`` sweep if need be,
@@ -31,12 +35,12 @@ import hashlib
 import io
 import json
 import os
-import shlex
 import tarfile
 import tempfile
 import threading
 import time
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +50,14 @@ from docker.models.containers import Container
 
 from harness.conductor import ConductorClient
 from harness.errors import HarnessError
+from harness.targets import netns
+from harness.targets.docker_exit import probe
 from harness.targets.locks import VersionLock
 from harness.targets.maven import resolve
-from harness.targets.model import DockerSettings, RunningTarget
+from harness.targets.model import DockerSettings, Isolation, RunningTarget
+from harness.targets.placement import JAR, WORK, Placement, declared_endpoints, reach, write_hosts
 from harness.targets.ports import free_port
-from harness.targets.process import jvm_flags, locked_identity
+from harness.targets.process import locked_identity
 from harness.targets.profiles import Profile, render_properties
 from harness.targets.readiness import wait_ready
 from harness.targets.spec import TargetSpec
@@ -58,8 +65,6 @@ from harness.targets.spec import TargetSpec
 LABEL = "conductor-compat.run"  # on every container: the run that started it
 LOCK_LABEL = "conductor-compat.lock"
 RUN_ID = f"{os.getpid()}-{int(time.time())}"
-WORK = Path("/work")  # the server's folder, as the container sees it
-JAR = "/opt/conductor/server.jar"
 BRIDGE_PORT = 8080  # the server's port inside its own network namespace
 _live: set[str] = set()  # containers to remove at exit
 _live_networks: set[str] = set()
@@ -214,45 +219,18 @@ def _sweep() -> None:
             remove_network(client, name)
 
 
-class Placement:
-    """Where a server runs: its network, its address as the host reaches it, and the
-    address the harness's stub must listen on for the server to reach it."""
-
-    def __init__(self, network: str, *, port: int, gateway: str = "127.0.0.1") -> None:
-        self.network = network  # "host" or a docker network's name
-        self.port = port
-        self.gateway = gateway
-
-    @property
-    def is_host(self) -> bool:
-        return self.network == "host"
-
-    def properties(self, profile: Profile, embedded_backend: str) -> dict[str, str]:
-        props = profile.properties(
-            port=self.port, embedded_backend=embedded_backend, state_dir=WORK
-        )
-        if not self.is_host:
-            props["server.address"] = "0.0.0.0"  # on a network only this host reaches
-        return props
-
-    def command(self) -> str:
-        direct = () if self.is_host else (self.gateway,)
-        config = f"--spring.config.additional-location=file:{WORK / 'server.properties'}"
-        argv = ["java", *jvm_flags(WORK, direct), "-jar", JAR, config]
-        return f"exec {' '.join(shlex.quote(a) for a in argv)} > {WORK / 'server.log'} 2>&1"
-
-    def base_url(self, container: Container) -> str:
-        if self.is_host:
-            return f"http://127.0.0.1:{self.port}"
-        container.reload()
-        address = container.attrs["NetworkSettings"]["Networks"][self.network]["IPAddress"]
-        return f"http://{address}:{self.port}"
-
-
-def place(client: docker.DockerClient, settings: DockerSettings, network: str) -> Placement:
-    """A placement on the host's network, or on the internal bridge network ``network``."""
+def place(
+    client: docker.DockerClient,
+    settings: DockerSettings,
+    network: str,
+    endpoints: tuple[netns.Endpoint, ...] = (),
+) -> Placement:
+    """A placement on the host's network, in a namespace of its own (``none``), or on the
+    internal bridge network ``network``."""
     if settings.network == "host":
         return Placement("host", port=free_port())
+    if settings.network == "none":
+        return Placement("none", port=BRIDGE_PORT, endpoints=endpoints)
     name, gateway = internal_network(client, network, RUN_ID)
     return Placement(name, port=BRIDGE_PORT, gateway=gateway)
 
@@ -276,8 +254,10 @@ async def start(
     stack: AsyncExitStack,
     settings: DockerSettings,
     ready_timeout_s: float = 240.0,
+    isolation: Isolation | None = None,
 ) -> RunningTarget:
-    """Start one server in a container; its removal is pushed on ``stack`` first."""
+    """Start one server in a container; its removal is pushed on ``stack`` first.
+    ``isolation``: what a server under ``--network none`` may reach besides the stub."""
     started = time.monotonic()
     client = await asyncio.to_thread(engine)  # no engine: say so before any download
     if profile.name != "embedded":
@@ -294,14 +274,18 @@ async def start(
             image=image,
             settings=settings,
             ready_timeout_s=ready_timeout_s,
+            endpoints=await declared_endpoints(settings, isolation),
+            stack=stack,
         )
     run_dir = (workdir / spec.slug).resolve()
     (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
     network = f"conductor-compat-{RUN_ID}"
-    if settings.network != "host":
+    if settings.network == "bridge":
         stack.callback(remove_network, client, network)  # after the containers on it
         _live_networks.add(network)
-    placement = await asyncio.to_thread(place, client, settings, network)
+    endpoints = await declared_endpoints(settings, isolation)
+    placement = await asyncio.to_thread(place, client, settings, network, endpoints)
+    write_hosts(run_dir, placement)
     props = placement.properties(profile, lock.embedded_backend)
     (run_dir / "server.properties").write_text(render_properties(props), encoding="utf-8")
     name = f"conductor-compat-{RUN_ID}-{spec.slug}"
@@ -311,18 +295,23 @@ async def start(
     )
     _live.add(str(container.id))
     stack.callback(remove, client, str(container.id))
-    base_url = await asyncio.to_thread(placement.base_url, container)
+    base_url, space = await reach(container, placement, stack)
     await ready(container, base_url, spec, run_dir / "server.log", ready_timeout_s)
     identity = locked_identity(
         spec, lock, profile, runtime="docker", java=f"Java {lock.java} (image {image})"
     )
+    if space is not None:
+        space.mark()
     return RunningTarget(
         spec,
-        identity,
+        replace(identity, isolation=placement.isolation()),
         base_url,
         time.monotonic() - started,
         run_dir / "server.log",
         stub_host=placement.gateway,
+        exited=probe(container),
+        listen=space.listen if space else None,
+        blocked=space.refused if space else None,
     )
 
 
@@ -351,7 +340,9 @@ def launch(
 ) -> Container:
     """Run the server of ``image`` detached, its folder bind-mounted at /work."""
     network: dict[str, Any] = (
-        {"network_mode": "host"} if placement.is_host else {"network": placement.network}
+        {"network_mode": placement.network}
+        if placement.is_host or placement.is_sealed
+        else {"network": placement.network}
     )
     try:
         container: Container = client.containers.run(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.targets.death import ExitProbe
 from harness.targets.spec import TargetSpec
 
 
@@ -22,6 +24,8 @@ class TargetIdentity:
     backend: str | None
     java: str | None
     artifact_sha256: str | None
+    # whether the kernel keeps the server off the network, and what it may reach
+    isolation: str = "not enforced"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -33,6 +37,7 @@ class TargetIdentity:
             "backend": self.backend,
             "java": self.java,
             "artifact_sha256": self.artifact_sha256,
+            "isolation": self.isolation,
         }
 
 
@@ -48,9 +53,28 @@ class RunningTarget:
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     # where the harness's HTTP stub must listen for this server to reach it
     stub_host: str = "127.0.0.1"
+    # has the server exited, and how? (None: it lives; no probe for remote targets)
+    exited: ExitProbe | None = field(default=None, repr=False, compare=False)
+    # isolated servers: a listening socket in the server's network namespace, for the stub
+    listen: Callable[[], socket.socket] | None = field(default=None, repr=False)
+    # isolated servers: calls the kernel refused since the server became ready
+    blocked: Callable[[], int | None] | None = field(default=None, repr=False)
 
 
-NETWORKS = ("host", "bridge")
+@dataclass(frozen=True, slots=True)
+class Isolation:
+    """How a run keeps its servers off the network.
+
+    ``enforce``: each server in a network namespace of its own (``targets/netns.py``);
+    ``False`` only with ``--no-isolation``. ``allowed``: HOST:PORT the servers may reach
+    besides the stub (``--allow-outbound`` and the scenarios' ``allow_outbound`` lists).
+    """
+
+    enforce: bool = True
+    allowed: tuple[str, ...] = ()
+
+
+NETWORKS = ("none", "bridge", "host")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +82,14 @@ class DockerSettings:
     """How the docker runtime runs targets.
 
     ``images``: target -> the user's image, instead of one built from the lock.
-    ``network``: ``host`` (the server on 127.0.0.1, as under the process runtime) or
-    ``bridge`` (a per-run internal network: reached from this host only, no route out).
+    ``network``: ``none`` (a network namespace with a loopback only, isolated as under the
+    process runtime), ``bridge`` (a per-run internal network: reached from this host only,
+    no route out, the host's services at its gateway) or ``host`` (the host's network).
     ``reuse``: keep a warm container between runs, reset to a clean state before each.
     """
 
     images: Mapping[str, str] = field(default_factory=dict)
-    network: str = "host"
+    network: str = "none"
     reuse: bool = False
 
     def image_for(self, spec: TargetSpec) -> str | None:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.conductor import ConductorClient
 from harness.errors import PortInUseError
-from harness.targets import procs
+from harness.targets import netns, procs
+from harness.targets.death import process_probe
 from harness.targets.java import JavaRuntime, find_java
 from harness.targets.locks import VersionLock, find_lock
 from harness.targets.maven import resolve
-from harness.targets.model import RunningTarget, TargetIdentity
+from harness.targets.model import Isolation, RunningTarget, TargetIdentity
 from harness.targets.ports import ensure_free, free_port
 from harness.targets.profiles import Profile, render_properties
 from harness.targets.readiness import wait_ready
@@ -23,9 +25,10 @@ from harness.targets.redis import find_redis, start_redis
 from harness.targets.spec import TargetSpec
 
 HEAP = "1536m"
-# Outbound HTTP from the JVM goes to a dead proxy unless it is to loopback. This is
-# defence in depth for clients that honour the JVM's proxy settings, not a sandbox:
-# scenario validation is what keeps workflows pointed at the harness's local stub.
+# Unisolated servers (--no-isolation, docker's host and bridge networks): outbound HTTP
+# from the JVM goes to a dead proxy unless it is to loopback. Defence in depth for clients
+# that honour the JVM's proxy settings only (oss:3.32.1's does not): the isolation the
+# kernel enforces is the network namespace (``netns``).
 _NO_EGRESS = [
     "-Dhttp.proxyHost=127.0.0.1",
     "-Dhttp.proxyPort=9",
@@ -35,9 +38,17 @@ _NO_EGRESS = [
 _DIRECT = ("localhost", "127.*", "[::1]")
 
 
-def jvm_flags(run_dir: Path, direct_hosts: Sequence[str] = ()) -> list[str]:
+def jvm_flags(
+    run_dir: Path, direct_hosts: Sequence[str] = (), *, isolated: bool = False
+) -> list[str]:
     """The JVM options of every server, whatever runs it (``run_dir`` as the JVM sees it).
-    ``direct_hosts``: reached without the dead proxy besides loopback (the stub's host)."""
+    ``direct_hosts``: reached without the dead proxy besides loopback (the stub's host).
+    ``isolated``: in a network namespace, which refuses what the dead proxy would."""
+    proxy = (
+        []
+        if isolated
+        else [*_NO_EGRESS, "-Dhttp.nonProxyHosts=" + "|".join((*_DIRECT, *direct_hosts))]
+    )
     return [
         f"-Xmx{HEAP}",
         # The serial collector: on 2 cores G1's concurrent threads compete with start-up
@@ -49,8 +60,7 @@ def jvm_flags(run_dir: Path, direct_hosts: Sequence[str] = ()) -> list[str]:
         "-Djava.net.preferIPv4Stack=true",
         f"-Djava.io.tmpdir={run_dir / 'tmp'}",
         f"-Duser.home={run_dir}",
-        *_NO_EGRESS,
-        "-Dhttp.nonProxyHosts=" + "|".join((*_DIRECT, *direct_hosts)),
+        *proxy,
     ]
 
 
@@ -98,20 +108,28 @@ async def start(
     *,
     port: int | None = None,
     ready_timeout_s: float = 240.0,
+    isolation: Isolation | None = None,
 ) -> RunningTarget:
-    """Start one server; its stop is pushed on ``stack`` before anything can fail."""
+    """Start one server; its stop is pushed on ``stack`` before anything can fail.
+    ``isolation``: in a network namespace of its own (the default), or not."""
     started = time.monotonic()
     spec, lock = prepared.spec, prepared.lock
     run_dir = (workdir / spec.slug).resolve()  # the JVM runs elsewhere: paths must be absolute
     (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    isolation = isolation or Isolation()
+    netns.require_isolation(isolation, "process")
+    space, endpoints = None, []
+    if isolation.enforce:
+        endpoints = await asyncio.to_thread(netns.resolve, isolation.allowed)
+        space = await netns.create(run_dir / "netns", endpoints, stack)
     redis_port = None
     if profile.name == "redis":
-        redis = await start_redis(run_dir / "redis")
+        redis = await start_redis(run_dir / "redis", space)
         stack.callback(redis.stop)
         redis_port = redis.port
     if port is not None:
         ensure_free(port, str(spec))
-    chosen = port if port is not None else free_port()
+    chosen = port if port is not None else free_port()  # in the namespace: any port is free
     props = profile.properties(
         port=chosen,
         embedded_backend=lock.embedded_backend,
@@ -121,9 +139,13 @@ async def start(
     props_file = run_dir / "server.properties"
     props_file.write_text(render_properties(props), encoding="utf-8")
     log = run_dir / "server.log"
+    names = netns.hosts_file(endpoints, socket.gethostname())
+    if names is not None:  # declared host names, the namespace having no DNS
+        (run_dir / "hosts").write_text(names, encoding="utf-8")
     argv = [
         str(prepared.java.executable),
-        *jvm_flags(run_dir),
+        *jvm_flags(run_dir, [e.host for e in endpoints], isolated=space is not None),
+        *([f"-Djdk.net.hosts.file={run_dir / 'hosts'}"] if names is not None else []),
         "-jar",
         str(prepared.jar),
         f"--spring.config.additional-location=file:{props_file}",
@@ -131,9 +153,11 @@ async def start(
     # A clean environment: no cloud or AI credentials, no proxies, the same locale and
     # time zone everywhere. conductor-oss 3.32 reads OPENAI_API_KEY and friends.
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC", "HOME": str(run_dir)}
-    proc = procs.spawn(argv, log=log, cwd=run_dir, env=env)
+    proc = procs.spawn(space.command(argv) if space else argv, log=log, cwd=run_dir, env=env)
     stack.callback(procs.stop, proc)
     base_url = f"http://127.0.0.1:{chosen}"
+    if space is not None:  # the server's port, forwarded to loopback on the host
+        base_url = f"http://127.0.0.1:{await space.forward_in(chosen, port or 0)}"
     async with ConductorClient(base_url) as client:
         try:
             await wait_ready(client, name=str(spec), proc=proc, log=log, timeout_s=ready_timeout_s)
@@ -142,12 +166,29 @@ async def start(
                 raise
             procs.stop(proc)  # lost a race for an auto-picked port: try once more
             return await start(
-                prepared, profile, workdir / "retry", stack, ready_timeout_s=ready_timeout_s
+                prepared,
+                profile,
+                workdir / "retry",
+                stack,
+                ready_timeout_s=ready_timeout_s,
+                isolation=isolation,
             )
     identity = locked_identity(
         spec, lock, profile, runtime="process", java=prepared.java.describe()
     )
-    return RunningTarget(spec, identity, base_url, time.monotonic() - started, log)
+    identity = replace(identity, isolation=netns.describe(isolation, endpoints))
+    if space is not None:
+        space.mark()  # blocked calls count from here: start-up is not a workflow's doing
+    return RunningTarget(
+        spec,
+        identity,
+        base_url,
+        time.monotonic() - started,
+        log,
+        exited=process_probe(proc),
+        listen=space.listen if space else None,
+        blocked=space.refused if space else None,
+    )
 
 
 async def prepare_async(spec: TargetSpec, profile: Profile) -> Prepared:

@@ -17,9 +17,9 @@ from packaging.version import InvalidVersion, Version
 
 from harness.conductor import ConductorClient, ConductorUnreachable
 from harness.errors import BadInputError
-from harness.targets import process
+from harness.targets import netns, process
 from harness.targets.locks import find_lock
-from harness.targets.model import DockerSettings, RunningTarget, TargetIdentity
+from harness.targets.model import DockerSettings, Isolation, RunningTarget, TargetIdentity
 from harness.targets.profiles import Profile
 from harness.targets.readiness import wait_ready
 from harness.targets.spec import TargetSpec, auth_headers
@@ -37,9 +37,11 @@ async def start_target(
     port: int | None = None,
     ready_timeout_s: float = 240.0,
     docker: DockerSettings | None = None,
+    isolation: Isolation | None = None,
 ) -> RunningTarget:
     """Start (or, for ``remote:URL``, reach) one target; its teardown goes on ``stack``.
-    ``docker``: images, network and reuse, for the docker runtime."""
+    ``docker``: images, network and reuse, for the docker runtime. ``isolation``: how the
+    server is kept off the network (the default: a network namespace, or an error)."""
     if spec.is_remote:
         return await _reach_remote(spec, ready_timeout_s=min(ready_timeout_s, 30.0))
     if runtime not in RUNTIMES:
@@ -55,10 +57,18 @@ async def start_target(
             stack=stack,
             settings=docker or DockerSettings(),
             ready_timeout_s=ready_timeout_s,
+            isolation=isolation or Isolation(),
         )
+    netns.require_isolation(isolation or Isolation(), "process")  # before any download
     prepared = await process.prepare_async(spec, profile)
     return await process.start(
-        prepared, profile, workdir, stack, port=port, ready_timeout_s=ready_timeout_s
+        prepared,
+        profile,
+        workdir,
+        stack,
+        port=port,
+        ready_timeout_s=ready_timeout_s,
+        isolation=isolation,
     )
 
 
@@ -78,6 +88,7 @@ async def _reach_remote(spec: TargetSpec, *, ready_timeout_s: float) -> RunningT
         backend=None,
         java=None,
         artifact_sha256=None,
+        isolation="not enforced (remote target)",
     )
     return RunningTarget(spec, identity, spec.url, time.monotonic() - started, None, headers)
 
@@ -110,6 +121,7 @@ async def provision(
     port: int | None = None,
     ready_timeout_s: float = 240.0,
     docker: DockerSettings | None = None,
+    isolation: Isolation | None = None,
 ) -> AsyncIterator[list[RunningTarget]]:
     """All targets up, in parallel, or none: the first failure stops the others.
 
@@ -128,6 +140,7 @@ async def provision(
                 port=port,
                 ready_timeout_s=ready_timeout_s,
                 docker=docker,
+                isolation=isolation,
             )
             for s in specs
         ]

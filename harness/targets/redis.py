@@ -1,4 +1,5 @@
-"""A throw-away redis-server on loopback, for the ``redis`` profile."""
+"""A throw-away redis-server on loopback, for the ``redis`` profile: in the server's network
+namespace when it has one, so that the server reaches it there."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import RedisMissingError, ServerNotReadyError
 from harness.targets import procs
 from harness.targets.ports import free_port
 from harness.targets.readiness import log_tail
+
+if TYPE_CHECKING:
+    from harness.targets.netns import Namespace
 
 
 @dataclass(slots=True)
@@ -37,8 +42,11 @@ def find_redis() -> str:
     return path
 
 
-async def start_redis(directory: Path, timeout_s: float = 20.0) -> RedisServer:
-    """Start redis-server on a free loopback port, nothing persisted, and wait for PONG."""
+async def start_redis(
+    directory: Path, namespace: Namespace | None = None, timeout_s: float = 20.0
+) -> RedisServer:
+    """Start redis-server on a free loopback port (of ``namespace`` if given), nothing
+    persisted, and wait for PONG."""
     executable = find_redis()
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -60,13 +68,15 @@ async def start_redis(directory: Path, timeout_s: float = 20.0) -> RedisServer:
         "yes",
     ]
     log = directory / "redis.log"
+    if namespace is not None:
+        argv = namespace.command(argv)
     proc = procs.spawn(argv, log=log, cwd=directory, env={"PATH": "/usr/bin:/bin"})
     server = RedisServer(port, proc, log)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             break
-        if _pong(port):
+        if _pong(port, namespace):
             return server
         await asyncio.sleep(0.05)
     server.stop()
@@ -76,9 +86,11 @@ async def start_redis(directory: Path, timeout_s: float = 20.0) -> RedisServer:
     )
 
 
-def _pong(port: int) -> bool:
+def _pong(port: int, namespace: Namespace | None = None) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+        with namespace.tcp_socket() if namespace else socket.socket() as sock:
+            sock.settimeout(0.5)
+            sock.connect(("127.0.0.1", port))
             sock.sendall(b"PING\r\n")
             return sock.recv(64).startswith(b"+PONG")
     except OSError:

@@ -19,6 +19,8 @@ import contextlib
 import hashlib
 import json
 import time
+from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +28,13 @@ import docker
 import docker.errors
 
 from harness.conductor import ConductorClient
-from harness.targets import containers
-from harness.targets.containers import LABEL, DockerError, Placement
+from harness.targets import containers, netns
+from harness.targets.containers import LABEL, DockerError
+from harness.targets.docker_exit import probe
 from harness.targets.locks import VersionLock
 from harness.targets.maven import cache_dir
 from harness.targets.model import DockerSettings, RunningTarget
+from harness.targets.placement import Placement, reach, write_hosts
 from harness.targets.ports import free_port
 from harness.targets.process import locked_identity
 from harness.targets.profiles import Profile, render_properties
@@ -56,27 +60,32 @@ async def start(
     image: str,
     settings: DockerSettings,
     ready_timeout_s: float,
+    stack: AsyncExitStack,
+    endpoints: tuple[netns.Endpoint, ...] = (),
 ) -> RunningTarget:
-    """The warm container of ``spec``, reset; started first if missing or stale."""
+    """The warm container of ``spec``, reset; started first if missing or stale.
+    ``endpoints``: what it may reach under ``--network none``; relays closed on ``stack``."""
     started = time.monotonic()
     name = f"conductor-compat-warm-{spec.slug}-{settings.network}"
     run_dir = folder(spec, settings.network)
     (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
     existing = await asyncio.to_thread(_find, client, name)
     port = int(existing.labels.get(PORT_LABEL, 0)) if existing is not None else 0
-    placement = await asyncio.to_thread(_place, client, settings, port or free_port())
+    placement = await asyncio.to_thread(_place, client, settings, port or free_port(), endpoints)
     props = placement.properties(profile, lock.embedded_backend)
     recipe = _recipe(client, image, props, placement)
     log = run_dir / "server.log"
     if existing is not None and _usable(existing, recipe):
-        base_url = await asyncio.to_thread(placement.base_url, existing)
+        base_url, space = await reach(existing, placement, stack)
         await containers.ready(existing, base_url, spec, log, ready_timeout_s)
         await reset(base_url)
+        running = existing
     else:
         if existing is not None:
             await asyncio.to_thread(containers.remove, client, str(existing.id))
         (run_dir / "conductor.db").unlink(missing_ok=True)  # a new server starts empty
         (run_dir / "server.properties").write_text(render_properties(props), encoding="utf-8")
+        write_hosts(run_dir, placement)
         labels = {
             LABEL: WARM,
             "conductor-compat.target": str(spec),
@@ -87,16 +96,27 @@ async def start(
             containers.launch, client, image, placement, run_dir, name=name, labels=labels
         )
         try:
-            base_url = await asyncio.to_thread(placement.base_url, container)
+            base_url, space = await reach(container, placement, stack)
             await containers.ready(container, base_url, spec, log, ready_timeout_s)
         except BaseException:
             await asyncio.to_thread(containers.remove, client, str(container.id))
             raise
+        running = container
     identity = locked_identity(
         spec, lock, profile, runtime="docker", java=f"Java {lock.java} (image {image})"
     )
+    if space is not None:
+        space.mark()
     return RunningTarget(
-        spec, identity, base_url, time.monotonic() - started, log, stub_host=placement.gateway
+        spec,
+        replace(identity, isolation=placement.isolation()),
+        base_url,
+        time.monotonic() - started,
+        log,
+        stub_host=placement.gateway,
+        exited=probe(running),
+        listen=space.listen if space else None,
+        blocked=space.refused if space else None,
     )
 
 
@@ -110,9 +130,16 @@ def _usable(container: Any, recipe: str) -> bool:
     return bool(container.status == "running" and container.labels.get(RECIPE_LABEL) == recipe)
 
 
-def _place(client: docker.DockerClient, settings: DockerSettings, port: int) -> Placement:
+def _place(
+    client: docker.DockerClient,
+    settings: DockerSettings,
+    port: int,
+    endpoints: tuple[netns.Endpoint, ...],
+) -> Placement:
     if settings.network == "host":
         return Placement("host", port=port)
+    if settings.network == "none":
+        return Placement("none", port=containers.BRIDGE_PORT, endpoints=endpoints)
     name, gateway = containers.internal_network(client, NETWORK, WARM)
     return Placement(name, port=containers.BRIDGE_PORT, gateway=gateway)
 

@@ -1,5 +1,6 @@
 """The docker runtime: real servers in containers built from the locked jars, through the
-Docker SDK, with host networking (nothing leaves loopback). Needs a Docker engine: the
+Docker SDK, on the default network (``none``: a loopback only, the server's port forwarded
+to 127.0.0.1; its isolation is tests/e2e/test_isolation.py's). Needs a Docker engine: the
 ``docker_engine`` fixture starts one as root and builds the JRE base images from Debian's
 packages (no container registry is reachable)."""
 
@@ -33,11 +34,15 @@ def _no_container_left() -> Iterator[None]:
 
 
 def test_check_under_docker_builds_images_from_the_locks(workdir: Path) -> None:
+    """On the host's network (not isolated, still supported); the default network is the
+    other tests'."""
     run = cli(
         "targets",
         "check",
         "--runtime",
         "docker",
+        "--network",
+        "host",
         "netflix:3.15.0",
         "oss:3.21.14",
         "--workdir",

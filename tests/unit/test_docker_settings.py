@@ -14,7 +14,10 @@ from harness.cli import main
 from harness.errors import ExitCode
 from harness.normalize import load_spec, scrub_trace
 from harness.pipeline import Plan
-from harness.targets.containers import BRIDGE_PORT, Placement
+from harness.targets.containers import BRIDGE_PORT
+from harness.targets.model import DockerSettings
+from harness.targets.netns import Endpoint
+from harness.targets.placement import Placement
 from harness.targets.profiles import get_profile
 from tests.unit.traces import RUNS
 
@@ -33,9 +36,11 @@ def test_docker_options_without_the_docker_runtime_are_refused(
 
 
 def test_an_unknown_network_mode_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["targets", "check", "--runtime", "docker", "--network", "none", "netflix:3.15.0"])
+    code = main(
+        ["targets", "check", "--runtime", "docker", "--network", "overlay", "netflix:3.15.0"]
+    )
     assert code == ExitCode.BAD_INPUT
-    assert "invalid choice: 'none'" in capsys.readouterr().err
+    assert "invalid choice: 'overlay'" in capsys.readouterr().err
 
 
 def test_the_plan_keeps_the_docker_settings_for_a_resume() -> None:
@@ -71,6 +76,30 @@ def test_bridge_placement_listens_inside_and_reaches_the_stub_on_the_gateway() -
     assert "-Dhttp.nonProxyHosts=localhost|127.*|[::1]|172.20.0.1" in argv
     assert "-Dhttp.proxyHost=127.0.0.1" in argv  # anything else meets a dead proxy
     assert argv[-3:] == [">", "/work/server.log", "2>&1"]
+
+
+def test_the_default_network_is_none_isolated_with_no_dead_proxy() -> None:
+    assert DockerSettings().network == "none"
+    placement = Placement("none", port=BRIDGE_PORT)
+    props = placement.properties(get_profile("embedded"), "memory")
+    assert props["server.address"] == "127.0.0.1"  # reached through a forwarded port
+    argv = shlex.split(placement.command())
+    assert not [a for a in argv if "proxy" in a.lower()]  # the namespace refuses instead
+    assert placement.isolation() == "enforced (network namespace)"
+    assert Placement("host", port=1).isolation().startswith("not enforced")
+    assert Placement("n", port=1, gateway="172.20.0.1").isolation().startswith("not enforced")
+
+
+def test_declared_names_reach_the_jvm_through_a_hosts_file() -> None:
+    endpoints = (
+        Endpoint("api.example.org", 443, "192.0.2.7"),
+        Endpoint("192.0.2.8", 80, "192.0.2.8"),
+    )
+    argv = shlex.split(Placement("none", port=BRIDGE_PORT, endpoints=endpoints).command())
+    assert "-Djdk.net.hosts.file=/work/hosts" in argv
+    assert Placement("none", port=BRIDGE_PORT, endpoints=endpoints[1:]).isolation() == (
+        "enforced (network namespace; outbound to 192.0.2.8:80)"
+    )
 
 
 def _values(value: Any, key: str) -> list[Any]:
