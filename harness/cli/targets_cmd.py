@@ -59,7 +59,9 @@ def register(commands: Any) -> None:
         "Ctrl-C (or --for SECONDS). Everything is stopped on the way out. Each server is "
         "isolated as in a run (it reaches nothing on the network but its own loopback; "
         "not with --no-isolation, nor docker's bridge and host networks) and served to "
-        "you at its URL on 127.0.0.1, a port the harness forwards to it.",
+        "you at its URL on 127.0.0.1, a port the harness forwards to it. An isolated "
+        "server cannot reach the HTTP stub of a `run --target remote:URL` either: start it "
+        "with --no-isolation for scenarios with HTTP tasks.",
     )
     up.add_argument("targets", nargs="+", metavar="TARGET")
     up.add_argument("--port", type=int, help="port for the server (one target only)")
