@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.traces import read_trace, trace_files
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE, CANDIDATE = "netflix:3.15.0", "oss:3.32.1"
 
@@ -63,8 +65,8 @@ def per_task(folder: Path) -> dict[str, list[float]]:
     """Pick-up and receipt-to-update times (ms) of every worker task in a run's traces."""
     pickup: list[float] = []
     update: list[float] = []
-    for path in folder.glob("traces/*/*.trace.json"):
-        trace = json.loads(path.read_text())
+    for path in trace_files(folder / "traces"):
+        trace = read_trace(path)
         answered: dict[str, float] = {}
         for exchange in trace["exchanges"]:
             body = exchange.get("request_body")

@@ -24,13 +24,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from harness.traces import read_trace, trace_path
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "fixtures" / "traces"
 SCENARIO = "retry-fail-twice-then-succeed"
 
 
 def grown(version: str, size: int) -> dict[str, Any]:
-    trace: dict[str, Any] = json.loads((SOURCE / version / f"{SCENARIO}.trace.json").read_text())
+    trace = read_trace(trace_path(SOURCE / version, SCENARIO))
     document = trace["steps"][-1]["snapshots"][0]
     recorded = document["tasks"]
     tasks = []

@@ -21,9 +21,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness.runner import read_trace, run_session
+from harness.runner import run_session
 from harness.scenarios import require_valid
 from harness.targets import get_profile, parse_target, provision
+from harness.traces import read_trace, trace_files
 
 VERSIONS = ["netflix:3.15.0", "oss:3.21.14", "oss:3.32.1"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +45,7 @@ async def bench(version: str, jobs: list[int], repeats: int, folder: Path) -> di
                     summary = await run_session(scenarios, target, out, jobs=j)
                     assert summary.count("completed") == len(scenarios), summary
                     times[j].append(summary.seconds)
-                    for path in out.glob("*.trace.json"):
+                    for path in trace_files(out):
                         pickup += [
                             w["scheduled_to_poll_ms"]
                             for w in read_trace(path)["workers"]

@@ -11,8 +11,9 @@ start). They are different types with different exit codes::
     │   │   └── UnknownTargetError
     │   ├── PrerequisiteMissingError      exit 5
     │   │   ├── MavenMissingError
-    │   │   ├── JavaMissingError
-    │   │   └── RedisMissingError
+    │   │   ├── RedisMissingError
+    │   │   └── MissingPrerequisiteError  what is missing, and how to install it
+    │   │       └── JavaMissingError
     │   ├── ArtifactResolutionError       exit 4
     │   ├── DigestMismatchError           exit 6
     │   ├── PortInUseError                exit 7
@@ -80,11 +81,26 @@ class MavenMissingError(PrerequisiteMissingError):
     pass
 
 
-class JavaMissingError(PrerequisiteMissingError):
+class RedisMissingError(PrerequisiteMissingError):
     pass
 
 
-class RedisMissingError(PrerequisiteMissingError):
+class MissingPrerequisiteError(PrerequisiteMissingError):
+    """Something a command needs is not installed, said as what and how to install it.
+
+    ``what`` says what is missing and what needs it ("The docker runtime needs the Docker
+    SDK for Python, which is not installed"); ``install_hint`` says how to get it ("Install
+    it with: pip install 'conductor-compat[docker]'"). The message is the two sentences.
+    """
+
+    def __init__(self, what: str, install_hint: str, *, details: list[str] | None = None) -> None:
+        self.what = what
+        self.install_hint = install_hint
+        head = what.rstrip().rstrip(".")
+        super().__init__(f"{head}. {install_hint.strip()}", details=details)
+
+
+class JavaMissingError(MissingPrerequisiteError):
     pass
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from harness.classify.assess import Context, Views, assess_scenario
 from harness.classify.model import RunResult, ScenarioResult
 from harness.classify.settings import Settings
-from harness.compare.traces import TraceSet
+from harness.traces import TraceSet
 
 PRECEDENCE = ("incompatible", "inconclusive", "action_required", "compatible")
 

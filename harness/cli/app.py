@@ -22,11 +22,14 @@ from harness import __version__
 from harness.cli import (
     changes_cmd,
     compare_cmd,
+    config,
+    config_cmd,
     diff_cmd,
     import_cmd,
     scenarios_cmd,
     targets_cmd,
 )
+from harness.cli.options import add_options
 from harness.errors import CompatError, ExitCode, HarnessError
 
 DESCRIPTION = """\
@@ -38,6 +41,11 @@ remote:URL for a server that is already running. Credentials for remote targets 
 from the environment only: CONDUCTOR_COMPAT_TOKEN (sent as X-Authorization),
 CONDUCTOR_COMPAT_BEARER (Authorization: Bearer) or CONDUCTOR_COMPAT_HEADERS
 ('Name: value' pairs separated by ';').
+
+Settings a team gives every time (candidates, acceptances, runtime, ...) may live in
+conductor-compat.toml or pyproject.toml's [tool.conductor-compat], found in the current
+folder or a parent, or named with --config FILE; a flag beats the file. `conductor-compat
+config` shows each setting in effect and where it came from.
 
 Exit codes: 0 ok (compatible), 1 finding (incompatible: an unexplained difference, or a
 check failed), 2 bad input, 3 inconclusive, 4 harness error, 5 missing prerequisite,
@@ -53,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_options(parser, "config")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     compare_cmd.register(commands)
     targets_cmd.register(commands)
@@ -60,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff_cmd.register(commands)
     import_cmd.register(commands)
     changes_cmd.register(commands)
+    config_cmd.register(commands)
     return parser
 
 
@@ -71,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     handler: Callable[[argparse.Namespace], Coroutine[Any, Any, int]] = args.handler
     try:
+        config.apply(args)  # each option: its flag, else the config file's, else the default
         return run_async(handler(args))
     except CompatError as exc:
         report_error(exc)

@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.classify import load_catalog
 from harness.classify.severity import SEVERITIES
-from harness.cli.options import catalog_option
+from harness.cli.options import add_options
 from harness.report.migration import render_migration
 from harness.targets.locks import known_locks
 
@@ -22,10 +22,7 @@ def register(commands: Any) -> None:
         "one of these changes. --markdown prints MIGRATION.md (generated from the catalog, "
         "so it never drifts from it).",
     )
-    catalog_option(changes)
-    changes.add_argument(
-        "--markdown", action="store_true", help="print MIGRATION.md instead of a list"
-    )
+    add_options(changes, "config", "catalog", "markdown")
     changes.set_defaults(handler=cmd_changes)
 
 

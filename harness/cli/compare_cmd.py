@@ -12,23 +12,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.cli.config import FLAG
 from harness.cli.options import (
-    comparison_options,
-    docker_options,
+    COMPARISON,
+    SERVER,
+    add_options,
     docker_settings,
-    isolation_option,
-    judgement,
     parse_targets,
+    plan_values,
+    registered,
     say,
 )
 from harness.cli.progress import Display, choose_mode
 from harness.errors import BadInputError, ExitCode
 from harness.pipeline import Plan, RunFolder, default_folder, execute
-from harness.runner import DEFAULT_JOBS
+from harness.resources import library_dir
 from harness.scenarios import ScenarioError
-from harness.targets import PROFILES
-from harness.targets.profiles import DEFAULT_PROFILE
-from harness.targets.provision import RUNTIMES
 from harness.targets.spec import DEFAULT_BASELINE, RECOMMENDED_CANDIDATE
 
 EXIT = {
@@ -37,33 +36,21 @@ EXIT = {
     "incompatible": ExitCode.FINDING,
     "inconclusive": ExitCode.INCONCLUSIVE,
 }
-REPO_LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
-# Settings a resumed run takes from its run.json; giving them again is an error.
-PLANNED = (
+REPO_LIBRARY = library_dir()  # the shipped library: package data, or the checkout's
+# The options of both, after the baseline's: what to run, where, how to judge, how to run.
+SHARED = (
     "paths",
-    "baseline",
     "candidate",
-    "baselines",
     "out",
-    "fail_on",
-    "fail_on_known",
-    "accept",
-    "catalog",
-    "no_shipped_catalog",
+    "reports",
+    "resume",
+    *COMPARISON,
     "candidate_repeats",
-    "scrub",
-    "severity",
-    "no_recheck",
     "jobs",
-    "baseline_repeats",
-    "profile",
-    "runtime",
-    "ready_timeout",
+    *SERVER,
     "allow_outbound",
-    "image",
-    "network",
-    "reuse",
-    "no_isolation",
+    "quiet",
+    "verbose",
 )
 
 
@@ -90,21 +77,8 @@ def register(commands: Any) -> None:
         "help). Input limits: CONDUCTOR_COMPAT_MAX_FILE_BYTES (default 4 MiB per file) and "
         "CONDUCTOR_COMPAT_MAX_TASKS (default 1000 tasks per workflow).",
     )
-    compare.add_argument(
-        "--baseline",
-        default=DEFAULT_BASELINE,
-        metavar="TARGET",
-        help=f"FLAVOR:VERSION or remote:URL (default: {DEFAULT_BASELINE})",
-    )
-    _common(compare, recorded=False)
-    compare.add_argument(
-        "--baseline-repeats",
-        type=int,
-        default=2,
-        metavar="N",
-        help="runs of each scenario on the baseline (default: 2; 1 turns noise detection off)",
-    )
-    compare.set_defaults(handler=cmd_compare, planned_defaults=_defaults(compare))
+    add_options(compare, "config", "baseline", *SHARED, "baseline_repeats")
+    compare.set_defaults(handler=cmd_compare)
 
     gate = commands.add_parser(
         "gate",
@@ -116,79 +90,8 @@ def register(commands: Any) -> None:
         "baseline, or whose file changed since, are not compared; baselines that no "
         "scenario used are reported. Same reports and exit codes as compare.",
     )
-    gate.add_argument(
-        "--baselines",
-        type=Path,
-        metavar="DIR",
-        help="folder of recorded baseline traces (required unless --resume)",
-    )
-    _common(gate, recorded=True)
-    gate.set_defaults(handler=cmd_gate, planned_defaults=_defaults(gate))
-
-
-def _common(parser: argparse.ArgumentParser, *, recorded: bool) -> None:
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        metavar="PATH",
-        help="scenario files and folders (default: the shipped library, scenarios/)",
-    )
-    parser.add_argument(
-        "--candidate",
-        action="append",
-        metavar="TARGET",
-        help=f"FLAVOR:VERSION or remote:URL, repeatable (default: {RECOMMENDED_CANDIDATE})",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="the run folder (default: a new folder under reports/)",
-    )
-    parser.add_argument(
-        "--resume",
-        type=Path,
-        metavar="RUN_DIR",
-        help="finish an interrupted run: only the scenario runs missing from RUN_DIR are "
-        "made, with the run's own settings",
-    )
-    comparison_options(
-        parser,
-        recheck_help="do not re-run the candidate for scenarios that gate (no intermittent "
-        "detection)",
-    )
-    parser.add_argument(
-        "--candidate-repeats",
-        type=int,
-        default=1,
-        metavar="N",
-        help="runs of every scenario on each candidate (default: 1; scenarios that gate are "
-        "run until they have 3, or N if more)",
-    )
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        default=DEFAULT_JOBS,
-        metavar="N",
-        help=f"scenarios run at once on each target (default: {DEFAULT_JOBS})",
-    )
-    parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES))
-    parser.add_argument("--runtime", default="process", choices=RUNTIMES)
-    parser.add_argument("--ready-timeout", type=float, default=240.0, metavar="SECONDS")
-    docker_options(parser)
-    isolation_option(parser)
-    parser.add_argument(
-        "--allow-outbound",
-        action="store_true",
-        help="let HTTP tasks of scenarios that set allow_outbound call other hosts; the "
-        "servers reach only the HOST:PORT those scenarios list",
-    )
-    volume = parser.add_mutually_exclusive_group()
-    volume.add_argument("--quiet", action="store_true", help="print only the verdict line")
-    volume.add_argument(
-        "--verbose", action="store_true", help="a line per scenario run, on a terminal too"
-    )
+    add_options(gate, "config", "baselines", *SHARED)
+    gate.set_defaults(handler=cmd_gate)
 
 
 def _plan(args: argparse.Namespace, kind: str) -> Plan:
@@ -198,49 +101,16 @@ def _plan(args: argparse.Namespace, kind: str) -> Plan:
     for path in paths:
         if not path.exists():
             raise BadInputError(f"{path} does not exist (give scenario files or folders)")
-    candidates = args.candidate or [RECOMMENDED_CANDIDATE]
     baseline = str(args.baselines.resolve()) if kind == "gate" else args.baseline
-    parse_targets(candidates + ([] if kind == "gate" else [baseline]))  # unknown: exit 2 now
+    parse_targets(args.candidate + ([] if kind == "gate" else [baseline]))  # unknown: exit 2
     docker = docker_settings(args)
-    return Plan(
-        kind=kind,
+    values = plan_values(args, [o.name for o in registered(args)])
+    values.update(
         baseline=baseline,
-        candidates=tuple(candidates),
         paths=tuple(str(p.resolve()) for p in paths),
-        command=tuple(sys.argv[1:]),
-        baseline_repeats=getattr(args, "baseline_repeats", 2),
-        candidate_repeats=args.candidate_repeats,
-        jobs=args.jobs,
-        profile=args.profile,
-        runtime=args.runtime,
-        ready_timeout_s=args.ready_timeout,
-        **_judgement(args),
-        allow_outbound=args.allow_outbound,
         images=tuple(f"{t}={i}" for t, i in docker.images.items()),
-        network=docker.network,
-        reuse=docker.reuse,
-        no_isolation=args.no_isolation,
     )
-
-
-def _judgement(args: argparse.Namespace) -> dict[str, Any]:
-    """The comparison options, in the plan's terms (paths as text, so run.json is JSON)."""
-    given = judgement(args)
-    return {
-        "recheck": given["recheck"],
-        "fail_on": given["fail_on"],
-        "fail_on_known": given["fail_on_known"],
-        "catalogs": tuple(str(p) for p in given["catalogs"]),
-        "shipped_catalog": given["shipped_catalog"],
-        "accept": str(given["accept"]) if given["accept"] else None,
-        "scrub": tuple(str(p) for p in given["scrub"]),
-        "severity": tuple(str(p) for p in given["severity"]),
-    }
-
-
-def _defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
-    """The parser's own defaults of the settings a resumed run must not be given."""
-    return {name: parser.get_default(name) for name in PLANNED}
+    return Plan(kind=kind, command=tuple(sys.argv[1:]), **values)
 
 
 def _library() -> Path:
@@ -250,16 +120,15 @@ def _library() -> Path:
     raise BadInputError("no scenario library found (scenarios/); give scenario files or folders")
 
 
-def _resumed(args: argparse.Namespace, parser_defaults: dict[str, Any]) -> tuple[Plan, RunFolder]:
+def _resumed(args: argparse.Namespace) -> tuple[Plan, RunFolder]:
     given = [
-        name
-        for name in PLANNED
-        if hasattr(args, name) and getattr(args, name) not in (parser_defaults.get(name), [], None)
+        o.label
+        for o in registered(args)
+        if o.kept_by_resume and args.option_origins.get(o.name) == FLAG
     ]
     if given:
-        flags = ", ".join("--" + n.replace("_", "-") for n in given)
         raise BadInputError(
-            f"--resume uses the run's own settings (its run.json); leave out {flags}"
+            f"--resume uses the run's own settings (its run.json); leave out {', '.join(given)}"
         )
     folder = RunFolder(args.resume)
     return folder.load(), folder
@@ -275,10 +144,10 @@ async def cmd_gate(args: argparse.Namespace) -> int:
 
 async def _main(args: argparse.Namespace, kind: str) -> int:
     if args.resume:
-        plan, folder = _resumed(args, args.planned_defaults)
+        plan, folder = _resumed(args)
     else:
         plan = _plan(args, kind)
-        folder = RunFolder(args.out) if args.out else default_folder(Path("reports"), plan)
+        folder = RunFolder(args.out) if args.out else default_folder(args.reports, plan)
         if folder.plan_file.exists():
             raise BadInputError(
                 f"{folder.root} already holds a run; finish it with --resume {folder.root}, "
@@ -288,10 +157,10 @@ async def _main(args: argparse.Namespace, kind: str) -> int:
     display.verbose = args.verbose
     try:
         outcome = await execute(plan, folder, display, resumed=bool(args.resume))
-    except ScenarioError as exc:
+    except ScenarioError as exc:  # each problem once, as FILE:LINE:COLUMN lines
         for problem in exc.problems:
             print(problem.render(), file=sys.stderr)
-        raise
+        raise BadInputError(exc.message) from exc
     except asyncio.CancelledError:
         if folder.plan_file.exists():
             say(f"finish it with: conductor-compat {kind} --resume {folder.root}")

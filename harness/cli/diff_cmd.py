@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-from harness.classify import RunResult, ScenarioResult, assess_run, load_settings
-from harness.cli.compare_cmd import EXIT
-from harness.cli.options import comparison_options, judgement, say
-from harness.compare.traces import load_trace_set
-from harness.report import build_report, write_reports
+from harness.classify import RunResult
+from harness.cli.options import COMPARISON, add_options, plan_values, say
+from harness.cli.progress import Display, choose_mode
+from harness.pipeline import Plan, run_plan
 
 SHOWN = 25  # gating differences printed; the report has all of them
 
@@ -31,55 +28,33 @@ def register(commands: Any) -> None:
         "Exit 0 compatible, 9 action required, 1 incompatible, 3 inconclusive, "
         "2 bad input, 4 harness error (see `compare --help`).",
     )
-    diff.add_argument("baseline", type=Path, metavar="BASELINE_DIR")
-    diff.add_argument("candidate", type=Path, metavar="CANDIDATE_DIR")
-    diff.add_argument(
-        "--out",
-        type=Path,
-        required=True,
-        metavar="DIR",
-        help="folder for the reports (created if missing)",
+    add_options(
+        diff, "config", "baseline_dir", "candidate_dir", "reports_out", *COMPARISON, "quiet"
     )
-    comparison_options(
-        diff, recheck_help="use only the candidate's first run (no intermittent detection)"
-    )
-    diff.add_argument("--quiet", action="store_true", help="print only the verdict line")
     diff.set_defaults(handler=cmd_diff)
 
 
 async def cmd_diff(args: argparse.Namespace) -> int:
-    return await asyncio.to_thread(_diff, args)
-
-
-def _diff(args: argparse.Namespace) -> int:
-    settings = load_settings(**judgement(args))
-    baseline = load_trace_set(args.baseline)
-    candidate = load_trace_set(args.candidate)
-    if not args.quiet:
-        say(
-            f"comparing {len(baseline.runs)} scenarios of {baseline.target.get('target')} "
-            f"with {len(candidate.runs)} of {candidate.target.get('target')}"
-        )
-    result = assess_run(
-        baseline, candidate, settings, on_scenario=None if args.quiet else _progress
+    plan = Plan(
+        "diff",
+        baseline=str(args.baseline),
+        candidates=(str(args.candidate),),
+        command=("diff", *sys.argv[2:]),
+        out=str(args.out),
+        **plan_values(args, COMPARISON),
     )
-    written = write_reports(args.out, build_report(result, command=["diff", *sys.argv[2:]]))
+    display = Display(sys.stderr, mode=choose_mode(sys.stderr, quiet=args.quiet))
+    try:
+        outcome = await run_plan(plan, display)
+    finally:
+        display.close()
+    (result,) = outcome.results
     if not args.quiet:
         print_summary(result)
     print(f"{result.verdict.replace('_', ' ')}: {result.reason}; reports in {args.out}")
     if not args.quiet:
-        say("  " + ", ".join(str(p.name) for p in written.values()))
-    return int(EXIT[result.verdict])
-
-
-def _progress(result: ScenarioResult) -> None:
-    counts = Counter(f.disposition for f in result.findings)
-    extra = ", ".join(f"{n} {d}" for d, n in sorted(counts.items()))
-    say(
-        f"  {result.verdict:<14} {result.name}"
-        + (f" ({extra})" if extra else "")
-        + ("" if result.verdict in ("compatible", "incompatible") else f": {result.reason}")
-    )
+        say("  " + ", ".join(str(p.name) for p in outcome.reports.values()))
+    return outcome.exit_code
 
 
 def _short(value: Any, missing: bool) -> str:

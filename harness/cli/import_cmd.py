@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from harness.cli.options import say
+from harness.cli.options import add_options, say
 from harness.errors import BadInputError, ExitCode
 from harness.importer import DefinitionSet, build, fetch_definitions, read_files, summary, write_all
 from harness.scenarios import ScenarioError, load_all
@@ -50,36 +50,7 @@ def register(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "files", nargs="*", type=Path, metavar="FILE.json", help="definition files to import"
-    )
-    parser.add_argument(
-        "--out", required=True, type=Path, metavar="DIR", help="folder for the scenario files"
-    )
-    parser.add_argument(
-        "--from",
-        dest="source",
-        metavar="remote:URL",
-        help="pull the definitions from a running server instead of files",
-    )
-    parser.add_argument(
-        "--name",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="import only workflows whose name matches (repeatable, shell-style: 'order_*'); "
-        "the others still serve as sub-workflows",
-    )
-    parser.add_argument(
-        "--prefix",
-        default="",
-        metavar="TEXT",
-        help="put TEXT in front of every scenario name (not the file names), so that they "
-        "never clash with other scenarios run together (e.g. 'prod.')",
-    )
-    parser.add_argument(
-        "--force", action="store_true", help="overwrite scenario files that already exist"
-    )
+    add_options(parser, "files", "import_out", "source", "name", "prefix", "force")
     parser.set_defaults(handler=cmd_import)
 
 

@@ -1,220 +1,120 @@
-"""Options and helpers that several commands share."""
+"""Every command-line option, defined once.
+
+``OPTIONS`` is the one table: each command registers its arguments from it
+(``add_options``); the options with a ``key`` are the config file's settings
+(``harness/cli/config.py``: their schema, their origins); the options with a ``plan``
+field fill the ``Plan`` of a compare or gate run. The table itself lives in
+``option_table.py``; this module is what commands use.
+
+Arguments are registered with no argparse default: after parsing, ``config.apply``
+fills each option no flag gave from the config file, else from the table's default, and
+records where each value came from (``args.option_origins``).
+
+The helpers commands share (``parse_targets``, ``docker_settings``, ...) live in
+``common.py`` and are importable from here too.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import time
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
-from harness.errors import BadInputError
-from harness.targets.locks import find_lock
-from harness.targets.maven import cache_dir
-from harness.targets.model import NETWORKS, DockerSettings, Isolation
-from harness.targets.profiles import DEFAULT_PROFILE, PROFILES
-from harness.targets.provision import RUNTIMES
-from harness.targets.spec import TargetSpec, parse_target
+from harness.cli.common import (
+    docker_settings,
+    isolation_for,
+    parse_images,
+    parse_targets,
+    say,
+    workdir_for,
+)
+from harness.cli.option_table import COMPARISON, GROUPS, OPTIONS, SERVER, Option
+
+__all__ = [
+    "COMPARISON",
+    "OPTION",
+    "OPTIONS",
+    "REGISTERED",
+    "REQUIRED",
+    "SERVER",
+    "Option",
+    "add_options",
+    "configurable",
+    "docker_settings",
+    "isolation_for",
+    "judgement",
+    "parse_images",
+    "parse_targets",
+    "plan_values",
+    "registered",
+    "say",
+    "workdir_for",
+]
+
+OPTION: dict[str, Option] = {o.name: o for o in OPTIONS}
+REGISTERED = "registered_options"  # the namespace attribute listing a command's options
+REQUIRED = "required_options"  # those it needs a value of, from a flag or the config file
 
 
-def server_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--profile",
-        default=DEFAULT_PROFILE,
-        choices=sorted(PROFILES),
-        help=f"server configuration (default: {DEFAULT_PROFILE})",
-    )
-    parser.add_argument(
-        "--runtime",
-        default="process",
-        choices=RUNTIMES,
-        help="how servers are started (default: process)",
-    )
-    parser.add_argument(
-        "--ready-timeout",
-        type=float,
-        default=240.0,
-        metavar="SECONDS",
-        help="how long a server may take to become ready (default: 240)",
-    )
-    docker_options(parser)
-    isolation_option(parser)
-    parser.add_argument(
-        "--workdir",
-        type=Path,
-        metavar="DIR",
-        help="where server logs and state go (default: a new folder in the "
-        "cache, removed after a successful check)",
-    )
+def configurable() -> list[Option]:
+    """The options a config file may set, in table order."""
+    return [o for o in OPTIONS if o.key]
 
 
-def parse_targets(texts: list[str]) -> list[TargetSpec]:
-    specs = [parse_target(t) for t in texts]
-    for spec in specs:  # unknown versions fail before any server starts
-        if not spec.is_remote:
-            find_lock(spec)
-    return specs
+def add_options(parser: argparse.ArgumentParser, *names: str, required: Iterable[str] = ()) -> None:
+    """Register the options ``names`` on ``parser``, in that order.
 
-
-def workdir_for(args: argparse.Namespace) -> tuple[Path, bool]:
-    if args.workdir:
-        return Path(args.workdir), False
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    return cache_dir() / "runs" / f"{stamp}-{os.getpid()}", True
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def catalog_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--catalog",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="your own catalog of changes, added to the shipped one (repeatable)",
-    )
-
-
-def comparison_options(parser: argparse.ArgumentParser, *, recheck_help: str) -> None:
-    """--fail-on, --fail-on-known, --accept, --catalog, --scrub, --severity, --no-recheck:
-    how traces are judged."""
-    parser.add_argument(
-        "--fail-on",
-        choices=("breaking", "behavioral", "any"),
-        default="behavioral",
-        help="the least severe difference that makes a scenario incompatible (default: "
-        "behavioral; 'any' includes additive and cosmetic)",
-    )
-    parser.add_argument(
-        "--fail-on-known",
-        choices=("yes", "no"),
-        default="yes",
-        help="whether catalogued breaking or behavioral changes that the scenarios reach ask "
-        "for action (exit 9) until accepted (default: yes, a migrating team's view; 'no': "
-        "only unexplained differences fail, a release gate's view)",
-    )
-    parser.add_argument(
-        "--accept",
-        type=Path,
-        metavar="FILE",
-        help="your acceptances: changes (by id) or differences (by fingerprint) your team "
-        "has handled, each with owner, reason and expiry (YAML; see docs/verdicts.md)",
-    )
-    catalog_option(parser)
-    parser.add_argument(
-        "--no-shipped-catalog",
-        action="store_true",
-        help="leave out the shipped catalog of changes: every difference is unexplained",
-    )
-    parser.add_argument(
-        "--scrub",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="extra scrub rules, applied after the shipped ones (repeatable)",
-    )
-    parser.add_argument(
-        "--severity",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="severity rules tried before the shipped ones (repeatable)",
-    )
-    parser.add_argument("--no-recheck", action="store_true", help=recheck_help)
-
-
-def docker_options(parser: argparse.ArgumentParser) -> None:
-    """--image, --network, --reuse: how the docker runtime runs targets."""
-    parser.add_argument(
-        "--image",
-        action="append",
-        default=[],
-        metavar="TARGET=IMAGE",
-        help="docker runtime: run TARGET from this image instead of one built from its "
-        "locked jar; it must have `java` on its PATH and the server jar at "
-        "/opt/conductor/server.jar (repeatable)",
-    )
-    parser.add_argument(
-        "--network",
-        choices=NETWORKS,
-        default="none",
-        help="docker runtime: 'none' (default) gives each container a loopback and nothing "
-        "else, isolated as under the process runtime (needs root); 'bridge' puts servers on "
-        "an internal network of the run's own, with no route out but the host's services "
-        "reachable at its gateway; 'host' runs them on the host's network. Only 'none' "
-        "isolates: the report says which",
-    )
-    parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="docker runtime: keep a warm container per target between runs and reset it "
-        "(every definition, handler and running workflow deleted) before each run, instead "
-        "of a start of 8 to 15 s; `targets prune` removes warm containers",
+    ``required``: positional options taking several values that this command needs at
+    least one of, from the command line or the config file (other commands fall back to
+    the default).
+    """
+    needed = set(required)
+    groups: dict[str, Any] = {}
+    for name in names:
+        option = OPTION[name]
+        target: Any = parser
+        if option.group:
+            if option.group not in groups:
+                groups[option.group] = parser.add_argument_group(
+                    option.group, GROUPS.get(option.group)
+                )
+            target = groups[option.group]
+        if option.exclusive:
+            key = "exclusive:" + option.exclusive
+            if key not in groups:
+                groups[key] = target.add_mutually_exclusive_group()
+            target = groups[key]
+        flags, kwargs = option.argument(required=name in needed)
+        target.add_argument(*flags, **kwargs)
+    known = tuple(parser.get_default(REGISTERED) or ())
+    needs = tuple(parser.get_default(REQUIRED) or ())
+    parser.set_defaults(
+        **{
+            REGISTERED: known + tuple(n for n in names if n not in known),
+            REQUIRED: needs + tuple(n for n in needed if n not in needs),
+        }
     )
 
 
-def docker_settings(args: argparse.Namespace) -> DockerSettings:
-    """The docker options of a command line; refused when the runtime is not docker."""
-    if args.runtime != "docker":
-        given = [
-            f
-            for f, on in (
-                (f"--network {args.network}", args.network != "none"),
-                ("--reuse", args.reuse),
-                ("--image", bool(args.image)),
-            )
-            if on
-        ]
-        if given:
-            raise BadInputError(f"{', '.join(given)} goes with --runtime docker.")
-    return DockerSettings(images=parse_images(args.image), network=args.network, reuse=args.reuse)
+def registered(args: argparse.Namespace) -> list[Option]:
+    """The options of the command ``args`` were parsed for."""
+    return [OPTION[n] for n in getattr(args, REGISTERED, ())]
 
 
-def isolation_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--no-isolation",
-        action="store_true",
-        help="process runtime: run servers without a network namespace of their own, where "
-        "isolation cannot be had (not root); a workflow can then reach any host, and the "
-        "report says isolation was not enforced. By default each server reaches the "
-        "harness's stub and the hosts --allow-outbound lets through, nothing else, or the "
-        "run refuses to start",
-    )
-
-
-def isolation_for(args: argparse.Namespace, allowed: tuple[str, ...] = ()) -> Isolation:
-    """How a command's servers are kept off the network; ``allowed``: declared HOST:PORT,
-    let through only with --allow-outbound."""
-    outbound = allowed if getattr(args, "allow_outbound", False) else ()
-    return Isolation(enforce=not args.no_isolation, allowed=outbound)
-
-
-def parse_images(texts: list[str]) -> dict[str, str]:
-    """``oss:3.32.1=registry/conductor:3.32.1`` -> {target: image}."""
-    images = {}
-    for text in texts:
-        target, sep, image = text.partition("=")
-        if not sep or not image:
-            raise BadInputError(f"--image takes TARGET=IMAGE, not '{text}'")
-        images[str(parse_target(target))] = image
-    return images
+def plan_values(
+    args: argparse.Namespace, names: Iterable[str], *, text: bool = True
+) -> dict[str, Any]:
+    """The options ``names`` of a command line, keyed by their ``Plan`` field, in the plan's
+    terms: paths absolute (as text when ``text``, so that run.json is JSON), lists as
+    tuples, ``--no-X`` flags as X."""
+    values = {}
+    for name in names:
+        option = OPTION[name]
+        if option.plan is not None:
+            values[option.plan] = option.for_plan(getattr(args, option.dest), text=text)
+    return values
 
 
 def judgement(args: argparse.Namespace) -> dict[str, Any]:
     """The comparison options of a command line, as ``load_settings`` takes them."""
-    return {
-        "scrub": [p.resolve() for p in args.scrub],
-        "severity": [p.resolve() for p in args.severity],
-        "catalogs": [p.resolve() for p in args.catalog],
-        "shipped_catalog": not args.no_shipped_catalog,
-        "accept": args.accept.resolve() if args.accept else None,
-        "fail_on": args.fail_on,
-        "fail_on_known": args.fail_on_known == "yes",
-        "recheck": not args.no_recheck,
-    }
+    return plan_values(args, COMPARISON, text=False)

@@ -1,9 +1,12 @@
-"""Live progress of a compare or gate run: a consumer of the run's event stream.
+"""Live progress of every job (compare, gate, run, diff, targets check): a consumer of the
+pipeline's one event stream.
 
 On a terminal: one line per target (state, scenario runs done, running, failed),
-redrawn in place, and a final table. In CI or with output redirected: plain lines, one
-per event worth a log line. ``quiet`` prints nothing (the command prints the verdict);
-``verbose`` adds a line per scenario run on a terminal too.
+redrawn in place, and for a comparison a final table. In CI or with output redirected:
+plain lines, one per event worth a log line. ``quiet`` prints nothing (the command prints
+its result); ``verbose`` adds a line per scenario run on a terminal too. The first event
+carries the plan, whose kind chooses the wording (``run`` names no target when it has
+one, ``targets check`` says how each target starts, ``diff`` one line per scenario).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
+from harness.pipeline import Plan
 from harness.pipeline import events as ev
 
 MODES = ("live", "plain", "quiet")
@@ -37,10 +41,13 @@ class TargetLine:
     failed: int = 0
     recorded: bool = False
     start_s: float | None = None
+    bar: bool = True  # targets check: a state, no scenario runs
 
     def render(self, width: int) -> str:
         if self.recorded:
-            return f"  {self.target:<{width}}  baseline  recorded traces ({self.done} runs)"
+            return f"  {self.target:<{width}}  {self.role:<9} recorded traces ({self.done} runs)"
+        if not self.bar:
+            return f"  {self.target:<{width}}  {self.state}"
         bar = _bar(self.done, self.total)
         text = (
             f"  {self.target:<{width}}  {self.role:<9} {self.state:<10} {bar} "
@@ -67,6 +74,12 @@ class Display:
         self.verbose = verbose
         self.lines: dict[str, TargetLine] = {}
         self.drawn = 0
+        self.plan: Plan | None = None
+        self.scenarios = 0
+
+    @property
+    def kind(self) -> str:
+        return self.plan.kind if self.plan is not None else "compare"
 
     def __call__(self, event: ev.Event) -> None:
         if self.mode == "quiet":
@@ -85,41 +98,23 @@ class Display:
 
     def _update(self, event: ev.Event) -> str | None:
         if isinstance(event, ev.RunPlanned):
-            for t in event.targets:
-                self.lines[t.target] = TargetLine(
-                    t.target, t.role, total=t.runs + t.done, done=t.done, recorded=t.recorded
-                )
-            todo = sum(t.runs for t in event.targets)
-            verb = "resuming" if event.resumed else "running"
-            return (
-                f"{verb} {event.scenarios} scenarios: {todo} scenario runs to make; "
-                f"run folder {event.folder}"
-            )
+            return self._planned(event)
         if isinstance(event, ev.TargetsStarting):
-            for target in event.targets:
-                self.lines[target].state = "starting"
-            return f"starting {', '.join(event.targets)} ..."
+            return self._starting(event)
         if isinstance(event, ev.TargetReady):
             line = self.lines[event.target]
             line.state, line.start_s = "running", event.seconds
-            return f"{event.target} ready at {event.url} in {event.seconds:.1f} s"
+            if self.kind == "check":
+                return None
+            text = f"{event.target} ready at {event.url} in {event.seconds:.1f} s"
+            if self.kind == "run" and self.plan is not None:
+                text += f"; running {self.scenarios} scenarios, {self.plan.jobs} at a time"
+            return text
         if isinstance(event, ev.ScenarioStarted):
             self.lines[event.target].running += 1
             return None
         if isinstance(event, ev.ScenarioFinished):
-            line = self.lines[event.target]
-            line.running = max(0, line.running - 1)
-            line.done += 1
-            if event.status in ("error", "failed_expectation"):
-                line.failed += 1
-            text = (
-                f"{event.target} [{line.done}/{line.total}] {event.scenario}"
-                + (f" (run {event.repeat})" if event.repeat > 1 else "")
-                + f": {event.status.replace('_', ' ')} ({event.seconds:.1f} s)"
-            )
-            if event.reason and event.status != "completed":
-                text += f": {event.reason}"
-            return text
+            return self._finished(event)
         if isinstance(event, ev.RecheckPlanned):
             line = self.lines[event.target]
             line.state = "re-check"
@@ -129,11 +124,68 @@ class Display:
                 "that gate "
                 f"({', '.join(event.scenarios)})"
             )
+        if isinstance(event, ev.TargetChecked):
+            self.lines[event.target].state = "passed" if event.passed else "failed"
+            return None
         if isinstance(event, ev.TargetDone | ev.TargetDied):
             return self._ended(event)
-        if isinstance(event, ev.Comparing):
+        if isinstance(event, ev.Comparing) and self.kind != "diff":
             return f"comparing {', '.join(event.candidates)} with the baseline ..."
+        if isinstance(event, ev.ScenarioAssessed):
+            return _assessed(event)
         return None
+
+    def _planned(self, event: ev.RunPlanned) -> str | None:
+        self.plan, self.scenarios = event.plan, event.scenarios
+        for t in event.targets:
+            self.lines[t.target] = TargetLine(
+                t.target,
+                t.role,
+                total=t.runs + t.done,
+                done=t.done,
+                recorded=t.recorded,
+                bar=self.kind != "check",
+            )
+        if self.kind == "diff":
+            b, c = event.targets
+            return (
+                f"comparing {b.scenarios} scenarios of {b.target} with {c.scenarios} of {c.target}"
+            )
+        if self.kind in ("run", "check"):
+            return None
+        todo = sum(t.runs for t in event.targets)
+        verb = "resuming" if event.resumed else "running"
+        return (
+            f"{verb} {event.scenarios} scenarios: {todo} scenario runs to make; "
+            f"run folder {event.folder}"
+        )
+
+    def _starting(self, event: ev.TargetsStarting) -> str:
+        for target in event.targets:
+            self.lines[target].state = "starting"
+        names = ", ".join(event.targets)
+        if self.kind == "run":
+            return f"{self.scenarios} scenarios; starting {names} ..."
+        if self.kind == "check" and self.plan is not None:
+            setup = f"({self.plan.runtime} runtime, {self.plan.profile} profile)"
+            return "\n".join(f"starting {t} {setup} ..." for t in event.targets)
+        return f"starting {names} ..."
+
+    def _finished(self, event: ev.ScenarioFinished) -> str:
+        line = self.lines[event.target]
+        line.running = max(0, line.running - 1)
+        line.done += 1
+        if event.status in ("error", "failed_expectation"):
+            line.failed += 1
+        head = f"{event.target} " if len(self.lines) > 1 else ""  # run: one target, unnamed
+        text = (
+            f"{head}[{line.done}/{line.total}] {event.scenario}"
+            + (f" (run {event.repeat})" if event.repeat > 1 else "")
+            + f": {event.status.replace('_', ' ')} ({event.seconds:.1f} s)"
+        )
+        if event.reason and event.status != "completed":
+            text += f": {event.reason}"
+        return text
 
     def _ended(self, event: ev.TargetDone | ev.TargetDied) -> str | None:
         if isinstance(event, ev.TargetDone):
@@ -160,6 +212,21 @@ class Display:
             self.drawn = 0
 
     def _final(self, event: ev.RunFinished) -> None:
+        if self.kind == "run":
+            for runs in event.runs:
+                head = f"{runs.target}: " if len(event.runs) > 1 else ""
+                self._print(
+                    f"{head}isolation: {runs.isolation}"
+                    + (
+                        f"; {runs.blocked} outbound connection attempts blocked"
+                        if runs.blocked
+                        else ""
+                    )
+                )
+        if self.kind in ("compare", "gate"):
+            self._table(event)
+
+    def _table(self, event: ev.RunFinished) -> None:
         width = max([len(c.candidate) for c in event.candidates] + [9])
         self._print("")
         self._print(
@@ -186,3 +253,12 @@ class Display:
     def close(self) -> None:
         if self.mode == "live":
             self._erase()
+
+
+def _assessed(event: ev.ScenarioAssessed) -> str:
+    extra = ", ".join(f"{n} {d}" for d, n in sorted(event.dispositions.items()))
+    return (
+        f"  {event.verdict:<14} {event.scenario}"
+        + (f" ({extra})" if extra else "")
+        + ("" if event.verdict in ("compatible", "incompatible") else f": {event.reason}")
+    )

@@ -5,29 +5,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-from contextlib import AsyncExitStack
-from pathlib import Path
+import sys
 from typing import Any
 
 from harness.cli.options import (
+    SERVER,
+    add_options,
     docker_settings,
     isolation_for,
     parse_targets,
+    plan_values,
     say,
-    server_options,
     workdir_for,
 )
+from harness.cli.progress import Display, choose_mode
 from harness.errors import CompatError, ExitCode, HarnessError
+from harness.pipeline import Plan, TargetCheck, run_plan
 from harness.targets import procs
-from harness.targets.check import CheckResult, run_check
 from harness.targets.java import find_java
 from harness.targets.lockgen import write_lock
 from harness.targets.locks import UNPUBLISHED, known_locks
 from harness.targets.maven import artifact_path, cache_dir
-from harness.targets.model import RunningTarget
 from harness.targets.profiles import get_profile
-from harness.targets.provision import provision, start_target
-from harness.targets.spec import TargetSpec, parse_target
+from harness.targets.provision import provision
+from harness.targets.spec import parse_target
 
 
 def register(commands: Any) -> None:
@@ -48,8 +49,7 @@ def register(commands: Any) -> None:
         "the workflow, poll and complete its SIMPLE task, see it COMPLETED, and stop the "
         "server. Exit 0 only if every target passed.",
     )
-    check.add_argument("targets", nargs="+", metavar="TARGET")
-    server_options(check)
+    add_options(check, "config", "targets", *SERVER, "workdir")
     check.set_defaults(handler=cmd_check)
 
     up = sub.add_parser(
@@ -63,16 +63,7 @@ def register(commands: Any) -> None:
         "server cannot reach the HTTP stub of a `run --target remote:URL` either: start it "
         "with --no-isolation for scenarios with HTTP tasks.",
     )
-    up.add_argument("targets", nargs="+", metavar="TARGET")
-    up.add_argument("--port", type=int, help="port for the server (one target only)")
-    up.add_argument(
-        "--for",
-        dest="duration",
-        type=float,
-        metavar="SECONDS",
-        help="stop after this many seconds instead of waiting for Ctrl-C",
-    )
-    server_options(up)
+    add_options(up, "config", "targets", "port", "duration", *SERVER, "workdir")
     up.set_defaults(handler=cmd_up)
 
     lock = sub.add_parser(
@@ -81,8 +72,7 @@ def register(commands: Any) -> None:
         description="Resolve a version's server jar with Maven, hash it, and write "
         "fixtures/locks/FLAVOR-VERSION.json. Commit the file to make the version known.",
     )
-    lock.add_argument("targets", nargs="+", metavar="TARGET")
-    lock.add_argument("--java", type=int, help="lowest Java major version (default: from the jar)")
+    add_options(lock, "targets", "java")
     lock.set_defaults(handler=cmd_lock)
 
     prune = sub.add_parser(
@@ -96,54 +86,39 @@ def register(commands: Any) -> None:
 
 
 async def cmd_check(args: argparse.Namespace) -> int:
-    specs = parse_targets(args.targets)
-    docker_settings(args)  # docker options without the docker runtime: exit 2 now
-    profile = get_profile(args.profile)
+    docker = docker_settings(args)  # docker options without the docker runtime: exit 2 now
     workdir, temporary = workdir_for(args)
-    for spec in specs:
-        say(f"starting {spec} ({args.runtime} runtime, {profile.name} profile) ...")
-    outcomes = await asyncio.gather(
-        *(_check_one(s, args, workdir) for s in specs), return_exceptions=False
+    values = plan_values(args, SERVER)
+    values.update(
+        images=tuple(f"{t}={i}" for t, i in docker.images.items()),
+        targets=tuple(args.targets),
+        workdir=str(workdir),
     )
-    codes = [code for _, code in outcomes]
-    for line, _ in outcomes:
-        print(line, flush=True)
-    failed = [c for c in codes if c != ExitCode.OK]
-    if not failed:
+    plan = Plan("check", command=tuple(sys.argv[1:]), **values)
+    display = Display(sys.stderr, mode=choose_mode(sys.stderr, quiet=False))
+    try:
+        outcome = await run_plan(plan, display)
+    finally:
+        display.close()
+    for check in outcome.checks:
+        print(_check_line(check), flush=True)
+    if outcome.exit_code == ExitCode.OK:
         if temporary:
             shutil.rmtree(workdir, ignore_errors=True)
         return int(ExitCode.OK)
     if workdir.exists():
         say(f"server logs kept in {workdir}")
-    return int(failed[0])
+    return outcome.exit_code
 
 
-async def _check_one(
-    spec: TargetSpec, args: argparse.Namespace, workdir: Path
-) -> tuple[str, ExitCode]:
-    profile = get_profile(args.profile)
-    async with AsyncExitStack() as stack:  # this target is stopped before its line prints
-        try:
-            target = await start_target(
-                spec,
-                profile=profile,
-                workdir=workdir,
-                stack=stack,
-                runtime=args.runtime,
-                ready_timeout_s=args.ready_timeout,
-                docker=docker_settings(args),
-                isolation=isolation_for(args),
-            )
-            result = await run_check(target)
-        except CompatError as exc:
-            message = exc.message if isinstance(exc, HarnessError) else str(exc)
-            details = exc.details if isinstance(exc, HarnessError) else []
-            tail = "".join(f"\n    | {d}" for d in details)
-            return f"ERROR {spec}: {message}{tail}", exc.exit_code
-    return _result_line(target, result), ExitCode.OK if result.passed else ExitCode.FINDING
-
-
-def _result_line(target: RunningTarget, result: CheckResult) -> str:
+def _check_line(check: TargetCheck) -> str:
+    if check.server is None or check.result is None:
+        error = check.error
+        message = error.message if isinstance(error, HarnessError) else str(error)
+        details = error.details if isinstance(error, HarnessError) else []
+        tail = "".join(f"\n    | {d}" for d in details)
+        return f"ERROR {check.target}: {message}{tail}"
+    target, result = check.server, check.result
     ident = target.identity
     setup = f"runtime={ident.runtime}"
     if ident.profile:
@@ -214,10 +189,9 @@ async def cmd_lock(args: argparse.Namespace) -> int:
 
 
 async def cmd_prune(args: argparse.Namespace) -> int:
-    from harness.targets import containers  # the Docker SDK only when asked for
+    from harness.targets import docker  # the Docker SDK only when asked for
 
-    client = containers.engine()
-    removed = containers.prune(client)
+    removed = docker.prune()
     for name in removed:
         print(f"removed {name}")
     networks = sum(name.startswith("network ") for name in removed)

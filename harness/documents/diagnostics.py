@@ -39,7 +39,9 @@ def schema_problems(source: Source, schema: str = "scenario") -> list[Problem]:
     problems: list[Problem] = []
     for error in validator(schema).iter_errors(source.data):
         problems.extend(_describe(_narrow(error), source))
-    unique = {(p.line, p.column, p.message): p for p in problems}
+    unique: dict[tuple[int, int, str], Problem] = {}
+    for problem in problems:  # met again through an alias or merge key: named where first met
+        unique.setdefault((problem.line, problem.column, problem.message), problem)
     return sorted(unique.values(), key=lambda p: (p.line, p.column))
 
 

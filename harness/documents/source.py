@@ -190,8 +190,8 @@ class _Builder:
 
     def mapping(self, node: MappingNode, path: FieldPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        for value_node in [v for k, v in node.value if k.tag == _MERGE]:
-            for merged in self.merged(value_node, path):
+        for key_node, value_node in [(k, v) for k, v in node.value if k.tag == _MERGE]:
+            for merged in self.merged(key_node, value_node, path):
                 for name, value in merged.items():
                     result.setdefault(name, value)  # the first mapping merged wins
         explicit: set[str] = set()
@@ -218,10 +218,20 @@ class _Builder:
             result[name] = self.build(value_node, child)  # written keys override merged ones
         return result
 
-    def merged(self, node: Node, path: FieldPath) -> list[dict[str, Any]]:
+    def merged(self, key: Node, node: Node, path: FieldPath) -> list[dict[str, Any]]:
         """The mappings a merge key (``<<``) names: one, or a list of them."""
         sources = node.value if isinstance(node, SequenceNode) else [node]
-        if not sources or not all(isinstance(item, MappingNode) for item in sources):
-            self.problem(node, "a merge key (<<) takes a mapping or a list of mappings", path)
+        wrong = [item for item in sources if not isinstance(item, MappingNode)]
+        if not sources or wrong:
+            # Where it is written: an alias's node is its anchor's, elsewhere in the file.
+            culprit = (wrong or [node])[0]
+            at = culprit if _after(culprit, key) else node if _after(node, key) else key
+            self.problem(at, "a merge key (<<) takes a mapping or a list of mappings", path)
             return []
         return [self.mapping(item, path) for item in sources if isinstance(item, MappingNode)]
+
+
+def _after(node: Node, key: Node) -> bool:
+    """Whether ``node`` is written after ``key`` (so not an alias to an earlier anchor)."""
+    here, there = node.start_mark, key.start_mark
+    return (here.line, here.column) > (there.line, there.column)

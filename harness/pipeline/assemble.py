@@ -13,10 +13,10 @@ from typing import Any
 
 from harness.classify import RunResult, Settings, assess_run, load_settings
 from harness.classify.assess import Views
-from harness.compare.traces import TraceSet, load_trace_set
-from harness.pipeline.plan import Plan, RunFolder, finished_runs
+from harness.pipeline.plan import Plan, RunFolder
 from harness.scenarios import Scenario
 from harness.targets.spec import parse_target
+from harness.traces import TraceSet, finished_runs, load_trace_set
 
 
 def settings_for(plan: Plan) -> Settings:

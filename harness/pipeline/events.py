@@ -1,7 +1,10 @@
-"""The stream of events a compare or gate run emits, in order of occurrence.
+"""The one stream of events every job emits (compare, gate, run, diff, targets check), in
+order of occurrence.
 
-The CLI's live display and its plain-line log are consumers of this stream; the run
-itself never prints. Every event names the target it concerns.
+The CLI's live display and its plain-line log are consumers of this stream, and so is any
+other front end; the jobs themselves never print. The first event, ``RunPlanned``, carries
+the plan; every later event names the target it concerns. ``ScenarioStarted`` and
+``ScenarioFinished`` are the runner's own (``runner/session.py``), passed through.
 """
 
 from __future__ import annotations
@@ -9,15 +12,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from harness.pipeline.plan import Plan
+from harness.runner.session import ScenarioFinished, ScenarioStarted
+
+__all__ = [
+    "CandidateSummary",
+    "Comparing",
+    "Emit",
+    "Event",
+    "RecheckPlanned",
+    "RunFinished",
+    "RunPlanned",
+    "ScenarioAssessed",
+    "ScenarioFinished",
+    "ScenarioStarted",
+    "TargetChecked",
+    "TargetDied",
+    "TargetDone",
+    "TargetPlanned",
+    "TargetReady",
+    "TargetRuns",
+    "TargetsStarting",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class TargetPlanned:
     target: str
-    role: str  # baseline or candidate
+    role: str  # baseline or candidate; run and targets check: target
     runs: int  # scenario runs this execution will make
-    done: int  # runs already on disk (a resumed run), or recorded (gate baselines)
-    recorded: bool = False  # gate: baselines read from a directory, nothing to start
+    done: int  # runs already on disk (a resumed run), or recorded (gate baselines, diff)
+    recorded: bool = False  # gate, diff: traces read from a directory, nothing to start
+    scenarios: int = 0  # diff: the scenarios recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +54,7 @@ class RunPlanned:
     scenarios: int
     targets: tuple[TargetPlanned, ...]
     resumed: bool
+    plan: Plan | None = None  # its kind says what the later events mean
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,23 +66,6 @@ class TargetsStarting:
 class TargetReady:
     target: str
     url: str
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class ScenarioStarted:
-    target: str
-    scenario: str
-    repeat: int
-
-
-@dataclass(frozen=True, slots=True)
-class ScenarioFinished:
-    target: str
-    scenario: str
-    repeat: int
-    status: str  # completed, failed_expectation, error, not_applicable
-    reason: str | None
     seconds: float
 
 
@@ -84,8 +96,29 @@ class TargetDied:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetChecked:
+    """targets check: the target ran the check workflow (or did not start), and stopped."""
+
+    target: str
+    passed: bool
+    detail: str  # what failed, or how it did not start
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class Comparing:
     candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioAssessed:
+    """diff: one scenario of the candidate judged against the baseline."""
+
+    candidate: str
+    scenario: str
+    verdict: str  # compatible, action_required, incompatible, inconclusive, not_applicable
+    reason: str
+    dispositions: dict[str, int]  # its differences by disposition (open, catalogued, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +128,30 @@ class CandidateSummary:
     by_verdict: dict[str, int]
     gating: int  # open differences at or above the threshold
     other: int  # every other difference (catalogued, below fail-on, noise, intermittent)
+
+    @classmethod
+    def of(cls, comparison: dict[str, Any]) -> CandidateSummary:
+        """From one of report.json's ``comparisons``."""
+        summary = comparison["summary"]
+        return cls(
+            comparison["candidate"]["target"],
+            comparison["verdict"]["status"],
+            summary["by_verdict"],
+            summary["gating"],
+            summary["total"] - summary["gating"] + summary["noise"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRuns:
+    """run: what one target's scenario runs ended with."""
+
+    target: str
+    counts: dict[str, int]  # by status: completed, not_applicable, failed_expectation, error
+    seconds: float
+    traces: Path
+    isolation: str
+    blocked: int | None  # outbound connection attempts the kernel refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +163,7 @@ class RunFinished:
     seconds: float = 0.0
     candidates: tuple[CandidateSummary, ...] = ()
     pending: int = 0
+    runs: tuple[TargetRuns, ...] = ()  # run: one per target
 
 
 Event = (
@@ -117,7 +175,9 @@ Event = (
     | RecheckPlanned
     | TargetDone
     | TargetDied
+    | TargetChecked
     | Comparing
+    | ScenarioAssessed
     | RunFinished
 )
 Emit = Callable[[Event], None]

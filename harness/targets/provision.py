@@ -47,9 +47,9 @@ async def start_target(
     if runtime not in RUNTIMES:
         raise BadInputError(f"Unknown runtime '{runtime}'. Known runtimes: {', '.join(RUNTIMES)}.")
     if runtime == "docker":
-        from harness.targets import containers  # the Docker SDK only when asked for
+        from harness.targets.docker import start as start_container  # the SDK when asked for
 
-        return await containers.start(
+        return await start_container(
             spec,
             find_lock(spec),
             profile,

@@ -1,7 +1,8 @@
-"""`conductor-compat compare` and `gate` end to end: real netflix:3.15.0 and oss:3.21.14
-servers (oss:3.21.14 stands in for 3.21.20, which is not on Maven Central), the
-scenario library, the four reports, an interrupted run resumed, and a gate against the
-baseline traces the compare recorded.
+"""`conductor-compat compare` and `gate` end to end on real servers: the session's one
+comparison of the whole library (made by the pytest plugin, the run the scenario items
+report from) and its four reports; an interrupted compare resumed, and the same
+compare under docker, each giving the library comparison's verdicts; a gate of a live
+oss:3.21.14 against the committed netflix:3.15.0 baselines.
 """
 
 from __future__ import annotations
@@ -11,38 +12,32 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.errors import ExitCode
+from harness.plugin import CompatSession
 from harness.report import report_errors
-from tests.e2e.conftest import (
-    STARTER,
-    STARTER_TASKS,
-    Run,
-    assert_nothing_left,
-    cli,
-    processes_mentioning,
-)
+from harness.scenarios import load_all
+from tests.e2e.conftest import STARTER, Run, assert_nothing_left, cli
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = [str(p) for p in STARTER]
 PAIR = ["--baseline", "netflix:3.15.0", "--candidate", "oss:3.21.14"]
+GATE_VIEW = ("--fail-on-known", "no")  # as the library comparison (pyproject's conductor_compat_*)
 EXIT = {"compatible": 0, "action_required": 9, "incompatible": 1, "inconclusive": 3}
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Run]]:
-    folder = tmp_path_factory.mktemp("compare") / "run"
-    run = cli("compare", *PAIR, "--out", str(folder), *LIBRARY)
-    yield folder, run
-    for line in processes_mentioning(str(folder)):
-        subprocess.run(["kill", "-9", line.split(":")[0]], check=False)
+def reference(conductor_compat: CompatSession) -> dict[str, Any]:
+    """report.json of the session's one comparison of the whole library (harness/plugin:
+    netflix:3.15.0 against oss:3.21.14 and oss:3.32.1, --fail-on-known no): the same run
+    that the scenario items report from."""
+    return conductor_compat.report()
 
 
 def _report(folder: Path) -> dict[str, Any]:
@@ -51,16 +46,18 @@ def _report(folder: Path) -> dict[str, Any]:
     return report
 
 
-def _verdicts(report: dict[str, Any]) -> dict[str, str]:
-    return {s["name"]: s["verdict"] for s in report["comparisons"][0]["scenarios"]}
+def _verdicts(report: dict[str, Any], names: set[str] | None = None) -> dict[str, str]:
+    comparison = next(c for c in report["comparisons"] if c["candidate"]["target"] == "oss:3.21.14")
+    return {
+        s["name"]: s["verdict"]
+        for s in comparison["scenarios"]
+        if names is None or s["name"] in names
+    }
 
 
-def test_compare_writes_four_reports_and_exits_with_the_verdict(
-    reference: tuple[Path, Run],
-) -> None:
-    folder, run = reference
+def test_the_library_comparison_writes_four_reports(reference: dict[str, Any]) -> None:
+    folder = Path(reference["run"]["directory"])
     report = _report(folder)
-    assert run.code == EXIT[report["verdict"]["status"]], run.out + run.err
     assert report["complete"] is True
     assert {p.name for p in folder.iterdir()} >= {
         "report.json",
@@ -71,30 +68,47 @@ def test_compare_writes_four_reports_and_exits_with_the_verdict(
         "traces",
         "servers",
     }
-    comparison = report["comparisons"][0]
-    assert comparison["candidate"]["target"] == "oss:3.21.14"
+    assert [c["candidate"]["target"] for c in report["comparisons"]] == [
+        "oss:3.21.14",
+        "oss:3.32.1",
+    ]
     assert report["baseline"]["version"] == "3.15.0"
-    scenarios = comparison["scenarios"]
-    assert len(scenarios) == len(LIBRARY)
-    assert all(len(s["baseline_runs"]) == 2 for s in scenarios)  # noise is measured
+    library = load_all([ROOT / "scenarios"]).scenarios
     html = (folder / "report.html").read_text()
     markdown = (folder / "report.md").read_text()
-    for scenario in scenarios:
-        assert scenario["name"] in html and scenario["name"] in markdown
-        for finding in scenario["findings"]:
-            assert finding["fingerprint"] in html  # every difference, with both values
-            if finding["gates"]:
-                assert finding["fingerprint"] in markdown
-    assert f"{report['verdict']['status'].replace('_', ' ')}:" in run.out
+    for comparison in report["comparisons"]:
+        scenarios = comparison["scenarios"]
+        assert {s["name"] for s in scenarios} == {s.name for s in library}
+        assert all(len(s["baseline_runs"]) == 2 for s in scenarios)  # noise is measured
+        for scenario in scenarios:
+            assert scenario["name"] in html and scenario["name"] in markdown
+            for finding in scenario["findings"]:
+                assert finding["fingerprint"] in html  # every difference, both values
+                if finding["gates"]:
+                    assert finding["fingerprint"] in markdown
     assert_nothing_left(folder)
 
 
+def _starter_names() -> set[str]:
+    return {s.name for s in load_all(STARTER).scenarios}
+
+
 def test_an_interrupted_compare_resumes_to_the_same_result(
-    reference: tuple[Path, Run], tmp_path: Path
+    reference: dict[str, Any], tmp_path: Path
 ) -> None:
     folder = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "compare", *PAIR, "--out", str(folder), *LIBRARY],
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "compare",
+            *PAIR,
+            *GATE_VIEW,
+            "--out",
+            str(folder),
+            *LIBRARY,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -124,10 +138,9 @@ def test_an_interrupted_compare_resumes_to_the_same_result(
     assert report["complete"] is True, resumed.out + resumed.err
     for path, mtime in kept.items():  # finished runs were not made again
         assert path.stat().st_mtime_ns == mtime, path
-    expected = _report(reference[0])
-    assert resumed.code == reference[1].code
-    assert report["verdict"]["status"] == expected["verdict"]["status"]
-    assert _verdicts(report) == _verdicts(expected)
+    assert resumed.code == EXIT[report["verdict"]["status"]], resumed.out + resumed.err
+    assert f"{report['verdict']['status'].replace('_', ' ')}:" in resumed.out
+    assert _verdicts(report) == _verdicts(reference, _starter_names())
     assert_nothing_left(folder)
 
 
@@ -140,34 +153,16 @@ def _gate(
     return run, _report(folder)
 
 
-def test_gate_compares_a_live_candidate_with_recorded_baselines(
-    reference: tuple[Path, Run], tmp_path: Path
-) -> None:
-    folder = tmp_path / "gate"
-    run, report = _gate(reference[0] / "traces" / "netflix-3.15.0", folder, *STARTER_TASKS)
-    assert run.code == EXIT[report["verdict"]["status"]], run.out + run.err
-    assert report["run"]["kind"] == "gate"
-    tasks = {s["name"] for s in report["comparisons"][0]["scenarios"]}
-    assert len(tasks) == len(STARTER_TASKS)
-    unused = set(report["run"]["unused_baselines"])
-    assert unused and not unused & tasks  # the other scenarios' baselines are reported
-    assert "api-metadata-crud" in unused
-    assert not (folder / "traces" / "netflix-3.15.0").exists()  # the baseline never ran
-    assert_nothing_left(folder)
-
-
 @pytest.mark.usefixtures("docker_engine")
 def test_compare_under_docker_gives_the_verdict_of_the_process_runtime(
-    reference: tuple[Path, Run], tmp_path: Path
+    reference: dict[str, Any], tmp_path: Path
 ) -> None:
     folder = tmp_path / "docker"
-    run = cli("compare", *PAIR, "--runtime", "docker", "--out", str(folder), *LIBRARY)
+    run = cli("compare", *PAIR, *GATE_VIEW, "--runtime", "docker", "--out", str(folder), *LIBRARY)
     report = _report(folder)
     assert report["baseline"]["runtime"] == "docker"
-    expected = _report(reference[0])
-    assert run.code == reference[1].code, run.out + run.err
-    assert report["verdict"]["status"] == expected["verdict"]["status"]
-    assert _verdicts(report) == _verdicts(expected)
+    assert run.code == EXIT[report["verdict"]["status"]], run.out + run.err
+    assert _verdicts(report) == _verdicts(reference, _starter_names())
     assert_nothing_left(folder)
     left = subprocess.run(
         ["docker", "ps", "-a", "-q", "--filter", "label=conductor-compat.run"],
@@ -194,6 +189,11 @@ def test_gate_works_out_of_the_box_with_the_committed_baselines(tmp_path: Path) 
     assert all(len(s["baseline_runs"]) == 2 for s in scenarios)
     assert comparison["catalog"]["files"][0].endswith("changes.yaml")
     assert comparison["changes"]  # catalogued changes are reached, and shown
+    assert report["run"]["kind"] == "gate"
+    unused = set(report["run"]["unused_baselines"])
+    assert "api-metadata-crud" in unused  # the other scenarios' baselines are reported
+    assert not unused & {s["name"] for s in scenarios}
+    assert not (folder / "traces" / "netflix-3.15.0").exists()  # the baseline never ran
     assert_nothing_left(folder)
 
 

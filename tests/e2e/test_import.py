@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from harness.errors import ExitCode
-from harness.runner.trace import trace_errors
 from harness.scenarios import load_all
+from harness.traces import trace_errors
 from tests.e2e.conftest import assert_nothing_left, cli
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.classify import RunResult, Settings, assess_run, load_settings
 from harness.classify.assess import Views
-from harness.compare.traces import TraceSet, load_trace_set
+from harness.traces import TraceSet, load_trace_set
 from tests.unit.traces import library_traces
 
 CANDIDATES = ("oss-3.21.14", "oss-3.32.1")

@@ -15,6 +15,10 @@ PACKAGE = Path(harness.__file__).parent
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "schemas": set(),
+    # The trace format: file names, atomic writes, reading and checking, trace sets.
+    "traces": {"errors", "schemas"},
+    # Where the shipped data lives (the library, lock files): package data or the checkout.
+    "resources": {"errors"},
     "documents": {"errors", "schemas"},
     "conductor": {"errors"},
     "targets": {"errors", "conductor"},
@@ -58,9 +62,23 @@ ALLOWED: dict[str, set[str]] = {
         "report",
         "__init__",
     },
+    # The pytest plugin: a front end beside cli, over the same pipeline.
+    "plugin": {
+        "cli",
+        "pipeline",
+        "errors",
+        "schemas",
+        "targets",
+        "scenarios",
+        "runner",
+        "__init__",
+    },
     "__init__": {"errors"},
     "__main__": {"cli"},
 }
+
+# Base layers: every layer may use them (ALLOWED says which base layers each one uses).
+BASE = {"errors", "schemas", "documents", "traces", "resources"}
 
 
 def _layer(path: Path) -> str:
@@ -91,9 +109,101 @@ def test_every_module_respects_the_dependency_rule() -> None:
     for path in PACKAGE.rglob("*.py"):
         layer = _layer(path)
         assert layer in ALLOWED, f"{path}: layer '{layer}' is missing from ALLOWED"
-        for used in _imported_layers(path) - {layer} - ALLOWED[layer]:
+        allowed = ALLOWED[layer] | (set() if layer in BASE else BASE)
+        for used in _imported_layers(path) - {layer} - allowed:
             problems.append(f"{path.relative_to(PACKAGE)} imports harness.{used}")
     assert not problems, "\n".join(problems)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the harness modules it imports, anywhere in it (functions included).
+    ``from a.b import c`` is an edge to the module a.b.c if there is one, else to a.b."""
+    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+    def known(name: str) -> str:
+        while name not in paths and "." in name:
+            name = name.rpartition(".")[0]
+        return name
+
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+                source = ".".join(n for n in (base, node.module or "") if n)
+                names = [f"{source}.{a.name}" for a in node.names]
+                names = [n if n in paths else source for n in names]
+            edges |= {known(n) for n in names if n.split(".")[0] == "harness"}
+        graph[module] = edges - {module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = [stack.pop()]
+            while component[-1] != node:
+                component.append(stack.pop())
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _loop(graph: dict[str, set[str]], component: list[str]) -> str:
+    """One cycle through the component, as 'a -> b -> a'."""
+    start, inside = component[0], set(component)
+    paths = {start: [start]}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for other in sorted(graph[node] & inside):
+            if other == start:
+                return " -> ".join([*paths[node], start])
+            if other not in paths:
+                paths[other] = [*paths[node], other]
+                queue.append(other)
+    return " <-> ".join(component)
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    graph = _import_graph()
+    assert "harness.targets.docker.warm" in graph["harness.targets.docker"]  # in a function
+    cycles = [_loop(graph, c) for c in _cycles(graph)]
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def test_the_cycle_finder_names_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set()}
+    assert _cycles(graph) == [["a", "b", "c"]]
+    assert _loop(graph, ["a", "b", "c"]) == "a -> b -> c -> a"
 
 
 def test_modules_stay_small() -> None:

@@ -13,8 +13,8 @@ import pytest
 
 from harness.classify import RunResult, Settings, assess_run, load_severity_rules
 from harness.classify.assess import Context, assess_scenario
-from harness.compare.traces import TraceSet, load_trace_set
 from harness.normalize import load_spec
+from harness.traces import TraceSet, load_trace_set
 from tests.unit.traces import RUNS
 
 SPEC = load_spec()

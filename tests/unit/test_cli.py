@@ -106,3 +106,25 @@ def test_run_refuses_invalid_files_before_starting_anything(
     assert code == 2
     assert "missing required field 'steps'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "--target", "netflix:3.15.0"],
+        ["compare", "--quiet"],
+        ["gate", "--quiet", "--baselines", "."],
+    ],
+)
+def test_each_problem_of_an_invalid_file_is_printed_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    bad = tmp_path / "s.yaml"
+    bad.write_text("name: s\nstpes: []\n")
+    code = main([*command, "--out", str(tmp_path / "o"), str(bad)])
+    assert code == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.count("missing required field 'steps'") == 1, err
+    assert err.count("unknown field 'stpes'") == 1, err
+    assert f"{bad}:2:1: unknown field 'stpes'; did you mean 'steps'?" in err
+    assert not (tmp_path / "o" / "traces").exists()

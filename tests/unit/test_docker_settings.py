@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,9 @@ from harness.cli import main
 from harness.errors import ExitCode
 from harness.normalize import load_spec, scrub_trace
 from harness.pipeline import Plan
-from harness.targets.containers import BRIDGE_PORT
+from harness.targets.docker.placement import BRIDGE_PORT, Placement
 from harness.targets.model import DockerSettings
 from harness.targets.netns import Endpoint
-from harness.targets.placement import Placement
 from harness.targets.profiles import get_profile
 from tests.unit.traces import RUNS
 
@@ -33,6 +34,32 @@ def test_docker_options_without_the_docker_runtime_are_refused(
     code = main(["targets", "check", *flags, "netflix:3.15.0", "--workdir", str(tmp_path)])
     assert code == ExitCode.BAD_INPUT
     assert "goes with --runtime docker" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv", [["targets", "check", "--runtime", "docker", "netflix:3.15.0"], ["targets", "prune"]]
+)
+def test_the_docker_runtime_without_its_sdk_says_how_to_install_it(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, "docker", None)  # `import docker` fails
+    extra = ["--workdir", str(tmp_path)] if argv[1] == "check" else []
+    code = main([*argv, *extra])
+    assert code == 5 == int(ExitCode.PREREQUISITE_MISSING)
+    shown = capsys.readouterr()
+    assert "needs the Docker SDK for Python" in shown.out + shown.err
+    assert "pip install 'conductor-compat[docker]'" in shown.out + shown.err
+
+
+def test_the_docker_sdk_is_imported_only_for_the_docker_runtime() -> None:
+    code = (
+        "import sys, harness.cli, harness.targets.docker, harness.pipeline; "
+        "assert 'docker' not in sys.modules, 'docker imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def test_an_unknown_network_mode_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

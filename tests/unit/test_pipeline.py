@@ -1,11 +1,15 @@
-"""The compare/gate pipeline's pure parts: plans, run folders, resume bookkeeping, progress
-display, and the CLI's refusals that come before any server starts."""
+"""The pipeline's parts that need no server: plans of every kind, run folders, resume
+bookkeeping, the diff job on recorded traces, the one event stream and its display, and
+the CLI's refusals that come before any server starts."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import shutil
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +17,14 @@ import pytest
 from harness.cli import main
 from harness.cli.progress import Display
 from harness.errors import BadInputError, ExitCode
-from harness.pipeline import Plan, RunFolder, default_folder
+from harness.pipeline import Plan, RunFolder, default_folder, play, run_plan
 from harness.pipeline import events as ev
-from harness.pipeline.plan import finished_runs
+from harness.runner import ScenarioFinished
+from harness.scenarios import ScenarioError, require_valid
+from harness.targets.death import ServerExit, from_returncode
+from harness.targets.model import RunningTarget, TargetIdentity
+from harness.targets.spec import parse_target
+from harness.traces import finished_runs
 from tests.unit.traces import RUNS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +100,9 @@ def _events(folder: Path) -> list[ev.Event]:
         ev.TargetsStarting(("netflix:3.15.0", "oss:3.32.1")),
         ev.TargetReady("netflix:3.15.0", "http://127.0.0.1:1", 9.5),
         ev.ScenarioStarted("netflix:3.15.0", "inline", 1),
-        ev.ScenarioFinished("netflix:3.15.0", "inline", 1, "error", "deadline of 4 s", 4.0),
+        ev.ScenarioFinished(
+            "netflix:3.15.0", "inline", 1, "error", "deadline of 4 s", 4.0, folder / "t.json"
+        ),
         ev.RecheckPlanned("oss:3.32.1", ("inline",), 2),
         ev.Comparing(("oss:3.32.1",)),
         ev.RunFinished(
@@ -212,3 +223,179 @@ def test_docker_runtime_without_an_engine_says_how_to_get_one(
     captured = capsys.readouterr()
     text = " ".join((captured.out + captured.err).split())
     assert "No Docker engine is reachable" in text and "--runtime process" in text
+
+
+# -- every kind of job ---------------------------------------------------------------------
+
+A, B = RUNS / "netflix-3.15.0-a", RUNS / "netflix-3.15.0-b"
+
+
+def test_every_kind_of_job_is_a_plan() -> None:
+    Plan("run", targets=("netflix:3.15.0",), paths=("scenarios",), out="traces")
+    Plan("check", targets=("netflix:3.15.0", "oss:3.32.1"))
+    Plan("diff", baseline=str(A), candidates=(str(B),), out="reports")
+    with pytest.raises(BadInputError, match="run needs at least one target"):
+        Plan("run", paths=("scenarios",), out="traces")
+    with pytest.raises(BadInputError, match="--out"):
+        Plan("run", targets=("netflix:3.15.0",), paths=("scenarios",))
+    with pytest.raises(BadInputError, match="--repeats must be at least 1"):
+        Plan("run", targets=("netflix:3.15.0",), out="traces", repeats=0)
+    with pytest.raises(BadInputError, match="named twice"):
+        Plan("check", targets=("oss:3.32.1", "oss:3.32.1"))
+    with pytest.raises(BadInputError, match="one baseline and one candidate"):
+        Plan("diff", baseline=str(A), out="reports")
+    with pytest.raises(BadInputError, match="unknown run kind"):
+        Plan("import")
+
+
+def test_a_run_json_from_before_the_other_kinds_still_resumes(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path)
+    folder.save(_plan())
+    document = json.loads(folder.plan_file.read_text())
+    for key in ("targets", "out", "workdir", "repeats", "keep_poll_bodies"):
+        del document["plan"][key]
+    del document["plan"]["max_file_bytes"], document["plan"]["max_tasks"]
+    folder.plan_file.write_text(json.dumps(document))
+    assert folder.load() == _plan()
+
+
+def _lines(events: list[ev.Event]) -> list[str]:
+    out = io.StringIO()
+    display = Display(out, mode="plain")
+    for event in events:
+        display(event)
+    return out.getvalue().splitlines()
+
+
+def test_diff_is_a_job_of_the_pipeline_with_no_server(tmp_path: Path) -> None:
+    plan = Plan("diff", baseline=str(A), candidates=(str(B),), out=str(tmp_path))
+    events: list[ev.Event] = []
+    outcome = asyncio.run(run_plan(plan, events.append))
+    assert (outcome.verdict, outcome.exit_code, outcome.folder) == ("compatible", 0, tmp_path)
+    assert set(outcome.reports) == {"report.json", "report.md", "report.html", "junit.xml"}
+    assert all(p.is_file() for p in outcome.reports.values())
+    (result,) = outcome.results
+    planned, finished = events[0], events[-1]
+    assert isinstance(planned, ev.RunPlanned) and planned.plan == plan
+    assert [t.role for t in planned.targets] == ["baseline", "candidate"]
+    assert isinstance(finished, ev.RunFinished) and finished.reports == outcome.reports
+    assessed = [e for e in events if isinstance(e, ev.ScenarioAssessed)]
+    assert [e.scenario for e in assessed] == [s.name for s in result.scenarios]
+    lines = _lines(events)
+    assert lines[0] == "comparing 17 scenarios of netflix:3.15.0 with 17 of netflix:3.15.0"
+    assert "  compatible     inline" in lines
+    assert len(lines) == 1 + len(assessed)  # the verdict and summary are the command's
+
+
+def test_diff_refuses_a_missing_directory_before_any_event(tmp_path: Path) -> None:
+    plan = Plan("diff", baseline=str(A), candidates=(str(tmp_path / "no"),), out=str(tmp_path))
+    events: list[ev.Event] = []
+    with pytest.raises(BadInputError):
+        asyncio.run(run_plan(plan, events.append))
+    assert events == [] and not (tmp_path / "report.json").exists()
+
+
+def test_run_and_check_refuse_bad_input_before_starting_anything(tmp_path: Path) -> None:
+    events: list[ev.Event] = []
+    library = str(ROOT / "scenarios" / "tasks")
+    unknown = Plan("run", targets=("oss:9.9.9",), paths=(library,), out=str(tmp_path / "o"))
+    with pytest.raises(BadInputError, match=r"oss:9\.9\.9"):
+        asyncio.run(run_plan(unknown, events.append))
+    (tmp_path / "bad.yaml").write_text("name: bad\n")
+    invalid = Plan("run", targets=("oss:3.32.1",), paths=(str(tmp_path),), out=str(tmp_path / "o"))
+    with pytest.raises(ScenarioError):
+        asyncio.run(run_plan(invalid, events.append))
+    with pytest.raises(BadInputError, match=r"netflix:3\.99\.0"):
+        asyncio.run(run_plan(Plan("check", targets=("netflix:3.99.0",)), events.append))
+    assert events == [] and not (tmp_path / "o").exists()
+
+
+def test_a_run_shows_the_lines_it_always_showed(tmp_path: Path) -> None:
+    target = "netflix:3.15.0"
+    plan = Plan("run", targets=(target,), paths=("s",), out=str(tmp_path), jobs=4)
+    counts = {"completed": 1, "not_applicable": 0, "failed_expectation": 1, "error": 0}
+    lines = _lines(
+        [
+            ev.RunPlanned(tmp_path, 2, (ev.TargetPlanned(target, "target", 2, 0),), False, plan),
+            ev.TargetsStarting((target,)),
+            ev.TargetReady(target, "http://127.0.0.1:1", 9.5),
+            ev.ScenarioStarted(target, "inline", 1),
+            ev.ScenarioFinished(target, "inline", 1, "completed", None, 1.5, tmp_path / "i"),
+            ev.ScenarioFinished(target, "http", 2, "failed_expectation", "no", 2.0, tmp_path),
+            ev.TargetDone(target),
+            ev.RunFinished(
+                "failed_expectation",
+                "1 completed",
+                True,
+                runs=(ev.TargetRuns(target, counts, 3.0, tmp_path, "enforced", 2),),
+            ),
+        ]
+    )
+    assert lines == [
+        "2 scenarios; starting netflix:3.15.0 ...",
+        "netflix:3.15.0 ready at http://127.0.0.1:1 in 9.5 s; running 2 scenarios, 4 at a time",
+        "[1/2] inline: completed (1.5 s)",
+        "[2/2] http (run 2): failed expectation (2.0 s): no",
+        "isolation: enforced; 2 outbound connection attempts blocked",
+    ]
+
+
+def test_a_check_says_how_each_target_starts(tmp_path: Path) -> None:
+    names = ("netflix:3.15.0", "oss:3.32.1")
+    plan = Plan("check", targets=names, runtime="docker")
+    planned = tuple(ev.TargetPlanned(n, "target", 0, 0) for n in names)
+    events: list[ev.Event] = [ev.RunPlanned(tmp_path, 0, planned, False, plan)]
+    events += [ev.TargetsStarting(names), ev.TargetReady(names[0], "http://127.0.0.1:1", 8.0)]
+    events += [ev.TargetChecked(names[0], True, "COMPLETED", 1.0), ev.TargetDone(names[0])]
+    events += [ev.RunFinished("failed", "1 of 2 targets passed", True)]
+    assert _lines(events) == [
+        "starting netflix:3.15.0 (docker runtime, embedded profile) ...",
+        "starting oss:3.32.1 (docker runtime, embedded profile) ...",
+    ]
+    live = io.StringIO()
+    display = Display(live, mode="live")
+    for event in events[:4]:
+        display(event)
+    assert "netflix:3.15.0  passed" in live.getvalue().rsplit("\x1b[J", 1)[1]
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port that refuses connections: bound, never listening."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield int(holder.getsockname()[1])
+
+
+def test_play_passes_the_runners_events_through_one_stream(
+    closed_port: int, tmp_path: Path
+) -> None:
+    """On a target the caller started (here one that dies at once, at a closed port): the
+    runner's own events, then the death, all naming the target as the caller does."""
+    identity = TargetIdentity(
+        "oss:3.21.14", "oss", "3.21.14", "process", "embedded", "memory", None, None
+    )
+    probed: list[None] = []
+
+    def probe() -> ServerExit | None:
+        probed.append(None)
+        return from_returncode(-9) if len(probed) > 1 else None
+
+    server = RunningTarget(
+        parse_target("oss:3.21.14"), identity, f"http://127.0.0.1:{closed_port}", 1.0, None,
+        exited=probe,
+    )  # fmt: skip
+    tasks = ROOT / "scenarios" / "tasks"
+    scenarios = require_valid([tasks / "inline.yaml", tasks / "switch.yaml"])
+    events: list[ev.Event] = []
+    summary = asyncio.run(play(scenarios, server, tmp_path, 1, events.append, name="old"))
+    assert ev.ScenarioFinished is ScenarioFinished  # one class, the runner's
+    assert [type(e).__name__ for e in events] == [
+        "ScenarioStarted",
+        "ScenarioFinished",
+        "TargetDied",
+    ]
+    assert {getattr(e, "target", None) for e in events} == {"old"}
+    assert events[1] == summary.finished[0] and summary.finished[0].path.is_file()
+    died = events[2]
+    assert isinstance(died, ev.TargetDied) and died.not_run == len(summary.not_run) == 1

@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from harness.classify import assess_run, load_settings
-from harness.compare.traces import load_trace_set
 from harness.report import build_report
 from harness.report.html import content_policy, render_html
+from harness.traces import load_trace_set
 from tests.conftest import require_tool
 from tests.unit.traces import RUNS
 

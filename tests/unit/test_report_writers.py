@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from harness.classify import RunResult, Settings, assess_run, load_settings
-from harness.compare.traces import load_trace_set
 from harness.report import build_report, render_junit, render_markdown, write_reports
 from harness.report.markdown import LIMIT
 from harness.report.markdown_parts import text as text_of
+from harness.traces import load_trace_set
 from tests.unit import library
 from tests.unit.traces import RUNS
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from harness.compare import View, build_view, diff_views
-from harness.compare.traces import TraceSet, load_trace_set
 from harness.documents import load_document
 from harness.normalize import ScrubSpec, load_spec, scrub_trace
 from harness.normalize.spec import compile_spec, default_spec_path
+from harness.traces import TraceSet, load_trace_set
 from tests.unit.traces import RUNS
 
 SPEC = load_spec()

@@ -20,13 +20,11 @@ import pytest
 
 from harness.classify import assess_run, load_settings
 from harness.cli.progress import Display
-from harness.compare.traces import load_trace_set
 from harness.errors import ExitCode, ServerDiedError
 from harness.pipeline import events as ev
 from harness.pipeline.execute import Progress, _death_error
-from harness.pipeline.plan import finished_runs
 from harness.report import build_report, render_html, render_junit, render_markdown
-from harness.runner import liveness, run_session, trace_errors
+from harness.runner import liveness, run_session
 from harness.runner.liveness import lost_connection, mark_died
 from harness.scenarios import require_valid
 from harness.targets.death import (
@@ -38,6 +36,7 @@ from harness.targets.death import (
 )
 from harness.targets.model import RunningTarget, TargetIdentity
 from harness.targets.spec import parse_target
+from harness.traces import finished_runs, load_trace_set, trace_errors
 from tests.unit.traces import RUNS
 
 ROOT = Path(__file__).resolve().parents[2]

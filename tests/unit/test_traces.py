@@ -7,10 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from harness.runner.trace import trace_errors, write_trace
+from harness.errors import BadInputError
+from harness.traces import (
+    SUFFIX,
+    finished_runs,
+    load_trace_set,
+    read_trace,
+    trace_errors,
+    trace_files,
+    trace_path,
+    write_trace,
+)
+from tests.unit.traces import RUNS
 
 TRACES = Path(__file__).resolve().parents[2] / "fixtures" / "traces"
-FILES = sorted(TRACES.glob("*/*.trace.json"))
+FILES = trace_files(TRACES)
 
 
 def test_fixtures_exist_for_three_versions() -> None:
@@ -43,3 +54,44 @@ def test_write_is_atomic_and_named_after_the_scenario(tmp_path: Path) -> None:
     assert path.name == f"{trace['scenario']['name']}.trace.json"
     assert json.loads(path.read_text()) == trace
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_a_trace_read_and_written_again_is_the_same_bytes(tmp_path: Path) -> None:
+    for path in [*FILES[:5], *trace_files(RUNS / "netflix-3.15.0-a")]:
+        written = write_trace(tmp_path / path.parent.name, read_trace(path))
+        assert written.name == path.name
+        assert written.read_bytes() == path.read_bytes(), path
+
+
+def test_a_trace_set_is_one_target_by_scenario_in_repeat_order() -> None:
+    traces = load_trace_set(RUNS / "netflix-3.15.0-a")
+    assert traces.target["target"] == "netflix:3.15.0"
+    runs = traces.runs["api-metadata-crud"]
+    names = [p.name for p, _ in runs]
+    assert names == ["api-metadata-crud.trace.json", "api-metadata-crud.run2.trace.json"]
+    assert [t.get("repeat", 1) for _, t in runs] == [1, 2]
+    assert trace_path(RUNS, "x", 3) == RUNS / f"x.run3{SUFFIX}"
+
+
+def test_what_is_not_a_trace_is_refused_with_its_place(tmp_path: Path) -> None:
+    (tmp_path / f"broken{SUFFIX}").write_text('{"trace_format": 1,\n  oops}')
+    with pytest.raises(BadInputError, match=r"broken\.trace\.json:2:3: not a JSON trace"):
+        read_trace(tmp_path / f"broken{SUFFIX}")
+    with pytest.raises(BadInputError, match="broken"):
+        load_trace_set(tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BadInputError, match="no traces"):
+        load_trace_set(tmp_path / "empty")
+    assert load_trace_set(tmp_path / "empty", expected={"target": "oss:3.32.1"}).runs == {}
+
+
+def test_finished_runs_skip_partial_foreign_and_outdated_traces(tmp_path: Path) -> None:
+    trace = json.loads(FILES[0].read_text())
+    name, digest = trace["scenario"]["name"], trace["scenario"]["digest"]
+    write_trace(tmp_path, trace)
+    write_trace(tmp_path, {**trace, "repeat": 2})
+    (tmp_path / f"partial{SUFFIX}").write_text(FILES[0].read_text()[:100])
+    (tmp_path / f"foreign{SUFFIX}").write_text('{"scenario": {"name": "x"}}')
+    assert finished_runs(tmp_path, {name: digest}) == {(name, 1), (name, 2)}
+    assert finished_runs(tmp_path, {name: "0" * 64}) == set()
+    assert finished_runs(tmp_path / "missing", {name: digest}) == set()

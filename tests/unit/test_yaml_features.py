@@ -116,3 +116,99 @@ def test_a_problem_inside_an_anchor_is_reported_once(tmp_path: Path) -> None:
     assert _problems(tmp_path, "d: &d {a: 1, a: 2}\nx: *d\ny: *d\n") == [
         "1:14: duplicate key 'a' (YAML would silently keep only the last one) (at d.a)"
     ]
+
+
+DEFAULTS = """\
+name: defaults
+task_defaults: &retry {retryCount: 2, retryDelaySeconds: 0}
+definitions:
+  task_defs:
+    - &first
+      name: cc_first
+      timeoutSeconds: 60
+      <<: *retry
+    - <<: *first
+      name: cc_second
+      retryCount: 5
+  workflows:
+    - name: wf
+      inputParameters: [x]
+      tasks:
+        - &task
+          name: cc_first
+          taskReferenceName: first
+          inputParameters: &inputs {x: "${workflow.input.x}", y: 1}
+        - <<: [*task, {taskReferenceName: ignored, optional: true}]
+          taskReferenceName: second
+          name: cc_second
+          inputParameters: {<<: *inputs, y: 2}
+steps:
+  - start: &start {workflow: wf, input: {x: 1}, as: main}
+  - wait: &done {workflow: main, status: COMPLETED}
+  - start: {<<: *start, as: again}
+  - wait: {<<: *done, workflow: again}
+"""
+
+
+def test_merge_keys_load_into_a_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(DEFAULTS)
+    assert main(["validate", str(path)]) == ExitCode.OK, capsys.readouterr()
+    scenario = load_scenario(path, tmp_path)
+    first, second = scenario.task_defs
+    assert (first["name"], first["retryCount"], first["timeoutSeconds"]) == ("cc_first", 2, 60)
+    # a merged mapping that itself merges brings the keys of both; written keys win
+    assert (second["name"], second["retryCount"], second["timeoutSeconds"]) == ("cc_second", 5, 60)
+    assert second["retryDelaySeconds"] == 0
+    tasks = scenario.workflows[0]["tasks"]
+    assert tasks[1]["taskReferenceName"] == "second" and tasks[1]["optional"] is True
+    assert tasks[1]["inputParameters"] == {"x": "${workflow.input.x}", "y": 2}
+    assert tasks[0]["inputParameters"] == {"x": "${workflow.input.x}", "y": 1}  # untouched
+    assert [s.args.get("as") for s in scenario.steps if s.action == "start"] == ["main", "again"]
+    assert scenario.steps[3].args == {"workflow": "again", "status": "COMPLETED"}
+
+
+def test_problems_in_merged_mappings_are_located_where_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: merged_errors\n"
+        "definitions:\n"
+        "  workflows:\n"
+        "    - name: wf\n"
+        "      tasks:\n"
+        "        - {name: cc_a, taskReferenceName: a}\n"
+        "steps:\n"
+        "  - start: &start {workflow: wf, as: main, bogus: 1}\n"
+        "  - start:\n"
+        "      <<: *start\n"
+        "      as: second\n"
+        "  - wait: &wait {workflow: main, status: COMPLETED}\n"
+        "  - wait:\n"
+        "      <<: *wait\n"
+        "      status: DONE\n"
+    )
+    assert main(["validate", str(path)]) == ExitCode.BAD_INPUT
+    out = capsys.readouterr().out.replace(f"{path}:", "")
+    # the merged-in key: once, at the anchor that holds it, named where first met
+    assert out.count("unknown field 'bogus'") == 1
+    assert "8:44: unknown field 'bogus'" in out and "(at steps[0].start.bogus)" in out
+    # a key written next to the merge key: at its own line
+    assert '15:15: "DONE" is not allowed' in out
+
+
+def test_a_merge_key_outside_a_mapping_value_is_refused_with_its_place(tmp_path: Path) -> None:
+    # at the merge key when its value is an alias (the anchor is elsewhere)
+    assert _problems(tmp_path, "a: &a [1]\nb:\n  <<: *a\n") == [
+        "3:3: a merge key (<<) takes a mapping or a list of mappings (at b)"
+    ]
+    # at the item that is not a mapping, when written in place
+    assert _problems(tmp_path, "a: &a {x: 1}\nb: {<<: [*a, 2]}\n") == [
+        "2:14: a merge key (<<) takes a mapping or a list of mappings (at b)"
+    ]
+    assert _problems(tmp_path, "a: &a 1\nb: {<<: [{y: 1}, *a]}\n") == [
+        "2:9: a merge key (<<) takes a mapping or a list of mappings (at b)"
+    ]

@@ -15,15 +15,19 @@ import shlex
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import docker
 from docker.models.containers import Container
 
 from harness.targets import netns
+from harness.targets.docker.engine import internal_network
+from harness.targets.docker.images import JAR
 from harness.targets.model import DockerSettings, Isolation
+from harness.targets.ports import free_port
 from harness.targets.process import jvm_flags
 from harness.targets.profiles import Profile
 
 WORK = Path("/work")  # the server's folder, as the container sees it
-JAR = "/opt/conductor/server.jar"
+BRIDGE_PORT = 8080  # the server's port inside its own network namespace
 
 
 class Placement:
@@ -83,6 +87,25 @@ class Placement:
         container.reload()
         address = container.attrs["NetworkSettings"]["Networks"][self.network]["IPAddress"]
         return f"http://{address}:{self.port}"
+
+
+def place(
+    client: docker.DockerClient,
+    settings: DockerSettings,
+    *,
+    network: str,
+    run: str,
+    endpoints: tuple[netns.Endpoint, ...] = (),
+    host_port: int = 0,
+) -> Placement:
+    """A placement on the host's network (at ``host_port``, else a free one), in a namespace
+    of its own (``none``), or on the internal bridge network ``network``, labelled ``run``."""
+    if settings.network == "host":
+        return Placement("host", port=host_port or free_port())
+    if settings.network == "none":
+        return Placement("none", port=BRIDGE_PORT, endpoints=endpoints)
+    name, gateway = internal_network(client, network, run)
+    return Placement(name, port=BRIDGE_PORT, gateway=gateway)
 
 
 async def declared_endpoints(

@@ -1,11 +1,29 @@
-"""How the container of a ready server ended (the docker runtime's ``RunningTarget.exited``)."""
+"""How a server's container ended: for readiness (``Exits``) and, once it is ready, for
+the runner's death probe (``RunningTarget.exited``)."""
 
 from __future__ import annotations
+
+import contextlib
 
 import docker.errors
 from docker.models.containers import Container
 
 from harness.targets.death import ExitProbe, ServerExit, from_container_state
+
+
+class Exits:
+    """A container seen as readiness sees a process: has it exited, with what code?"""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        with contextlib.suppress(docker.errors.DockerException):
+            self.container.reload()
+            if self.container.status in ("exited", "dead"):
+                self.returncode = int(self.container.attrs["State"]["ExitCode"])
+        return self.returncode
 
 
 def exited(container: Container) -> ServerExit | None:

@@ -1,0 +1,365 @@
+"""The table of every command-line option: flags, type, default, help, config key, plan field.
+
+An option with a ``key`` may be set in the config file (docs/configuration.md); one with
+a ``plan`` fills that field of a compare or gate run's ``Plan`` (saved as run.json), and
+with ``resumed`` it is one a resumed run takes from run.json rather than from a flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from harness.documents.limits import (
+    BYTES_PER_VALUE,
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_TASKS,
+    FILE_BYTES_VARIABLE,
+    TASKS_VARIABLE,
+    Limits,
+    describe_size,
+    parse_count,
+    parse_size,
+)
+from harness.errors import BadInputError
+from harness.runner import DEFAULT_JOBS
+from harness.targets.model import NETWORKS
+from harness.targets.profiles import DEFAULT_PROFILE, PROFILES
+from harness.targets.provision import RUNTIMES
+from harness.targets.spec import DEFAULT_BASELINE, RECOMMENDED_CANDIDATE
+
+Kind = Literal["text", "int", "float", "path", "flag", "choice", "yesno", "size", "count"]
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except BadInputError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from exc
+
+
+def _count(text: str) -> int:
+    try:
+        return parse_count(text, "--max-tasks")
+    except BadInputError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from exc
+
+
+_TYPES: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "path": Path,
+    "size": _size,
+    "count": _count,
+}
+_SCHEMA_TYPES = {"text": "string", "path": "string", "int": "integer", "float": "number"}
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One option: how argparse reads it, whether the config file may set it, where it goes.
+
+    ``default`` is the value a command sees (``args.<dest>``) when neither a flag nor the
+    config file gives one. ``many``: a repeatable flag, or a positional of several values.
+    ``negated``: a ``--no-X`` flag whose config key says X (``isolation = false``).
+    """
+
+    name: str  # unique in the table
+    flags: tuple[str, ...]  # () for a positional
+    help: str
+    kind: Kind = "text"
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    metavar: str | None = None
+    many: bool = False
+    required: bool = False
+    dest: str = ""  # the namespace attribute; the name unless several options share one
+    key: str | None = None  # the config file's key: set, the option is configurable
+    negated: bool = False
+    minimum: float | None = None
+    plan: str | None = None  # the Plan field it fills
+    resumed: bool = False  # --resume refuses it (the run.json has it) though not a Plan field
+    group: str | None = None  # an argparse group of that title (GROUPS: its description)
+    exclusive: str | None = None  # options of the same name here exclude each other
+
+    def __post_init__(self) -> None:
+        if not self.dest:
+            object.__setattr__(self, "dest", self.name)
+
+    @property
+    def label(self) -> str:
+        """How a person names it: its first flag, or a positional's metavar."""
+        return self.flags[0] if self.flags else (self.metavar or self.dest.upper())
+
+    @property
+    def kept_by_resume(self) -> bool:
+        return self.plan is not None or self.resumed
+
+    def argument(self, *, required: bool = False) -> tuple[list[str], dict[str, Any]]:
+        """``add_argument``'s arguments: no default (``argparse.SUPPRESS``), so that an
+        option left out is absent from the namespace and its value found later.
+
+        ``required``: this command needs a value; for a configurable option the config
+        file may give it, so argparse does not insist (``config.apply`` does)."""
+        kwargs: dict[str, Any] = {"help": self.help, "default": argparse.SUPPRESS}
+        if self.kind == "flag":
+            kwargs["action"] = "store_true"
+        else:
+            if self.metavar:
+                kwargs["metavar"] = self.metavar
+            if self.kind in _TYPES:
+                kwargs["type"] = _TYPES[self.kind]
+            if self.kind == "choice":
+                kwargs["choices"] = self.choices
+            elif self.kind == "yesno":
+                kwargs["choices"] = ("yes", "no")
+        if not self.flags:
+            if self.many:
+                needed = (required and not self.key) or self.required
+                kwargs["nargs"] = "+" if needed else "*"
+            return [self.dest], kwargs
+        if self.many:
+            kwargs["action"] = "append"
+        if self.required:
+            kwargs["required"] = True
+        if self.dest != self.flags[0].lstrip("-").replace("-", "_"):
+            kwargs["dest"] = self.dest
+        return list(self.flags), kwargs
+
+    def fresh_default(self) -> Any:
+        return list(self.default) if isinstance(self.default, list | tuple) else self.default
+
+    def from_config(self, value: Any) -> Any:
+        """A config file's value (checked by the schema) as a flag would have given it."""
+        if self.negated:
+            return not value
+        if self.kind == "yesno":
+            return "yes" if value in (True, "yes") else "no"
+        if self.kind == "float":
+            return float(value)
+        return list(value) if self.many else value
+
+    def to_config(self, value: Any) -> Any:
+        """A command's value in the config file's terms (the inverse of ``from_config``)."""
+        if self.negated:
+            return not value
+        if self.kind == "yesno":
+            return value == "yes"
+        return list(value) if isinstance(value, list | tuple) else value
+
+    def for_plan(self, value: Any, *, text: bool = True) -> Any:
+        """A command's value as the ``Plan`` (``text``) or ``load_settings`` holds it."""
+        if self.kind == "path" and value is not None:
+            paths = [Path(v).resolve() for v in (value if self.many else [value])]
+            converted = [str(p) if text else p for p in paths]
+            return tuple(converted) if self.many else converted[0]
+        if self.many:
+            return tuple(value or ())
+        if self.kind == "yesno":
+            return value == "yes"
+        if self.negated and self.plan != self.dest:  # --no-recheck fills recheck
+            return not value
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema of its config key."""
+        item: dict[str, Any]
+        if self.kind == "flag":
+            item = {"type": "boolean"}
+        elif self.kind == "choice":
+            item = {"enum": list(self.choices)}
+        elif self.kind == "yesno":
+            item = {"enum": [True, False, "yes", "no"]}
+        else:
+            item = {"type": _SCHEMA_TYPES[self.kind]}
+            if self.kind == "path":
+                item["minLength"] = 1
+        if self.minimum is not None:
+            item["minimum"] = self.minimum
+        body: dict[str, Any] = {"type": "array", "items": item} if self.many else item
+        default = self.to_config(self.default)
+        if isinstance(default, list):
+            body["default"] = [_plain(v) for v in default]
+        elif default is not None:
+            body["default"] = _plain(default)
+        return {"description": self.help, **body}
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Path) else value
+
+
+OUTBOUND_HELP = (
+    "let HTTP tasks of scenarios that set allow_outbound call hosts other than the local "
+    "stub (off by default: workflows from the wild call public hosts); the servers then "
+    "reach the HOST:PORT those scenarios list in allow_outbound, and nothing else"
+)
+LIMITS = "input limits"
+GROUPS = {
+    LIMITS: "Limits that keep any file from exhausting the machine. A document may also hold, "
+    f"its YAML aliases expanded, one value per {BYTES_PER_VALUE} bytes of the file-size "
+    f"limit ({Limits().max_values:,} by default), and nest at most "
+    f"{Limits().max_depth} levels. Every command, compare and gate included, also reads "
+    f"the limits from {FILE_BYTES_VARIABLE} and {TASKS_VARIABLE}; these flags win.",
+}
+
+# fmt: off
+Opt = Option
+OPTIONS: tuple[Option, ...] = (
+    Opt("config", ("--config",), "the config file (default: conductor-compat.toml, else the "
+      "[tool.conductor-compat] table of pyproject.toml, in this folder or the nearest parent "
+      "that has one; see docs/configuration.md)", "path", metavar="FILE"),
+    # What to run
+    Opt("paths", (), "scenario files and folders (default: the config file's paths, else the "
+      "shipped library, scenarios/)", "path", metavar="PATH", many=True, key="paths",
+      plan="paths"),
+    Opt("baseline", ("--baseline",), f"FLAVOR:VERSION or remote:URL (default: {DEFAULT_BASELINE})",
+      default=DEFAULT_BASELINE, metavar="TARGET", key="baseline", plan="baseline"),
+    Opt("baselines", ("--baselines",), "folder of recorded baseline traces (required unless "
+      "--resume)", "path", metavar="DIR", key="baselines", resumed=True),
+    Opt("candidate", ("--candidate",), "FLAVOR:VERSION or remote:URL, repeatable (default: "
+      f"{RECOMMENDED_CANDIDATE})", default=[RECOMMENDED_CANDIDATE], metavar="TARGET", many=True,
+      key="candidates", plan="candidates"),
+    Opt("target", ("--target",), "FLAVOR:VERSION or remote:URL", metavar="TARGET", required=True),
+    Opt("targets", (), "FLAVOR:VERSION or remote:URL", metavar="TARGET", many=True, required=True),
+    # Where results go
+    Opt("out", ("--out",), "the run folder (default: a new folder in the reports folder)",
+      "path", metavar="DIR", resumed=True),
+    Opt("reports", ("--reports",), "where compare and gate make a new run folder when --out is "
+      "not given (default: reports)", "path", default=Path("reports"), metavar="DIR",
+      key="reports", resumed=True),
+    Opt("traces_out", ("--out",), "folder for the traces (created if missing)", "path",
+      metavar="DIR", required=True, dest="out"),
+    Opt("reports_out", ("--out",), "folder for the reports (created if missing)", "path",
+      metavar="DIR", required=True, dest="out"),
+    Opt("resume", ("--resume",), "finish an interrupted run: only the scenario runs missing from "
+      "RUN_DIR are made, with the run's own settings", "path", metavar="RUN_DIR"),
+    # How traces are judged
+    Opt("fail_on", ("--fail-on",), "the least severe difference that makes a scenario "
+      "incompatible (default: behavioral; 'any' includes additive and cosmetic)", "choice",
+      default="behavioral", choices=("breaking", "behavioral", "any"), key="fail_on",
+      plan="fail_on"),
+    Opt("fail_on_known", ("--fail-on-known",), "whether catalogued breaking or behavioral changes "
+      "that the scenarios reach ask for action (exit 9) until accepted (default: yes, a "
+      "migrating team's view; 'no': only unexplained differences fail, a release gate's view)",
+      "yesno", default="yes", key="fail_on_known", plan="fail_on_known"),
+    Opt("accept", ("--accept",), "your acceptances: changes (by id) or differences (by "
+      "fingerprint) your team has handled, each with owner, reason and expiry (YAML; see "
+      "docs/verdicts.md)", "path", metavar="FILE", key="accept", plan="accept"),
+    Opt("catalog", ("--catalog",), "your own catalog of changes, added to the shipped one "
+      "(repeatable)", "path", default=[], metavar="FILE", many=True, key="catalogs",
+      plan="catalogs"),
+    Opt("no_shipped_catalog", ("--no-shipped-catalog",), "leave out the shipped catalog of "
+      "changes: every difference is unexplained", "flag", default=False,
+      key="shipped_catalog", negated=True, plan="shipped_catalog"),
+    Opt("scrub", ("--scrub",), "extra scrub rules, applied after the shipped ones (repeatable)",
+      "path", default=[], metavar="FILE", many=True, key="scrub", plan="scrub"),
+    Opt("severity", ("--severity",), "severity rules tried before the shipped ones (repeatable)",
+      "path", default=[], metavar="FILE", many=True, key="severity", plan="severity"),
+    Opt("no_recheck", ("--no-recheck",), "no intermittent detection: compare and gate do not "
+      "re-run the candidate for scenarios that gate; diff uses only the candidate's first run",
+      "flag", default=False, key="recheck", negated=True, plan="recheck"),
+    # How many runs
+    Opt("baseline_repeats", ("--baseline-repeats",), "runs of each scenario on the baseline "
+      "(default: 2; 1 turns noise detection off)", "int", default=2, metavar="N", minimum=1,
+      key="baseline_repeats", plan="baseline_repeats"),
+    Opt("candidate_repeats", ("--candidate-repeats",), "runs of every scenario on each candidate "
+      "(default: 1; scenarios that gate are run until they have 3, or N if more)", "int",
+      default=1, metavar="N", minimum=1, key="candidate_repeats", plan="candidate_repeats"),
+    Opt("repeats", ("--repeats",), "run each scenario N times (default: 1); a baseline recorded "
+      "with 2 or more lets `diff` tell noise from real differences", "int", default=1,
+      metavar="N"),
+    Opt("jobs", ("--jobs",), f"scenarios run at once on each target (default: {DEFAULT_JOBS})",
+      "int", default=DEFAULT_JOBS, metavar="N", minimum=1, key="jobs", plan="jobs"),
+    Opt("keep_poll_bodies", ("--keep-poll-bodies",), "keep the body of every settle and wait "
+      "poll, not only its digest (large traces; for recording test fixtures of intermediate "
+      "states)", "flag", default=False),
+    # How servers run
+    Opt("profile", ("--profile",), f"server configuration (default: {DEFAULT_PROFILE})", "choice",
+      default=DEFAULT_PROFILE, choices=tuple(sorted(PROFILES)), key="profile", plan="profile"),
+    Opt("runtime", ("--runtime",), "how servers are started (default: process)", "choice",
+      default="process", choices=RUNTIMES, key="runtime", plan="runtime"),
+    Opt("ready_timeout", ("--ready-timeout",), "how long a server may take to become ready "
+      "(default: 240)", "float", default=240.0, metavar="SECONDS", minimum=1,
+      key="ready_timeout", plan="ready_timeout_s"),
+    Opt("image", ("--image",), "docker runtime: run TARGET from this image instead of one built "
+      "from its locked jar; it must have `java` on its PATH and the server jar at "
+      "/opt/conductor/server.jar (repeatable)", default=[], metavar="TARGET=IMAGE", many=True,
+      key="images", plan="images"),
+    Opt("network", ("--network",), "docker runtime: 'none' (default) gives each container a "
+      "loopback and nothing else, isolated as under the process runtime (needs root); "
+      "'bridge' puts servers on an internal network of the run's own, with no route out but "
+      "the host's services reachable at its gateway; 'host' runs them on the host's network. "
+      "Only 'none' isolates: the report says which", "choice", default="none",
+      choices=NETWORKS, key="network", plan="network"),
+    Opt("reuse", ("--reuse",), "docker runtime: keep a warm container per target between runs "
+      "and reset it (every definition, handler and running workflow deleted) before each run, "
+      "instead of a start of 8 to 15 s; `targets prune` removes warm containers", "flag",
+      default=False, key="reuse", plan="reuse"),
+    Opt("no_isolation", ("--no-isolation",), "process runtime: run servers without a network "
+      "namespace of their own, where isolation cannot be had (not root); a workflow can then "
+      "reach any host, and the report says isolation was not enforced. By default each server "
+      "reaches the harness's stub and the hosts --allow-outbound lets through, nothing else, "
+      "or the run refuses to start", "flag", default=False, key="isolation", negated=True,
+      plan="no_isolation"),
+    Opt("allow_outbound", ("--allow-outbound",), OUTBOUND_HELP, "flag", default=False,
+      key="allow_outbound", plan="allow_outbound"),
+    Opt("workdir", ("--workdir",), "where server logs and state go (default: a new folder in the "
+      "cache, removed after a successful check)", "path", metavar="DIR"),
+    Opt("port", ("--port",), "port for the server (one target only)", "int"),
+    Opt("duration", ("--for",), "stop after this many seconds instead of waiting for Ctrl-C",
+      "float", metavar="SECONDS"),
+    Opt("java", ("--java",), "lowest Java major version (default: from the jar)", "int"),
+    # Input limits
+    Opt("max_file_size", ("--max-file-size",), "largest scenario or definition file read, in "
+      f"bytes or with K, M or G (default: {describe_size(DEFAULT_MAX_FILE_BYTES)})", "size",
+      metavar="SIZE", group=LIMITS),
+    Opt("max_tasks", ("--max-tasks",), "most tasks in one workflow definition, nested ones "
+      f"counted (default: {DEFAULT_MAX_TASKS})", "count", metavar="N", group=LIMITS),
+    # Output
+    Opt("quiet", ("--quiet",), "print only the verdict line", "flag", default=False,
+      exclusive="volume"),
+    Opt("verbose", ("--verbose",), "a line per scenario run, on a terminal too", "flag",
+      default=False, exclusive="volume"),
+    # diff
+    Opt("baseline_dir", (), "the baseline's traces (a `run --out` directory)", "path",
+      metavar="BASELINE_DIR", dest="baseline"),
+    Opt("candidate_dir", (), "the candidate's traces (a `run --out` directory)", "path",
+      metavar="CANDIDATE_DIR", dest="candidate"),
+    # import
+    Opt("files", (), "definition files to import", "path", default=[], metavar="FILE.json",
+      many=True),
+    Opt("import_out", ("--out",), "folder for the scenario files", "path", metavar="DIR",
+      required=True, dest="out"),
+    Opt("source", ("--from",), "pull the definitions from a running server instead of files",
+      metavar="remote:URL"),
+    Opt("name", ("--name",), "import only workflows whose name matches (repeatable, shell-style: "
+      "'order_*'); the others still serve as sub-workflows", default=[], metavar="GLOB",
+      many=True),
+    Opt("prefix", ("--prefix",), "put TEXT in front of every scenario name (not the file names), "
+      "so that they never clash with other scenarios run together (e.g. 'prod.')",
+      default="", metavar="TEXT"),
+    Opt("force", ("--force",), "overwrite scenario files that already exist", "flag",
+      default=False),
+    # changes
+    Opt("markdown", ("--markdown",), "print MIGRATION.md instead of a list", "flag",
+      default=False),
+)
+del Opt
+# fmt: on
+
+# How traces are judged: compare, gate and diff take these.
+COMPARISON = (
+    "fail_on",
+    "fail_on_known",
+    "accept",
+    "catalog",
+    "no_shipped_catalog",
+    "scrub",
+    "severity",
+    "no_recheck",
+)
+# How servers run: compare, gate, run, targets check and up take these.
+SERVER = ("profile", "runtime", "ready_timeout", "image", "network", "reuse", "no_isolation")
