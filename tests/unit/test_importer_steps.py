@@ -121,6 +121,13 @@ def test_waits_on_the_sure_path_are_completed_by_steps_then_the_end_is_awaited(
     )  # fmt: skip
     assert doc["timeouts"]["settle_s"] == 40.0  # a JOIN: 3.15.0's back-off
     assert doc["compare"] == {"ordered": False}
+    # The timer may or may not have fired when the start step settles: no snapshot there.
+    assert doc["steps"][0]["settle"] is False
+
+
+def test_a_workflow_without_a_timer_is_snapshotted_after_its_start(tmp_path: Path) -> None:
+    (doc,) = _import(tmp_path, _workflow("w", _task("long", "WAIT")))
+    assert "settle" not in doc["steps"][0]
 
 
 def test_a_wait_inside_a_loop_makes_the_scenario_record_where_it_stops(tmp_path: Path) -> None:

@@ -43,6 +43,21 @@ BASELINES = FIXTURES / "baselines"  # netflix-3.15.0: the whole library, two run
 _EXTRACTED: dict[str, Path] = {}
 
 
+def stall_traces(target: str) -> Path:
+    """Runs of oss-e2e.load_test_perf_sync_workflow recorded on ``target`` (oss-3.21.14,
+    oss-3.32.1) in which oss-3.32.1 stalled once: a JOIN left IN_PROGRESS with its
+    branches done. Kept apart from the library, which is re-recorded as scenarios change."""
+    key = f"stalls/{target}"
+    if key not in _EXTRACTED:
+        where = Path(tempfile.mkdtemp(prefix="cc-stalls-"))
+        with tarfile.open(FIXTURES / "stalls.tar.xz") as tar:
+            tar.extractall(where, filter="data")
+        atexit.register(shutil.rmtree, where, True)
+        for name in ("oss-3.21.14", "oss-3.32.1"):
+            _EXTRACTED[f"stalls/{name}"] = where / name
+    return _EXTRACTED[key]
+
+
 def library_traces(target: str) -> Path:
     """The whole library recorded on ``target`` (``netflix-3.15.0``, ``oss-3.21.14``,
     ``oss-3.32.1``): a folder of traces, two runs per scenario. The candidates' are kept
