@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import BadInputError
 from harness.plugin.items import ScenarioFile, ScenarioItem
 from harness.plugin.session import ComparisonFailed, CompatSession, Played
 from harness.plugin.settings import add_options, read
@@ -33,7 +34,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "conductor_compat: a scenario file played by conductor-compat"
     )
-    settings = read(config)
+    try:
+        settings = read(config)
+    except BadInputError as exc:  # a bad option or config file: a usage error, not a crash
+        raise pytest.UsageError(f"conductor-compat: {exc}") from None
     config.stash[SETTINGS] = settings
     if settings.active and config.args_source != pytest.Config.ArgsSource.ARGS:
         # A bare `pytest` run collects the scenario folders as well as testpaths.

@@ -28,8 +28,8 @@ class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         try:
             scenario = load_scenario(self.path)
-        except ScenarioError as exc:
-            raise self.CollectError(str(exc)) from None
+        except ScenarioError as exc:  # each problem with its file, line and field
+            raise self.CollectError("\n".join(p.render() for p in exc.problems)) from None
         settings = settings_of(self.config)
         for target in settings.targets:
             role = "baseline" if target == settings.baseline else "candidate"

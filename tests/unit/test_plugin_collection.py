@@ -1,0 +1,81 @@
+"""The pytest plugin's collection and settings, with no server: scenario files become one
+item per live target, markers are added, a bad option is a usage error, and the config
+file's settings are used where no ini option is given."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _project(pytester: pytest.Pytester, ini: str) -> None:
+    folder = pytester.path / "workflows"
+    folder.mkdir()
+    for name in ("inline.yaml", "switch.yaml"):
+        shutil.copy(ROOT / "scenarios" / "tasks" / name, folder)
+    pytester.makeini("[pytest]\n" + ini)
+
+
+def test_each_scenario_is_an_item_per_live_target(pytester: pytest.Pytester) -> None:
+    _project(
+        pytester,
+        "conductor_compat_scenarios = workflows\n"
+        "conductor_compat_candidates = oss:3.21.14 oss:3.32.1\n"
+        "conductor_compat_markers = e2e\n"
+        "markers = e2e: real servers\n",
+    )
+    result = pytester.runpytest_subprocess("--co", "-q", "-m", "e2e", "-p", "no:cacheprovider")
+    items = sorted(line for line in result.outlines if "::" in line)
+    assert items == [
+        f"workflows/{file}::{name}[{target}]"
+        for file, name in (("inline.yaml", "inline"), ("switch.yaml", "switch"))
+        for target in ("netflix:3.15.0", "oss:3.21.14", "oss:3.32.1")
+    ]
+
+
+def test_a_recorded_baseline_makes_items_of_the_candidates_only(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(
+        pytester,
+        f"conductor_compat_scenarios = workflows\n"
+        f"conductor_compat_baseline = {ROOT / 'fixtures' / 'baselines' / 'netflix-3.15.0'}\n",
+    )
+    result = pytester.runpytest_subprocess("--co", "-q", "-p", "no:cacheprovider")
+    items = sorted(line for line in result.outlines if "::" in line)
+    assert items == [
+        "workflows/inline.yaml::inline[oss:3.32.1]",
+        "workflows/switch.yaml::switch[oss:3.32.1]",
+    ]
+
+
+def test_the_config_file_gives_what_no_ini_option_does(pytester: pytest.Pytester) -> None:
+    _project(pytester, "conductor_compat_scenarios = workflows\n")
+    pytester.makefile(".toml", **{"conductor-compat": 'candidates = ["oss:3.21.14"]\n'})
+    result = pytester.runpytest_subprocess("--co", "-q", "-p", "no:cacheprovider")
+    items = sorted(line for line in result.outlines if "::" in line)
+    assert "workflows/inline.yaml::inline[oss:3.21.14]" in items
+    assert not [i for i in items if "oss:3.32.1" in i]
+
+
+def test_a_bad_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    _project(pytester, "conductor_compat_scenarios = workflows\nconductor_compat_jobs = zero\n")
+    result = pytester.runpytest_subprocess("--co", "-q", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*conductor_compat_jobs must be a whole number*'zero'*"])
+
+
+def test_an_invalid_scenario_file_is_a_collection_error_naming_it(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(pytester, "conductor_compat_scenarios = workflows\n")
+    (pytester.path / "workflows" / "broken.yaml").write_text("scenario_format: 1\nname: 7\n")
+    result = pytester.runpytest_subprocess("--co", "-q", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*workflows/broken.yaml:2:*(at name)*"])
