@@ -89,6 +89,8 @@ class ScenarioItem(pytest.Item):
         self.user_properties.append(("verdict", entry["verdict"]))
         if entry["verdict"] == "not_applicable":
             pytest.skip(entry.get("reason") or f"not applicable to {self.target}")
+        if entry["verdict"] == "inconclusive" and settings_of(self.config).skip_inconclusive:
+            pytest.skip(f"inconclusive: {entry['reason']}")
         if entry["verdict"] in FAILING:
             lines = [f"{entry['verdict'].replace('_', ' ')}: {entry['reason']}"]
             gating = [f for f in entry["findings"] if f["gates"] or f.get("requires_action")]

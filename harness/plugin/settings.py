@@ -50,6 +50,12 @@ INI: dict[str, tuple[str, str, str | None]] = {
         None,
     ),
     "markers": ("markers added to every scenario item (e.g. e2e)", "args", None),
+    "inconclusive": (
+        "fail (the default) or skip: what a candidate item whose verdict is inconclusive "
+        "does (the reason is shown either way)",
+        "string",
+        None,
+    ),
 }
 
 
@@ -66,6 +72,7 @@ class PluginSettings:
     runtime: str
     out: Path | None
     markers: tuple[str, ...]
+    skip_inconclusive: bool = False
 
     @property
     def active(self) -> bool:
@@ -127,6 +134,9 @@ def read(config: pytest.Config) -> PluginSettings:
     if os.sep in baseline and not Path(baseline).is_absolute():
         baseline = str(config.rootpath / baseline)
     accept = value("accept")
+    inconclusive = str(value("inconclusive") or "fail").strip().lower()
+    if inconclusive not in ("fail", "skip"):
+        raise BadInputError(f"{PREFIX}inconclusive must be fail or skip, not '{inconclusive}'")
     return PluginSettings(
         scenarios=tuple(Path(p) for p in value("scenarios") or ()),
         baseline=baseline,
@@ -139,4 +149,5 @@ def read(config: pytest.Config) -> PluginSettings:
         runtime=str(value("runtime")),
         out=Path(out).resolve() if out else None,
         markers=tuple(str(m) for m in value("markers") or ()),
+        skip_inconclusive=inconclusive == "skip",
     )

@@ -4,6 +4,7 @@ file's settings are used where no ini option is given."""
 
 from __future__ import annotations
 
+import lzma
 import shutil
 from pathlib import Path
 
@@ -79,3 +80,35 @@ def test_an_invalid_scenario_file_is_a_collection_error_naming_it(
     result = pytester.runpytest_subprocess("--co", "-q", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*workflows/broken.yaml:2:*(at name)*"])
+
+
+def _recorded_comparison(pytester: pytest.Pytester) -> Path:
+    """A run folder holding a real comparison's report.json (netflix:3.15.0 against
+    oss:3.21.14 and oss:3.32.1, recorded in CI; trimmed to two scenarios): under load,
+    3.15.0's two runs of rate-limit-per-frequency differed, so its verdict is
+    inconclusive; inline is compatible. The items read it and run nothing."""
+    out = pytester.path / "run"
+    (out / "comparison").mkdir(parents=True)
+    packed = ROOT / "fixtures" / "reports" / "inconclusive-baseline.json.xz"
+    (out / "comparison" / "report.json").write_bytes(lzma.decompress(packed.read_bytes()))
+    for name in ("rate_limit.yaml",):
+        shutil.copy(ROOT / "scenarios" / "limits" / name, pytester.path / "workflows")
+    return out
+
+
+@pytest.mark.parametrize(("option", "outcome"), [("fail", "failed"), ("skip", "skipped")])
+def test_an_inconclusive_candidate_item_fails_or_is_skipped_with_its_reason(
+    pytester: pytest.Pytester, option: str, outcome: str
+) -> None:
+    _project(pytester, "")
+    out = _recorded_comparison(pytester)
+    pytester.makeini(
+        "[pytest]\nconductor_compat_scenarios = workflows\n"
+        "conductor_compat_candidates = oss:3.21.14\n"
+        f"conductor_compat_out = {out}\nconductor_compat_inconclusive = {option}\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-rsf", "-k", "oss and (inline or rate)"
+    )
+    result.assert_outcomes(passed=1, **{outcome: 1})
+    result.stdout.fnmatch_lines(["*inconclusive: the baseline itself is not deterministic*"])
