@@ -80,7 +80,10 @@ def test_the_library_comparison_writes_four_reports(reference: dict[str, Any]) -
         assert {s["name"] for s in scenarios} == {s.name for s in library}
         assert all(len(s["baseline_runs"]) == 2 for s in scenarios)  # noise is measured
         for scenario in scenarios:
-            assert scenario["name"] in html and scenario["name"] in markdown
+            assert scenario["name"] in html
+            if scenario["verdict"] not in ("compatible", "not_applicable"):
+                assert scenario["name"] in markdown  # report.md, sized for a pull request,
+                # names what is not compatible
             for finding in scenario["findings"]:
                 assert finding["fingerprint"] in html  # every difference, both values
                 if finding["gates"]:
