@@ -13,7 +13,8 @@ start). They are different types with different exit codes::
     │   │   ├── MavenMissingError
     │   │   ├── RedisMissingError
     │   │   └── MissingPrerequisiteError  what is missing, and how to install it
-    │   │       └── JavaMissingError
+    │   │       ├── JavaMissingError
+    │   │       └── PostgresMissingError
     │   ├── ArtifactResolutionError       exit 4
     │   ├── DigestMismatchError           exit 6
     │   ├── PortInUseError                exit 7
@@ -101,6 +102,10 @@ class MissingPrerequisiteError(PrerequisiteMissingError):
 
 
 class JavaMissingError(MissingPrerequisiteError):
+    pass
+
+
+class PostgresMissingError(MissingPrerequisiteError):
     pass
 
 

@@ -60,6 +60,8 @@ class Predicate:
                 return False
         if "empty" in spec and spec["empty"] != (value in ([], {}, "")):
             return False
+        if "multiple_of" in spec and not _multiple(value, spec["multiple_of"]):
+            return False
         if "matches" in spec:
             text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
             if not re.search(spec["matches"], text):
@@ -71,6 +73,10 @@ class Predicate:
         if self.spec.get("absent"):
             return not found
         return any(self.holds(v) for v in found)
+
+
+def _multiple(value: Any, of: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value % of == 0
 
 
 def _same(value: Any, wanted: Any) -> bool:

@@ -28,6 +28,7 @@ from harness.cli import (
     import_cmd,
     scenarios_cmd,
     targets_cmd,
+    upgrade_cmd,
 )
 from harness.cli.options import add_options
 from harness.errors import CompatError, ExitCode, HarnessError
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(parser, "config")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     compare_cmd.register(commands)
+    upgrade_cmd.register(commands)
     targets_cmd.register(commands)
     scenarios_cmd.register(commands)
     diff_cmd.register(commands)

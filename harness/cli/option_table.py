@@ -343,6 +343,16 @@ OPTIONS: tuple[Option, ...] = (
       default="", metavar="TEXT"),
     Opt("force", ("--force",), "overwrite scenario files that already exist", "flag",
       default=False),
+    # upgrade
+    Opt("upgrade_from", ("--from",), f"the version upgraded from (default: {DEFAULT_BASELINE})",
+      default=DEFAULT_BASELINE, metavar="TARGET"),
+    Opt("upgrade_to", ("--to",), "the version upgraded to; an older one than --from is a "
+      f"rollback (default: {RECOMMENDED_CANDIDATE})", default=RECOMMENDED_CANDIDATE,
+      metavar="TARGET"),
+    Opt("upgrade_profile", ("--profile",), "the store both servers share (default: postgres)",
+      "choice", default="postgres", choices=("postgres", "redis"), dest="profile"),
+    Opt("kill", ("--kill",), "kill the old server (SIGKILL) at the switch instead of stopping it "
+      "gracefully: a crash, not a planned upgrade", "flag", default=False, plan="kill"),
     # changes
     Opt("markdown", ("--markdown",), "print MIGRATION.md instead of a list", "flag",
       default=False),

@@ -24,11 +24,13 @@ from harness.pipeline import Plan, TargetCheck, run_plan
 from harness.targets import procs
 from harness.targets.java import find_java
 from harness.targets.lockgen import write_lock
-from harness.targets.locks import UNPUBLISHED, known_locks
+from harness.targets.locks import UNPUBLISHED, VersionLock, known_locks
 from harness.targets.maven import artifact_path, cache_dir
-from harness.targets.profiles import get_profile
+from harness.targets.postgres import find_postgres
+from harness.targets.profiles import PROFILES, Profile, get_profile
 from harness.targets.provision import provision
 from harness.targets.spec import parse_target
+from harness.targets.stale import sweep
 
 
 def register(commands: Any) -> None:
@@ -77,10 +79,11 @@ def register(commands: Any) -> None:
 
     prune = sub.add_parser(
         "prune",
-        help="remove containers that crashed runs left behind (docker runtime)",
-        description="Remove every container labelled by a conductor-compat run. A run "
-        "removes its own containers however it ends; only a run killed with SIGKILL, or a "
-        "machine that lost power, leaves some behind.",
+        help="remove what crashed runs left behind (PostgreSQL servers, containers)",
+        description="Stop every PostgreSQL server (postgres profile) whose conductor-compat "
+        "run is gone, then remove every container labelled by a conductor-compat run. A run "
+        "removes its own servers and containers however it ends; only a run killed with "
+        "SIGKILL, or a machine that lost power, leaves some behind.",
     )
     prune.set_defaults(handler=cmd_prune)
 
@@ -171,14 +174,41 @@ async def cmd_list(args: argparse.Namespace) -> int:
             f"{lock.target!s:<16} {lock.java:<5} {jre:<16} {lock.embedded_backend:<9} "
             f"{jar.size / 2**20:6.0f}MB  {cached}"
         )
+    print(f"\n{'PROFILE':<9} {'TARGET':<16} STORE")
+    locks = known_locks()
+    for profile in PROFILES.values():
+        for lock in locks:
+            print(f"{profile.name:<9} {lock.target!s:<16} {_store(profile, lock)}")
     for name, why in UNPUBLISHED.items():
         print(f"\n{name} is not available: {why}")
     print("\nremote:URL      a server already running (credentials from the environment)")
+    try:
+        postgres = str(find_postgres().postgres.parent)
+    except CompatError:
+        postgres = "missing"
     print(
         f"maven: {shutil.which('mvn') or 'missing'}   redis-server (redis profile): "
-        f"{shutil.which('redis-server') or 'missing'}   cache: {cache_dir()}"
+        f"{shutil.which('redis-server') or 'missing'}   PostgreSQL (postgres profile): "
+        f"{postgres}   cache: {cache_dir()}"
     )
     return int(ExitCode.OK)
+
+
+EMBEDDED_STORES = {
+    "memory": "memory (in-memory Redis emulation, dyno queue)",
+    "sqlite": "sqlite (a file, fresh per start)",
+}
+
+
+def _store(profile: Profile, lock: VersionLock) -> str:
+    """The store ``profile`` runs ``lock``'s version on."""
+    if profile.store is None:
+        return EMBEDDED_STORES.get(lock.embedded_backend, lock.embedded_backend)
+    extra = lock.extra_jars(profile.name)
+    if not extra:
+        return profile.store
+    _, module, version, *_ = extra[0].coordinate.split(":")
+    return f"{profile.store} (with the community module {module} {version})"
 
 
 async def cmd_lock(args: argparse.Namespace) -> int:
@@ -191,6 +221,10 @@ async def cmd_lock(args: argparse.Namespace) -> int:
 async def cmd_prune(args: argparse.Namespace) -> int:
     from harness.targets import docker  # the Docker SDK only when asked for
 
+    stopped = await asyncio.to_thread(sweep)
+    for name in stopped:
+        print(f"stopped {name}")
+    say(f"{len(stopped)} leftover PostgreSQL server{'s' * (len(stopped) != 1)} stopped")
     removed = docker.prune()
     for name in removed:
         print(f"removed {name}")

@@ -71,6 +71,12 @@ class ConductorClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    def retarget(self, base_url: str) -> None:
+        """Send every later request to ``base_url``: another server that answers for the
+        same store (an in-place upgrade), with the same headers and transport."""
+        self.base_url = base_url.rstrip("/")
+        self._http.base_url = httpx.URL(self.base_url)
+
     async def request(
         self,
         method: str,

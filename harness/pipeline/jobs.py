@@ -12,6 +12,7 @@ from harness.pipeline.outcome import Outcome
 from harness.pipeline.plan import Plan, RunFolder, default_folder
 from harness.pipeline.record import record
 from harness.pipeline.recorded import diff
+from harness.pipeline.upgrade import upgrade
 
 
 async def run_plan(
@@ -24,10 +25,12 @@ async def run_plan(
     fails before anything starts; a server that dies mid-run raises ``ServerDiedError``
     after the ``RunFinished`` event; Ctrl-C (cancellation) stops every server first.
     """
-    if plan.kind in ("compare", "gate"):
+    if plan.kind in ("compare", "gate", "upgrade"):
         if folder is None and plan.out:
             folder = RunFolder(Path(plan.out))
         folder = folder or default_folder(Path("reports"), plan)
+        if plan.kind == "upgrade":
+            return await upgrade(plan, folder, on_event)
         return await execute(plan, folder, on_event, resumed=resumed)
     if plan.kind == "run":
         return await record(plan, on_event)

@@ -2,8 +2,9 @@
 
 One ``Plan`` per job, whatever its kind: ``compare`` and ``gate`` (scenarios on live
 targets, compared; the main job), ``run`` (scenarios on live targets, traces only),
-``diff`` (two recorded trace directories compared, no server) and ``check`` (each target
-started, the smoke check run on it, stopped).
+``diff`` (two recorded trace directories compared, no server), ``check`` (each target
+started, the smoke check run on it, stopped) and ``upgrade`` (scenarios played across an
+in-place upgrade from ``baseline`` to the one candidate, on one store).
 
 A compare or gate plan is saved as ``run.json`` in the run folder before anything starts,
 so that ``--resume RUN_DIR`` can finish an interrupted run with the same settings:
@@ -34,7 +35,7 @@ from harness.targets.model import DockerSettings, Isolation
 
 RUN_FORMAT = 1
 PLAN_FILE = "run.json"
-KINDS = ("compare", "gate", "run", "diff", "check")
+KINDS = ("compare", "gate", "run", "diff", "check", "upgrade")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +74,15 @@ class Plan:
     keep_poll_bodies: bool = False  # run: every poll's body in the trace, not its digest
     max_file_bytes: int | None = None  # input limits (None: the environment's, or default)
     max_tasks: int | None = None
+    kill: bool = False  # upgrade: the old server is killed (SIGKILL), not stopped
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise BadInputError(f"unknown run kind '{self.kind}'")
         if self.kind in ("compare", "gate"):
             self._check_comparison()
+        elif self.kind == "upgrade":
+            self._check_upgrade()
         elif self.kind == "diff":
             if not self.baseline or len(self.candidates) != 1:
                 raise BadInputError("diff compares one baseline and one candidate directory")
@@ -108,6 +112,12 @@ class Plan:
                 f"{self.baseline} is both baseline and candidate; to measure a version's own "
                 "noise, record it twice with `run --repeats 2`"
             )
+
+    def _check_upgrade(self) -> None:
+        if not self.baseline or len(self.candidates) != 1:
+            raise BadInputError("an upgrade goes from one version (--from) to one (--to)")
+        if self.baseline == self.candidates[0]:
+            raise BadInputError(f"--from and --to are both {self.baseline}")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -201,5 +211,6 @@ def default_folder(reports: Path, plan: Plan) -> RunFolder:
     """reports/<UTC time>-<baseline>-vs-<candidates>."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     baseline = slug(Path(plan.baseline).name if plan.kind == "gate" else plan.baseline)
-    name = f"{stamp}-{baseline}-vs-{'-'.join(slug(c) for c in plan.candidates)}"
+    between = "-to-" if plan.kind == "upgrade" else "-vs-"
+    name = f"{stamp}-{baseline}{between}{'-'.join(slug(c) for c in plan.candidates)}"
     return RunFolder(reports / name[:120])

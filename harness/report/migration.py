@@ -3,7 +3,8 @@
 Generated from the catalog alone (``conductor-compat changes --markdown``), so it cannot
 drift from what the verdicts use: what to do first (breaking, then behavioral changes,
 each with its action and upstream link), then the additive and cosmetic ones a line each,
-then which change each known version has.
+then upgrading in place (the changes tied to a store), then which change each known
+version has.
 """
 
 from __future__ import annotations
@@ -66,8 +67,33 @@ def render_migration(catalog: Catalog, versions: Sequence[Mapping[str, Any]]) ->
                 f"`{change.id}`): {text(change.action)} [upstream]({change.link})"
             )
     out.append("")
+    out.append(_in_place(changes))
     out.append(_versions(changes, versions))
     return "\n".join(out).rstrip() + "\n"
+
+
+IN_PLACE = """\
+## Upgrading in place
+
+Switching the server over the store that holds your running workflows is played by
+`conductor-compat upgrade --from netflix:3.15.0 --to oss:3.32.1` (PostgreSQL; `--profile
+redis` for Redis; a `--to` older than `--from` is a rollback): the shipped in-flight
+library runs on the old server up to a switch point, the old server stops (or is killed,
+with `--kill`), the new one starts on the same store and the executions go on. Its report
+compares them with the old version played wholly; see docs/upgrade.md. The changes below
+hold on the store named, for executions and data the old server wrote too.
+"""
+
+
+def _in_place(changes: Sequence[Change]) -> str:
+    """The upgrade section: how to check an upgrade, and the changes tied to a store."""
+    stored = [c for c in changes if c.backends]
+    lines = [IN_PLACE]
+    lines += [
+        f"- **{text(c.title)}** ({c.severity}, {_where(c)}; `{c.id}`): {text(c.action)}"
+        for c in stored
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _where(change: Change) -> str:

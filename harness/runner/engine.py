@@ -21,6 +21,7 @@ from harness.runner.recorder import RecordingTransport, origin
 from harness.runner.settle import TERMINAL_WORKFLOW, Document, Settled, child_ids, settle
 from harness.runner.steps import ExpectationFailed, RunContext, run_step
 from harness.runner.stub import HttpStub, StubRoute
+from harness.runner.switch import SwitchFailed, Switchover, switch_after
 from harness.runner.trace import new_trace
 from harness.runner.workers import WorkerPool
 from harness.scenarios.model import Scenario
@@ -51,17 +52,25 @@ def _now() -> str:
 
 
 async def run_scenario(
-    scenario: Scenario, target: RunningTarget, *, keep_poll_bodies: bool = False
+    scenario: Scenario,
+    target: RunningTarget,
+    *,
+    keep_poll_bodies: bool = False,
+    switchover: Switchover | None = None,
 ) -> dict[str, Any]:
     """Run ``scenario`` on ``target``; never raises for what the server does.
 
     ``keep_poll_bodies`` keeps the body of every settle and wait poll (for recording
     fixtures of intermediate states); by default those keep a digest only.
+    ``switchover``: an upgrade's barrier; at its switch point the run waits there, then
+    goes on with the server the switch gives (``switch.py``).
     """
     identity = target.identity
     trace = new_trace(scenario, identity.to_json())
     applies, why_not = scenario.applicability(identity.flavor, identity.version)
     if not applies:
+        if switchover is not None:
+            switchover.leave()
         trace["outcome"] = {"status": "not_applicable", "reason": why_not}
         trace["finished_at"] = _now()
         return trace
@@ -75,13 +84,18 @@ async def run_scenario(
     ):
         names.stub_url = stub.url
         pool = WorkerPool(client, scenario.workers, names)
-        run = _Run(scenario, client, names, pool, trace)
+        run = _Run(scenario, client, names, pool, trace, switchover=switchover)
         try:
-            async with asyncio.timeout(scenario.scenario_s):
+            async with asyncio.timeout(scenario.scenario_s) as deadline:
+                run.deadline = deadline
                 await run.play()
             trace["outcome"] = {"status": "completed", "reason": None}
         except ExpectationFailed as exc:
             trace["outcome"] = run.outcome("failed_expectation", str(exc))
+        except SwitchFailed as exc:
+            trace["outcome"] = run.outcome(
+                "failed_expectation", f"the new server did not take over: {exc}"
+            )
         except TimeoutError:
             trace["outcome"] = run.outcome(
                 "error",
@@ -136,6 +150,8 @@ class _Run:
         names: Namespace,
         pool: WorkerPool,
         trace: dict[str, Any],
+        *,
+        switchover: Switchover | None = None,
     ) -> None:
         self.scenario = scenario
         self.client = client
@@ -145,6 +161,9 @@ class _Run:
         self.ctx = RunContext(client, names)
         self.last: list[Document] = []
         self.started = False
+        self.switchover = switchover
+        self.switched = False
+        self.deadline: asyncio.Timeout | None = None
 
     def outcome(self, status: str, reason: str) -> dict[str, Any]:
         return {
@@ -155,6 +174,13 @@ class _Run:
         }
 
     async def play(self) -> None:
+        try:
+            await self._play()
+        finally:
+            if self.switchover is not None and not self.switched:
+                self.switchover.leave()
+
+    async def _play(self) -> None:
         began = time.monotonic()
         with origin("setup"):
             await self.setup()
@@ -191,10 +217,47 @@ class _Run:
                             f"{'; '.join(result.reasons) or 'still changing'}"
                         )
             entry["duration_s"] = round(time.monotonic() - step_began, 3)
+            if (
+                self.switchover is not None
+                and not self.switched
+                and switch_after(self.scenario, step, entry.get("snapshots", []))
+            ):
+                await self.switch(step.index)
         capture_began = time.monotonic()
         with origin("capture"):
             await self.capture()
         self.trace["timings"]["capture_s"] = round(time.monotonic() - capture_began, 3)
+
+    async def switch(self, after_step: int) -> None:
+        """Wait at the barrier with no worker polling, then go on with the new server; the
+        wait does not count against the scenario's deadline."""
+        assert self.switchover is not None
+        self.switched = True
+        await self.pool.drain()
+        loop = asyncio.get_running_loop()
+        when = self.deadline.when() if self.deadline is not None else None
+        left = when - loop.time() if when is not None else None
+        if self.deadline is not None:
+            self.deadline.reschedule(None)
+        try:
+            got = await self.switchover.arrive(self.scenario.name)
+        finally:
+            if self.deadline is not None and left is not None:
+                self.deadline.reschedule(loop.time() + left)
+        self.client.retarget(got.server.base_url)
+        record: dict[str, Any] = {
+            "after_step": after_step,
+            "waited_s": got.waited_s,
+            "to": got.server.identity.to_json(),
+        }
+        self.trace["switch"] = record
+        self.pool.start()
+        if self.ctx.aliases:  # what the new server makes of the executions it took over
+            with origin("settle"):
+                result = await settle(self.fetch_tree, self.pool.owes, self.scenario.settle_s)
+            self.last = result.documents
+            record["settled"] = result.settled
+            record["snapshots"] = result.documents
 
     def record(self, entry: dict[str, Any], result: Settled) -> None:
         self.last = result.documents

@@ -57,14 +57,26 @@ class WorkerPool:
         self.observations: list[dict[str, Any]] = []
         self.failure: str | None = None
         self.current_step: int | None = None  # the step running now, for the record
+        self._draining = False  # no new poll: the answers in flight finish (a switch)
+        self._idle = asyncio.Event()  # no answer in flight
+        self._idle.set()
         self._started = time.monotonic()
 
     def start(self) -> None:
+        self._draining = False
         for spec in self._specs.values():
             if spec.poll:
                 self._tasks.append(
                     asyncio.create_task(self._loop(spec), name=f"worker {spec.task}")
                 )
+
+    async def drain(self, timeout_s: float = 30.0) -> None:
+        """Stop polling, let every answer in flight reach the server, then stop: what an
+        upgrade's switch needs, so that no delivery is cut between its poll and its answer."""
+        self._draining = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        await self.stop()
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -77,7 +89,7 @@ class WorkerPool:
     def owes(self, task: Mapping[str, Any]) -> str | None:
         """Why the workers are not done with ``task`` yet, or None."""
         spec = self._specs.get(self._names.unmap(str(task.get("taskType"))))
-        if spec is None or not spec.poll:
+        if spec is None or not spec.polls_at(self.current_step):
             return None
         task_id = str(task.get("taskId"))
         status = task.get("status")
@@ -100,6 +112,9 @@ class WorkerPool:
             params["domain"] = spec.domain
         while True:
             ORIGIN.set(Origin("worker", self.current_step))
+            if self._draining or not spec.polls_at(self.current_step):  # poll_from: not yet
+                await asyncio.sleep(0.1)
+                continue
             try:
                 response = await self._client.request(
                     "GET",
@@ -116,10 +131,16 @@ class WorkerPool:
                 continue
             for task in response.json():
                 self._busy.add(str(task["taskId"]))
+                self._idle.clear()
                 try:
                     await self._handle(spec, task)
+                except ConductorUnreachable as exc:  # its answer never arrived
+                    self.failure = f"worker for {spec.task} lost the server: {exc}"
+                    return
                 finally:
                     self._busy.discard(str(task["taskId"]))
+                    if not self._busy:
+                        self._idle.set()
 
     async def _handle(self, spec: WorkerSpec, task: dict[str, Any]) -> None:
         task_id = str(task["taskId"])

@@ -161,6 +161,7 @@ def _load_scenario(file: Path, root: Path | None, allow_outbound: bool, limits: 
     )
     steps, step_problems = _steps(source)
     problems += step_problems
+    problems += _step_references(source, steps)
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: (p.file, p.line, p.column)))
     document = {
@@ -185,11 +186,12 @@ def _load_scenario(file: Path, root: Path | None, allow_outbound: bool, limits: 
         outbound_hosts=tuple(_hosts(doc.get("allow_outbound"))),
         task_defs=tuple(all_task_defs),
         workflows=tuple(workflow_docs),
-        workers=_workers(doc.get("workers", {}), all_task_defs, workflow_docs),
+        workers=_workers(doc.get("workers", {}), all_task_defs, workflow_docs, steps),
         routes=tuple(doc.get("http_stub", {}).get("routes", [])),
         steps=steps,
         capture={"task_logs": True, "queue_sizes": True, "running": True, **doc.get("capture", {})},
         compare=dict(doc.get("compare", {})),
+        switch_after=_step_index(doc.get("upgrade", {}).get("switch_after"), steps),
     )
 
 
@@ -232,7 +234,10 @@ def _int_set(value: Any) -> frozenset[int] | None:
 
 
 def _workers(
-    raw: dict[str, Any], task_defs: list[dict[str, Any]], workflows: list[dict[str, Any]]
+    raw: dict[str, Any],
+    task_defs: list[dict[str, Any]],
+    workflows: list[dict[str, Any]],
+    steps: tuple[Step, ...],
 ) -> dict[str, WorkerSpec]:
     specs: dict[str, WorkerSpec] = {}
     for name, body in raw.items():
@@ -254,7 +259,13 @@ def _workers(
                     delay_ms=int(rule.get("delay_ms", 0)),
                 )
             )
-        specs[name] = WorkerSpec(name, body.get("poll", True), body.get("domain"), tuple(rules))
+        specs[name] = WorkerSpec(
+            name,
+            body.get("poll", True),
+            body.get("domain"),
+            tuple(rules),
+            _step_index(body.get("poll_from"), steps),
+        )
     for name in sorted(_worker_task_names(task_defs, workflows) - set(specs)):
         specs[name] = WorkerSpec(name)
     return specs
@@ -283,6 +294,40 @@ def _steps(source: Source) -> tuple[tuple[Step, ...], list[Problem]]:
             )
         )
     return tuple(steps), problems
+
+
+def _step_references(source: Source, steps: tuple[Step, ...]) -> list[Problem]:
+    """Fields that name a step, by number (1 for the first) or by name: each names one."""
+    data = source.data
+    fields: list[tuple[Any, tuple[Any, ...]]] = [
+        (data.get("upgrade", {}).get("switch_after"), ("upgrade", "switch_after"))
+    ]
+    for worker, body in (data.get("workers") or {}).items():
+        if isinstance(body, dict):
+            fields.append((body.get("poll_from"), ("workers", worker, "poll_from")))
+    problems = []
+    for wanted, path in fields:
+        if wanted is None:
+            continue
+        if isinstance(wanted, int):
+            if wanted > len(steps):
+                there = f"there is no step {wanted}: {len(steps)} steps"
+                problems.append(source.problem(path, there))
+            continue
+        named = [s for s in steps if s.name == wanted]
+        if len(named) != 1:
+            how = "no step is" if not named else f"{len(named)} steps are"
+            problems.append(source.problem(path, f"{how} named {wanted!r}"))
+    return problems
+
+
+def _step_index(wanted: int | str | None, steps: tuple[Step, ...]) -> int | None:
+    """A step named by number (1 for the first) or name, as its index (checked before)."""
+    if wanted is None:
+        return None
+    if isinstance(wanted, int):
+        return wanted - 1
+    return next(s.index for s in steps if s.name == wanted)
 
 
 def require_valid(

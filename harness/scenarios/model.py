@@ -79,6 +79,13 @@ class WorkerSpec:
     poll: bool = True
     domain: str | None = None
     script: tuple[WorkerRule, ...] = ()
+    poll_from: int | None = None  # the index of the step from which it polls
+
+    def polls_at(self, step: int | None) -> bool:
+        """Does the worker poll while step ``step`` (an index; None: setup) runs?"""
+        if not self.poll:
+            return False
+        return self.poll_from is None or (step is not None and step >= self.poll_from)
 
     def rule_for(self, ref: str, attempt: int, iteration: int, delivery: int) -> WorkerRule:
         for rule in self.script:
@@ -124,6 +131,7 @@ class Scenario:
     steps: tuple[Step, ...] = ()
     capture: dict[str, bool] = field(default_factory=dict)
     compare: dict[str, Any] = field(default_factory=dict)
+    switch_after: int | None = None  # upgrade: the index of the step to switch after
 
     def applicability(self, flavor: str, version: str | None) -> tuple[bool, str | None]:
         """Whether the scenario applies to ``flavor:version``, and why not."""

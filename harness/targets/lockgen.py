@@ -16,6 +16,22 @@ GROUPS = {Flavor.NETFLIX: "com.netflix.conductor", Flavor.OSS: "org.conductoross
 _DYNO_QUEUE = "com/netflix/conductor/redis/dao/DynoQueueDAO.class"
 # Netflix's 3.x jars do not say which JDK built them; 17 is what they were verified on.
 DEFAULT_JAVA = 17
+# What a profile adds to a version's class path when its boot jar lacks the store module:
+# the community module and the part of its dependency tree that BOOT-INF/lib lacks
+# (verified: netflix 3.15.0 starts on PostgreSQL with these, Flyway applying V1 to V8).
+CLASS_PATH: dict[str, dict[str, tuple[str, ...]]] = {
+    "netflix:3.15.0": {
+        "postgres": (
+            "com.netflix.conductor:conductor-postgres-persistence:3.15.0:jar",
+            "com.netflix.conductor:conductor-common-persistence:3.15.0:jar",
+            "org.postgresql:postgresql:42.3.8:jar",
+            "com.zaxxer:HikariCP:4.0.3:jar",
+            "org.springframework:spring-jdbc:5.3.30:jar",
+            "org.springframework:spring-tx:5.3.30:jar",
+            "org.flywaydb:flyway-core:8.5.13:jar",
+        ),
+    },
+}
 
 
 def coordinate(target: TargetSpec) -> str:
@@ -46,8 +62,27 @@ def inspect_jar(jar: Path) -> tuple[int, str]:
     )
 
 
+def pinned(coord: str) -> Artifact:
+    """One artifact resolved with Maven into the cache, with its size and sha256."""
+    _, name, version, *rest = coord.split(":")
+    kind = rest[0] if rest else "jar"
+    classifier = f"-{rest[1]}" if len(rest) > 1 else ""
+    file = f"{name}-{version}{classifier}.{kind}"
+    staged = artifact_path(Artifact(coord, file, 0, ""))
+    if not staged.exists():
+        download(coord, staged)
+    return Artifact(coord, file, staged.stat().st_size, sha256_file(staged))
+
+
+def class_path(target: TargetSpec) -> dict[str, tuple[Artifact, ...]]:
+    """The pinned extra jars of each profile that needs some on ``target``."""
+    wanted = CLASS_PATH.get(str(target), {})
+    return {profile: tuple(pinned(c) for c in coords) for profile, coords in wanted.items()}
+
+
 def write_lock(target: TargetSpec, directory: Path | None = None, java: int | None = None) -> Path:
-    """Resolve ``target`` with Maven, hash it, and write its lock file."""
+    """Resolve ``target`` (and the jars a profile adds to it) with Maven, hash them, and
+    write its lock file."""
     if str(target) in UNPUBLISHED:
         raise UnknownTargetError(UNPUBLISHED[str(target)])
     coord = coordinate(target)
@@ -62,6 +97,7 @@ def write_lock(target: TargetSpec, directory: Path | None = None, java: int | No
         embedded_backend=backend,
         artifacts=(Artifact(coord, name, staged.stat().st_size, sha256_file(staged)),),
         path=lock_path(target, directory),
+        class_path=class_path(target),
     )
     lock.path.parent.mkdir(parents=True, exist_ok=True)
     lock.path.write_text(json.dumps(lock.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,32 +45,55 @@ class Artifact:
     size: int
     sha256: str
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "coordinate": self.coordinate,
+            "file": self.file,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Artifact:
+        return cls(raw["coordinate"], raw["file"], int(raw["size"]), raw["sha256"].lower())
+
 
 @dataclass(frozen=True, slots=True)
 class VersionLock:
-    """Everything needed to start one version with the process runtime."""
+    """Everything needed to start one version with the process runtime.
+
+    ``class_path``: per profile, the jars a profile adds to the server's class path (a store
+    module the boot jar lacks); resolved only when that profile runs. Optional in the file.
+    """
 
     target: TargetSpec
     java: int  # the lowest Java major version the server runs on
     embedded_backend: str  # "memory" or "sqlite": see profiles.py
     artifacts: tuple[Artifact, ...]
     path: Path
+    class_path: Mapping[str, tuple[Artifact, ...]] = field(default_factory=dict, hash=False)
 
     @property
     def server_jar(self) -> Artifact:
         return self.artifacts[0]
 
+    def extra_jars(self, profile: str) -> tuple[Artifact, ...]:
+        """What ``profile`` adds to the server's class path (mostly nothing)."""
+        return self.class_path.get(profile, ())
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        raw: dict[str, Any] = {
             "lock_format": LOCK_FORMAT,
             "target": str(self.target),
             "java": self.java,
             "embedded_backend": self.embedded_backend,
-            "artifacts": [
-                {"coordinate": a.coordinate, "file": a.file, "size": a.size, "sha256": a.sha256}
-                for a in self.artifacts
-            ],
+            "artifacts": [a.to_json() for a in self.artifacts],
         }
+        if self.class_path:
+            raw["class_path"] = {
+                name: [a.to_json() for a in jars] for name, jars in sorted(self.class_path.items())
+            }
+        return raw
 
 
 def locks_dir() -> Path:
@@ -92,20 +116,22 @@ def load_lock(path: Path) -> VersionLock:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if raw.get("lock_format") != LOCK_FORMAT:
             raise ValueError(f"lock_format {raw.get('lock_format')!r}, expected {LOCK_FORMAT}")
-        artifacts = tuple(
-            Artifact(a["coordinate"], a["file"], int(a["size"]), a["sha256"].lower())
-            for a in raw["artifacts"]
-        )
+        artifacts = tuple(Artifact.from_json(a) for a in raw["artifacts"])
         if not artifacts:
             raise ValueError("no artifacts")
+        class_path = {
+            str(name): tuple(Artifact.from_json(a) for a in jars)
+            for name, jars in (raw.get("class_path") or {}).items()
+        }
         return VersionLock(
             target=parse_target(raw["target"]),
             java=int(raw["java"]),
             embedded_backend=str(raw["embedded_backend"]),
             artifacts=artifacts,
             path=path,
+            class_path=class_path,
         )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadInputError(f"Lock file {path} is unreadable: {exc}.") from exc
 
 

@@ -54,6 +54,11 @@ def resolve(lock: VersionLock, cache: Path | None = None) -> Path:
     return paths[0]
 
 
+def resolve_class_path(lock: VersionLock, profile: str, cache: Path | None = None) -> list[Path]:
+    """The verified jars ``profile`` adds to the server's class path (none for most)."""
+    return [ensure_artifact(a, cache) for a in lock.extra_jars(profile)]
+
+
 def ensure_artifact(artifact: Artifact, cache: Path | None = None) -> Path:
     path = artifact_path(artifact, cache)
     if not path.exists():

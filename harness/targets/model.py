@@ -59,6 +59,8 @@ class RunningTarget:
     listen: Callable[[], socket.socket] | None = field(default=None, repr=False)
     # isolated servers: calls the kernel refused since the server became ready
     blocked: Callable[[], int | None] | None = field(default=None, repr=False)
+    # started here: send the server's process a signal (an upgrade's kill -9 of the old one)
+    kill: Callable[[int], None] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ what a server may reach, and nothing more:
 
 - the HTTP stub of each scenario run: a listening socket the harness makes inside the
   namespace (``listen``), at 127.0.0.1 there;
-- redis-server of the redis profile, started inside;
+- the store of the redis or postgres profile (redis-server, PostgreSQL), started inside;
 - with ``--allow-outbound``, each HOST:PORT that the run's scenarios declare
   (``allow_outbound: [HOST:PORT]``): the address is added to the namespace's loopback,
   and the harness relays each connection made to it to the real host.
@@ -18,7 +18,7 @@ counts it (``OutNoRoutes`` of the namespace's ``/proc/net/snmp``): the report's 
 calls.
 
 The namespace exists while a process or socket is in it: the holder process, the JVM and
-redis-server (each killed by the kernel if the harness dies: ``procs``), and the harness's
+its store (each killed by the kernel if the harness dies: ``procs``), and the harness's
 own sockets. A run killed with SIGKILL leaves nothing: no interface, no rule, no mount.
 Under the docker runtime the namespace is the container's (``--network none``).
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import time
 from collections.abc import Sequence
@@ -11,18 +12,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.conductor import ConductorClient
-from harness.errors import PortInUseError
+from harness.errors import BadInputError, PortInUseError
 from harness.targets import netns, procs
 from harness.targets.death import process_probe
 from harness.targets.java import JavaRuntime, find_java
+from harness.targets.launcher import has_module, launch_args
 from harness.targets.locks import VersionLock, find_lock
-from harness.targets.maven import resolve
+from harness.targets.maven import resolve, resolve_class_path
 from harness.targets.model import Isolation, RunningTarget, TargetIdentity
 from harness.targets.ports import ensure_free, free_port
 from harness.targets.profiles import Profile, render_properties
 from harness.targets.readiness import wait_ready
-from harness.targets.redis import find_redis, start_redis
 from harness.targets.spec import TargetSpec
+from harness.targets.stores import Store, check_store, start_store
 
 HEAP = "1536m"
 # Unisolated servers (--no-isolation, docker's host and bridge networks): outbound HTTP
@@ -36,6 +38,12 @@ _NO_EGRESS = [
     "-Dhttps.proxyPort=9",
 ]
 _DIRECT = ("localhost", "127.*", "[::1]")
+# The module a server needs for each store: in its boot jar, or on the class path its lock
+# adds for the profile.
+STORE_MODULES = {
+    "redis": "conductor-redis-persistence",
+    "postgres": "conductor-postgres-persistence",
+}
 
 
 def jvm_flags(
@@ -88,16 +96,29 @@ class Prepared:
     lock: VersionLock
     jar: Path
     java: JavaRuntime
+    class_path: tuple[Path, ...] = ()  # the profile's extra jars (a store module)
+
+    def launch(self) -> list[str]:
+        return launch_args(self.jar, self.class_path)
 
 
 def prepare(spec: TargetSpec, profile: Profile) -> Prepared:
-    """Resolve the lock, the verified jar and a JRE; fail fast with a clear error."""
+    """Resolve the lock, the verified jar (and the profile's extra jars) and a JRE; fail
+    fast with a clear error."""
     lock = find_lock(spec)
     java = find_java(lock.java)
-    if profile.name == "redis":
-        find_redis()
+    check_store(profile)
     jar = resolve(lock)
-    return Prepared(spec, lock, jar, java)
+    class_path = tuple(resolve_class_path(lock, profile.name))
+    module = STORE_MODULES.get(profile.store or "")
+    if module and not class_path and not has_module(jar, module):
+        raise BadInputError(
+            f"{spec} cannot run the {profile.name} profile: its server jar has no {module}, "
+            f"and its lock file ({lock.path}) adds none to its class path."
+        )
+    prepared = Prepared(spec, lock, jar, java, class_path)
+    prepared.launch()  # a jar that cannot be launched so: say it now
+    return prepared
 
 
 async def start(
@@ -109,24 +130,25 @@ async def start(
     port: int | None = None,
     ready_timeout_s: float = 240.0,
     isolation: Isolation | None = None,
+    store: Store | None = None,
+    space: netns.Namespace | None = None,
 ) -> RunningTarget:
     """Start one server; its stop is pushed on ``stack`` before anything can fail.
-    ``isolation``: in a network namespace of its own (the default), or not."""
+    ``isolation``: in a network namespace of its own (the default), or not.
+
+    ``store`` and ``space``: a store (``stores.start_store``) and a network namespace
+    (``netns.create``, opened to ``isolation.allowed``) that the caller started and stops:
+    the server runs in ``space`` on ``store`` and leaves both up, so that another server
+    can run on them next. Without them, the server gets a namespace of its own (unless
+    ``isolation`` says not to) and its profile's store, both stopped on ``stack``."""
     started = time.monotonic()
     spec, lock = prepared.spec, prepared.lock
     run_dir = (workdir / spec.slug).resolve()  # the JVM runs elsewhere: paths must be absolute
     (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
-    isolation = isolation or Isolation()
-    netns.require_isolation(isolation, "process")
-    space, endpoints = None, []
-    if isolation.enforce:
-        endpoints = await asyncio.to_thread(netns.resolve, isolation.allowed)
-        space = await netns.create(run_dir / "netns", endpoints, stack)
-    redis_port = None
-    if profile.name == "redis":
-        redis = await start_redis(run_dir / "redis", space)
-        stack.callback(redis.stop)
-        redis_port = redis.port
+    given_store, given_space = store, space
+    isolation, endpoints, space, store = await _place(
+        profile, run_dir, stack, isolation or Isolation(), store=store, space=space
+    )
     if port is not None:
         ensure_free(port, str(spec))
     chosen = port if port is not None else free_port()  # in the namespace: any port is free
@@ -134,10 +156,11 @@ async def start(
         port=chosen,
         embedded_backend=lock.embedded_backend,
         state_dir=run_dir,
-        redis_port=redis_port,
+        store=store,
     )
     props_file = run_dir / "server.properties"
     props_file.write_text(render_properties(props), encoding="utf-8")
+    props_file.chmod(0o600)  # it may hold the store's password
     log = run_dir / "server.log"
     names = netns.hosts_file(endpoints, socket.gethostname())
     if names is not None:  # declared host names, the namespace having no DNS
@@ -146,8 +169,7 @@ async def start(
         str(prepared.java.executable),
         *jvm_flags(run_dir, [e.host for e in endpoints], isolated=space is not None),
         *([f"-Djdk.net.hosts.file={run_dir / 'hosts'}"] if names is not None else []),
-        "-jar",
-        str(prepared.jar),
+        *prepared.launch(),
         f"--spring.config.additional-location=file:{props_file}",
     ]
     # A clean environment: no cloud or AI credentials, no proxies, the same locale and
@@ -172,6 +194,8 @@ async def start(
                 stack,
                 ready_timeout_s=ready_timeout_s,
                 isolation=isolation,
+                store=given_store,
+                space=given_space,
             )
     identity = locked_identity(
         spec, lock, profile, runtime="process", java=prepared.java.describe()
@@ -188,7 +212,39 @@ async def start(
         exited=process_probe(proc),
         listen=space.listen if space else None,
         blocked=space.refused if space else None,
+        kill=lambda sig: procs.signal_group(proc, signal.Signals(sig)),
     )
+
+
+async def _place(
+    profile: Profile,
+    run_dir: Path,
+    stack: AsyncExitStack,
+    isolation: Isolation,
+    *,
+    store: Store | None,
+    space: netns.Namespace | None,
+) -> tuple[Isolation, list[netns.Endpoint], netns.Namespace | None, Store | None]:
+    """Where the server runs: the caller's namespace and store, or its own, stopped on
+    ``stack``; with the isolation it has and the endpoints it may reach."""
+    if store is not None and store.kind != profile.store:
+        raise ValueError(f"the {profile.name} profile does not run on a {store.kind} store")
+    if store is not None and space is None and isolation.enforce:
+        raise ValueError("a store without its namespace: an isolated server cannot reach it")
+    if space is not None:
+        isolation = replace(isolation, enforce=True)  # the caller's namespace isolates it
+    else:
+        netns.require_isolation(isolation, "process")
+    endpoints: list[netns.Endpoint] = []
+    if isolation.enforce:
+        endpoints = await asyncio.to_thread(netns.resolve, isolation.allowed)
+    if space is None and isolation.enforce:
+        space = await netns.create(run_dir / "netns", endpoints, stack)
+    if store is None and profile.store is not None:
+        store = await start_store(profile, run_dir / profile.store, space)
+        if store is not None:
+            stack.callback(store.stop)
+    return isolation, endpoints, space, store
 
 
 async def prepare_async(spec: TargetSpec, profile: Profile) -> Prepared:

@@ -6,7 +6,9 @@ Three layers, because any one can be skipped by the way a run ends:
 2. an ``atexit`` sweep stops every child still registered (an uncaught exception,
    ``sys.exit``, SIGTERM turned into ``SystemExit`` by the CLI);
 3. the kernel: each child is started with ``PR_SET_PDEATHSIG=SIGKILL``, so even if
-   this Python process is killed with SIGKILL, the JVM and redis-server die with it.
+   this Python process is killed with SIGKILL, the JVM, redis-server and PostgreSQL die
+   with it (PostgreSQL runs as another user: setpriv sets the signal again after the
+   change, ``postgres``).
 
 Children run in their own session, so a Ctrl-C in the terminal reaches conductor-compat
 only, and it stops the servers in order instead of them dying mid-write.
@@ -59,11 +61,14 @@ def spawn(
     return proc
 
 
-def stop(proc: subprocess.Popen[bytes], grace_s: float = 15.0) -> int | None:
-    """SIGTERM the child's process group, SIGKILL it after ``grace_s``; return its exit code."""
+def stop(
+    proc: subprocess.Popen[bytes], grace_s: float = 15.0, first: signal.Signals = signal.SIGTERM
+) -> int | None:
+    """Signal the child's process group (``first``: SIGTERM unless the program stops on
+    another), SIGKILL it after ``grace_s``; return its exit code."""
     try:
         if proc.poll() is None:
-            _signal_group(proc, signal.SIGTERM)
+            _signal_group(proc, first)
             deadline = time.monotonic() + grace_s
             while proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -75,6 +80,11 @@ def stop(proc: subprocess.Popen[bytes], grace_s: float = 15.0) -> int | None:
         return proc.returncode
     finally:
         _live.discard(proc)
+
+
+def signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Send ``sig`` to the child's process group (an upgrade's kill -9 of its old server)."""
+    _signal_group(proc, sig)
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -1,7 +1,7 @@
 """Profiles: the server configuration, aligned across versions.
 
 Every version gets the same explicit settings (sample data off, the same owner-email
-and name-validation rules, no indexing, loopback only, gRPC off), so a difference
+and name-validation rules, the same indexing, loopback only, gRPC off), so a difference
 between two targets is a difference between versions, not between configurations.
 
 - ``embedded`` (default): no external service. Each version uses the embedded
@@ -10,12 +10,20 @@ between two targets is a difference between versions, not between configurations
   queue that works without Redis: verified on 3.32.1, see fixtures/locks).
 - ``redis``: every version on the same real backend, a redis-server that the
   harness starts on loopback for the target, so backends never explain a difference.
+- ``postgres``: every version on a real PostgreSQL server that the harness starts on
+  loopback for the target, with search indexed in it (every version here has a Postgres
+  index; netflix 3.15.0 has the module only as a community jar, which its lock adds to its
+  class path). Indexing is on in this profile alone.
+
+A profile with a store (``Profile.store``) gets it from ``stores.start_store``; the store
+gives the properties that point a server at it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from harness.errors import BadInputError
 
@@ -48,17 +56,26 @@ BACKENDS: dict[str, dict[str, str]] = {
         "conductor.queue.type": "sqlite",
         "conductor.indexing.type": "none",
     },
-    "redis": {"conductor.db.type": "redis_standalone", "conductor.queue.type": "redis_standalone"},
 }
+
+
+class StoreLike(Protocol):
+    """What a profile reads of the store a server runs on (``stores.Store``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def properties(self) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Profile:
     name: str
     summary: str
+    store: str | None = None  # the store the harness starts for it ("redis", "postgres")
 
     def backend(self, embedded_backend: str) -> str:
-        return "redis" if self.name == "redis" else embedded_backend
+        return self.store or embedded_backend
 
     def properties(
         self,
@@ -66,26 +83,31 @@ class Profile:
         port: int,
         embedded_backend: str,
         state_dir: Path,
-        redis_port: int | None = None,
+        store: StoreLike | None = None,
     ) -> dict[str, str]:
-        """The Spring properties for one server start."""
-        backend = self.backend(embedded_backend)
+        """The Spring properties for one server start (on ``store``, for a profile with one)."""
         props = dict(COMMON)
         props["server.port"] = str(port)
-        props.update(BACKENDS[backend])
-        if backend == "sqlite":
+        if self.store is not None:
+            if store is None or store.kind != self.store:
+                raise ValueError(f"the {self.name} profile needs a {self.store} store")
+            props.update(store.properties())
+            return props
+        props.update(BACKENDS[embedded_backend])
+        if embedded_backend == "sqlite":
             db = state_dir / "conductor.db"
             props["spring.datasource.url"] = f"jdbc:sqlite:{db}?busy_timeout=15000&journal_mode=WAL"
-        if backend == "redis":
-            if redis_port is None:
-                raise ValueError("the redis profile needs a redis port")
-            props["conductor.redis.hosts"] = f"127.0.0.1:{redis_port}:us-east-1c"
         return props
 
 
 PROFILES: dict[str, Profile] = {
     "embedded": Profile("embedded", "no external services; each version's embedded store"),
-    "redis": Profile("redis", "every version on a real redis-server started on loopback"),
+    "redis": Profile("redis", "every version on a real redis-server started on loopback", "redis"),
+    "postgres": Profile(
+        "postgres",
+        "every version on a real PostgreSQL server started on loopback, search indexed in it",
+        "postgres",
+    ),
 }
 DEFAULT_PROFILE = "embedded"
 

@@ -47,6 +47,12 @@ async def start_target(
     if runtime not in RUNTIMES:
         raise BadInputError(f"Unknown runtime '{runtime}'. Known runtimes: {', '.join(RUNTIMES)}.")
     if runtime == "docker":
+        if profile.store is not None:
+            raise BadInputError(
+                f"The {profile.name} profile runs with the process runtime (--runtime process): "
+                f"the docker runtime runs the embedded profile only, with no {profile.store} "
+                "server beside the container."
+            )
         from harness.targets.docker import start as start_container  # the SDK when asked for
 
         return await start_container(

@@ -34,6 +34,16 @@ def _prerequisites() -> None:
         require(False, f"no Java 17+: {exc}")
 
 
+def require_postgres() -> None:
+    from harness.errors import PostgresMissingError
+    from harness.targets.postgres import find_postgres
+
+    try:
+        find_postgres()
+    except PostgresMissingError as exc:
+        require(False, f"the postgres profile starts PostgreSQL on loopback: {exc.message}")
+
+
 @dataclass
 class Run:
     code: int
@@ -45,10 +55,15 @@ class Run:
         return " ".join((self.out + self.err).split())
 
 
-def processes_mentioning(marker: str, servers_only: bool = False) -> list[str]:
-    """Command lines of live processes that mention ``marker`` (a work folder).
+SERVER_PROGRAMS = ("java", "redis-server", "postgres")
 
-    ``servers_only`` keeps the JVMs and redis-servers, leaving out the CLI itself.
+
+def processes_mentioning(marker: str, servers_only: bool = False) -> list[str]:
+    """Command lines of live processes that mention ``marker`` (a work folder), in their
+    command line or as their working folder (PostgreSQL's children and redis-server rewrite
+    their command line, and work in their data folder).
+
+    ``servers_only`` keeps the servers and their stores, leaving out the CLI itself.
     """
     found = []
     for proc in Path("/proc").iterdir():
@@ -56,16 +71,27 @@ def processes_mentioning(marker: str, servers_only: bool = False) -> list[str]:
             continue
         try:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
-            state = (proc / "stat").read_text().split()[2]
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
+        try:
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            cwd = ""
         cmdline = b" ".join(argv).decode(errors="replace")
-        program = Path(argv[0].decode(errors="replace")).name
-        if servers_only and program not in ("java", "redis-server"):
+        program = program_name(argv[0].decode(errors="replace"))
+        if servers_only and program not in SERVER_PROGRAMS:
             continue
-        if marker in cmdline and state != "Z":
+        if (marker in cmdline or marker in cwd) and state != "Z":
             found.append(f"{proc.name}: {cmdline[:200]}")
     return found
+
+
+def program_name(argv0: str) -> str:
+    """``java`` of "/usr/bin/java", ``postgres`` of "postgres: checkpointer" (a process
+    title), ``redis-server`` of "/usr/bin/redis-server 127.0.0.1:6379"."""
+    words = Path(argv0).name.split()
+    return words[0].rstrip(":") if words else ""
 
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ExitCode
-from tests.e2e.conftest import assert_nothing_left, cli, processes_mentioning
+from tests.e2e.conftest import assert_nothing_left, cli, processes_mentioning, require_postgres
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,9 +30,11 @@ def _spawn_cli(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def _start_up(workdir: Path, *targets: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def _start_up(
+    workdir: Path, *targets: str, extra: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """`targets up` in the background; returns it and {target: url} once all are ready."""
-    proc = _spawn_cli("targets", "up", *targets, "--for", "300", "--workdir", str(workdir))
+    proc = _spawn_cli("targets", "up", *targets, "--for", "300", "--workdir", str(workdir), *extra)
     urls: dict[str, str] = {}
     assert proc.stdout is not None
     deadline = time.monotonic() + 300
@@ -102,6 +104,20 @@ def test_sigkill_of_the_harness_takes_its_servers_down(workdir: Path) -> None:
     proc.kill()  # no cleanup code runs: the kernel's parent-death signal must do it
     proc.communicate(timeout=30)
     assert_nothing_left(workdir)
+
+
+def test_sigkill_of_the_harness_takes_postgres_down_too(workdir: Path) -> None:
+    require_postgres()
+    proc, _ = _start_up(workdir, "oss:3.21.14", extra=("--profile", "postgres"))
+    servers = processes_mentioning(str(workdir), servers_only=True)
+    assert any(" -D " in line for line in servers), servers  # the postmaster, as nobody
+    assert len(servers) > 2, servers  # the JVM, the postmaster and its children
+    proc.kill()  # no cleanup code runs: the kernel's parent-death signals must do it
+    proc.communicate(timeout=30)
+    assert_nothing_left(workdir, seconds=15.0)
+    from harness.targets.stale import sweep
+
+    assert not [s for s in sweep() if str(workdir) in s]  # its record: nothing left to stop
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

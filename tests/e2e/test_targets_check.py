@@ -1,4 +1,4 @@
-"""`targets check` on the three supported versions, in both profiles."""
+"""`targets check` on the three supported versions, in every profile."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool
-from tests.e2e.conftest import SUPPORTED, assert_nothing_left, cli
+from tests.e2e.conftest import (
+    SUPPORTED,
+    assert_nothing_left,
+    cli,
+    processes_mentioning,
+    require_postgres,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -40,3 +46,21 @@ def test_all_supported_versions_pass_on_real_redis(workdir: Path) -> None:
         port = int(props.split("conductor.redis.hosts=127.0.0.1:")[1].split(":")[0])
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"redis on {port} outlived the run"
+
+
+def test_all_supported_versions_pass_on_real_postgres(workdir: Path) -> None:
+    require_postgres()
+    _check(workdir, "--profile", "postgres")
+    for target in SUPPORTED:
+        folder = workdir / target.replace(":", "_")
+        props = (folder / "server.properties").read_text()
+        assert "conductor.db.type=postgres" in props
+        assert "conductor.indexing.type=postgres" in props
+        assert "conductor.indexing.enabled=true" in props
+        assert "Successfully applied" in (folder / "server.log").read_text()  # Flyway, on it
+        # PostgreSQL's children rewrite their command line: look for any process that
+        # works in the run folder, and for the port.
+        port = int(props.split("jdbc:postgresql://127.0.0.1:")[1].split("/")[0])
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"postgres on {port} outlived it"
+    assert not processes_mentioning(str(workdir))

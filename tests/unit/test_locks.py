@@ -65,3 +65,49 @@ def test_malformed_lock_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(BadInputError) as err:
         load_lock(bad)
     assert str(bad) in err.value.message
+
+
+def test_a_lock_without_class_path_round_trips_unchanged() -> None:
+    for lock in known_locks():
+        written = json.loads(lock.path.read_text())
+        assert lock.to_json() == written
+        if "class_path" not in written:
+            assert lock.extra_jars("postgres") == ()
+
+
+def test_netflix_3_15_0_adds_the_community_postgres_module_for_postgres_only() -> None:
+    lock = find_lock(parse_target("netflix:3.15.0"))
+    jars = lock.extra_jars("postgres")
+    names = [a.coordinate.split(":")[1] for a in jars]
+    assert names[0] == "conductor-postgres-persistence"
+    assert {"postgresql", "HikariCP", "spring-jdbc", "spring-tx", "flyway-core"} <= set(names)
+    for jar in jars:
+        assert len(jar.sha256) == 64 and jar.size > 0
+        assert jar.file.startswith(jar.coordinate.split(":")[1] + "-")
+    assert lock.extra_jars("redis") == lock.extra_jars("embedded") == ()
+    for other in ("oss:3.21.14", "oss:3.32.1"):  # their boot jars carry the module
+        assert find_lock(parse_target(other)).extra_jars("postgres") == ()
+
+
+def test_class_path_round_trips(tmp_path: Path) -> None:
+    jar = Artifact("g:m:1:jar", "m-1.jar", 3, "a" * 64)
+    raw = json.loads((find_lock(parse_target("oss:3.21.14")).path).read_text())
+    raw["class_path"] = {"postgres": [jar.to_json()]}
+    path = tmp_path / "oss-3.21.14.json"
+    path.write_text(json.dumps(raw))
+    lock = load_lock(path)
+    assert lock.extra_jars("postgres") == (jar,)
+    assert lock.to_json() == raw
+    path.write_text(json.dumps(lock.to_json()))
+    assert load_lock(path) == lock
+
+
+@pytest.mark.parametrize("class_path", [["not", "a", "mapping"], {"postgres": [{"file": "x"}]}])
+def test_malformed_class_path_names_the_file(tmp_path: Path, class_path: object) -> None:
+    raw = json.loads((find_lock(parse_target("oss:3.21.14")).path).read_text())
+    raw["class_path"] = class_path
+    path = tmp_path / "oss-3.21.14.json"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(BadInputError) as err:
+        load_lock(path)
+    assert str(path) in err.value.message

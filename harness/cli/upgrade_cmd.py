@@ -1,0 +1,122 @@
+"""``conductor-compat upgrade``: scenarios played across an in-place upgrade or a rollback.
+
+The arguments become one ``Plan`` of kind ``upgrade``, run by ``harness.pipeline`` with the
+progress display as the event consumer; the exit code is the verdict's, as for compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.cli.options import add_options, parse_targets, plan_values, registered, say
+from harness.cli.progress import Display, choose_mode
+from harness.errors import BadInputError, ExitCode
+from harness.pipeline import Plan, RunFolder, default_folder, run_plan
+from harness.resources import library_dir
+from harness.scenarios import ScenarioError
+
+EXIT = {
+    "compatible": ExitCode.OK,
+    "action_required": ExitCode.ACTION_REQUIRED,
+    "incompatible": ExitCode.FINDING,
+    "inconclusive": ExitCode.INCONCLUSIVE,
+}
+IN_FLIGHT = "upgrade"  # the shipped in-flight library: scenarios/upgrade/
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "upgrade",
+        help="play scenarios across an in-place upgrade (or rollback) on one store, and compare",
+        description="Upgrade in place, with executions in flight. On one store (a PostgreSQL "
+        "or redis-server the harness starts), the --from server plays every scenario under "
+        "PATH up to its switch point (the step its `upgrade: switch_after` names; by default "
+        "the first step after which a workflow is still running); then it is stopped "
+        "(--kill: killed with SIGKILL), the --to server starts on the same store, and every "
+        "scenario goes on with it. Then each version plays the same scenarios wholly "
+        "on servers of its own (--from twice, so that noise is told from differences). The "
+        "reports compare both with --from played wholly: the 'new' column is what the new "
+        "version changes, the '→' column what the upgrade does to executions in flight. A "
+        "--to older than --from is a rollback. A new server that refuses the old one's "
+        "store is a finding of the report, not an error. Default PATH: the shipped in-flight "
+        "library (scenarios/upgrade). Exit codes as compare: 0 compatible, 9 action required, "
+        "1 incompatible, 3 inconclusive, 2 bad input, 4 harness error, 130 interrupted.",
+    )
+    add_options(
+        parser,
+        "config",
+        "paths",
+        "upgrade_from",
+        "upgrade_to",
+        "upgrade_profile",
+        "kill",
+        "out",
+        "reports",
+        "fail_on",
+        "fail_on_known",
+        "accept",
+        "catalog",
+        "no_shipped_catalog",
+        "scrub",
+        "severity",
+        "baseline_repeats",
+        "jobs",
+        "ready_timeout",
+        "no_isolation",
+        "allow_outbound",
+        "quiet",
+        "verbose",
+    )
+    parser.set_defaults(handler=cmd_upgrade)
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    paths = args.paths or [_in_flight_library()]
+    for path in paths:
+        if not path.exists():
+            raise BadInputError(f"{path} does not exist (give scenario files or folders)")
+    parse_targets([args.upgrade_from, args.upgrade_to])  # unknown: exit 2
+    values = plan_values(args, [o.name for o in registered(args)])
+    values.update(
+        baseline=args.upgrade_from,
+        candidates=(args.upgrade_to,),
+        profile=args.profile,
+        paths=tuple(str(p.resolve()) for p in paths),
+        recheck=False,
+    )
+    return Plan(kind="upgrade", command=tuple(sys.argv[1:]), **values)
+
+
+def _in_flight_library() -> Path:
+    for root in (Path("scenarios"), library_dir()):
+        if (root / IN_FLIGHT).is_dir():
+            return root / IN_FLIGHT
+    raise BadInputError(
+        "no in-flight scenario library found (scenarios/upgrade); give scenario files or folders"
+    )
+
+
+async def cmd_upgrade(args: argparse.Namespace) -> int:
+    plan = _plan(args)
+    folder = RunFolder(args.out) if args.out else default_folder(args.reports, plan)
+    if folder.plan_file.exists():
+        raise BadInputError(f"{folder.root} already holds a run; choose another --out")
+    display = Display(sys.stderr, mode=choose_mode(sys.stderr, quiet=args.quiet))
+    display.verbose = args.verbose
+    try:
+        outcome = await run_plan(plan, display, folder=folder)
+    except ScenarioError as exc:  # each problem once, as FILE:LINE:COLUMN lines
+        for problem in exc.problems:
+            print(problem.render(), file=sys.stderr)
+        raise BadInputError(exc.message) from exc
+    except asyncio.CancelledError:
+        say(f"interrupted: the traces of what finished are in {folder.root}")
+        raise
+    finally:
+        display.close()
+    print(f"{outcome.verdict.replace('_', ' ')}: {outcome.reason}; reports in {outcome.folder}")
+    return int(EXIT[outcome.verdict])

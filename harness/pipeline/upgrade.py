@@ -1,0 +1,225 @@
+"""The ``upgrade`` job: scenarios played across an in-place upgrade (or a rollback), and
+compared with the same scenarios played wholly on the old server and wholly on the new.
+
+    validate scenarios and settings (bad input fails here, before anything starts)
+    across: one store (postgres or redis) and one network namespace; the old server on
+        it plays every scenario to its switch point; the old server stops (gracefully, or
+        killed with --kill); the new server starts on the same store; every run goes on
+    then at once, each on servers of its own:
+        the old version, wholly: every scenario ``baseline_repeats`` times (the baseline)
+        the new version, wholly: every scenario once
+    stop every server and store (whatever happens)
+    assess both against the baseline: "new" is what a fresh install of the new version
+        changes, "across" what the upgrade itself does to executions in flight
+    write the four reports
+
+A new server that refuses the old one's store (a schema it cannot read, a migration that
+does not run backwards) is the upgrade's finding: every run that waited at the switch ends
+with it, and the comparison shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from harness.classify import RunResult, assess_run
+from harness.classify.assess import Views
+from harness.errors import BadInputError
+from harness.pipeline import events as ev
+from harness.pipeline import live
+from harness.pipeline.assemble import settings_for
+from harness.pipeline.outcome import VERDICT_EXIT, Outcome
+from harness.pipeline.plan import Plan, RunFolder
+from harness.report import build_report, write_reports
+from harness.runner.across import run_across
+from harness.scenarios import Scenario, require_valid
+from harness.targets import get_profile, netns, process
+from harness.targets.model import Isolation, RunningTarget
+from harness.targets.profiles import Profile
+from harness.targets.spec import TargetSpec
+from harness.targets.stores import start_store
+from harness.traces import load_trace_set
+
+ARROW = "→"
+
+
+def across_label(old: str, new: str) -> str:
+    """The name of an upgrade's traces and report column: 'netflix:3.15.0→oss:3.32.1'."""
+    return f"{old}{ARROW}{new}"
+
+
+async def upgrade(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
+    began = time.monotonic()
+    scenarios = require_valid(
+        [Path(p) for p in plan.paths], allow_outbound=plan.allow_outbound, limits=plan.limits()
+    )
+    job = _Upgrade.of(plan, folder, scenarios, emit)
+    folder.save(plan)
+    n = len(scenarios)
+    emit(
+        ev.RunPlanned(
+            folder.root,
+            n,
+            (
+                ev.TargetPlanned(job.old, "baseline", n * plan.baseline_repeats, 0),
+                ev.TargetPlanned(job.new, "candidate", n, 0),
+                ev.TargetPlanned(job.label, "candidate", n, 0),
+            ),
+            False,
+            plan,
+        )
+    )
+    emit(ev.TargetsStarting((job.old, job.new, job.label)))
+    # The switch first, alone, then both versions wholly: on 2 cores, three servers at once
+    # starve each other (answers past the 30 s client timeout were seen), two do not.
+    await live.each_target([job.label], job.drive)
+    await live.each_target([job.old, job.new], job.drive)
+    emit(ev.Comparing((job.new, job.label)))
+    results = await asyncio.to_thread(job.assess)
+    report = await asyncio.to_thread(build_report, results, command=list(plan.command))
+    written = await asyncio.to_thread(write_reports, folder.root, report)
+    status, reason = report["verdict"]["status"], report["verdict"]["reason"]
+    emit(
+        ev.RunFinished(
+            status,
+            reason,
+            True,
+            written,
+            round(time.monotonic() - began, 1),
+            tuple(ev.CandidateSummary.of(c) for c in report["comparisons"]),
+        )
+    )
+    code = int(VERDICT_EXIT[status])
+    return Outcome(status, reason, True, written, folder.root, code, tuple(results))
+
+
+@dataclass(slots=True)
+class _Upgrade:
+    """One upgrade job's settings, and its three drives: each version wholly, and across."""
+
+    plan: Plan
+    folder: RunFolder
+    scenarios: list[Scenario]
+    emit: ev.Emit
+    specs: dict[str, TargetSpec]
+    profile: Profile
+    isolation: Isolation
+    workdir: Path
+
+    @classmethod
+    def of(
+        cls, plan: Plan, folder: RunFolder, scenarios: list[Scenario], emit: ev.Emit
+    ) -> _Upgrade:
+        specs = live.target_specs([plan.baseline, plan.candidates[0]])
+        if any(s.is_remote for s in specs.values()):
+            raise BadInputError("upgrade starts both servers itself: remote targets cannot switch")
+        profile = get_profile(plan.profile)
+        if profile.name == "embedded":
+            raise BadInputError(
+                "an upgrade needs a store that outlives the old server: use --profile postgres "
+                "(the default for upgrade) or --profile redis"
+            )
+        if plan.runtime != "process":
+            raise BadInputError("upgrade runs with the process runtime")
+        isolation = plan.isolation(scenarios)
+        return cls(
+            plan, folder, scenarios, emit, specs, profile, isolation, folder.new_servers_dir()
+        )
+
+    @property
+    def old(self) -> str:
+        return self.plan.baseline
+
+    @property
+    def new(self) -> str:
+        return self.plan.candidates[0]
+
+    @property
+    def label(self) -> str:
+        return across_label(self.old, self.new)
+
+    async def drive(self, name: str, stack: AsyncExitStack) -> None:
+        if name == self.label:
+            await self.across(stack)
+            return
+        server = await live.start(
+            self.plan, self.specs[name], workdir=self.workdir, stack=stack, isolation=self.isolation
+        )
+        self.emit(ev.TargetReady(name, server.base_url, server.start_seconds))
+        repeats = self.plan.baseline_repeats if name == self.old else 1
+        traces = self.folder.traces(name)
+        jobs = self.plan.jobs
+        await live.play(self.scenarios, server, traces, jobs, self.emit, repeats=repeats, name=name)
+        self.emit(ev.TargetDone(name))
+
+    async def across(self, stack: AsyncExitStack) -> None:
+        """One store, the old server on it, every run to its switch point, the switch, the
+        rest on the new server."""
+        plan, profile, isolation = self.plan, self.profile, self.isolation
+        run_dir = (self.workdir / "across").resolve()
+        space = None
+        if isolation.enforce:
+            endpoints = await asyncio.to_thread(netns.resolve, isolation.allowed)
+            space = await netns.create(run_dir / "netns", endpoints, stack)
+        store = await start_store(profile, run_dir / "store", space)
+        if store is None:
+            raise BadInputError(f"the {profile.name} profile has no store to share")
+        stack.callback(store.stop)
+        old = await asyncio.to_thread(process.prepare, self.specs[self.old], profile)
+        new = await asyncio.to_thread(process.prepare, self.specs[self.new], profile)
+        old_stack = AsyncExitStack()
+        stack.push_async_callback(old_stack.aclose)
+        common: dict[str, Any] = {
+            "store": store,
+            "space": space,
+            "isolation": isolation,
+            "ready_timeout_s": plan.ready_timeout_s,
+        }
+        server = await process.start(old, profile, run_dir / "old", old_stack, **common)
+        self.emit(ev.TargetReady(self.label, server.base_url, server.start_seconds))
+        started: list[RunningTarget] = []
+
+        async def switch() -> RunningTarget:
+            if plan.kill and server.kill is not None:
+                server.kill(signal.SIGKILL)
+            await old_stack.aclose()
+            started.append(await process.start(new, profile, run_dir / "new", stack, **common))
+            return started[0]
+
+        def new_identity() -> dict[str, Any]:
+            if started:
+                return started[0].identity.to_json()
+            locked = process.locked_identity(
+                new.spec, new.lock, profile, runtime="process", java=new.java.describe()
+            )
+            return replace(locked, isolation=server.identity.isolation).to_json()
+
+        await run_across(
+            self.scenarios,
+            server,
+            switch,
+            self.folder.traces(self.label),
+            label=self.label,
+            new_identity=new_identity,
+            emit=self.emit,
+        )
+        self.emit(ev.TargetDone(self.label))
+
+    def assess(self) -> list[RunResult]:
+        """The new version wholly, and across the upgrade, each against the old wholly."""
+        settings = settings_for(self.plan)
+        names = [s.name for s in self.scenarios]
+        baseline = load_trace_set(self.folder.traces(self.old))
+        views = Views()  # the baseline is scrubbed once for both
+        return [
+            assess_run(
+                baseline, load_trace_set(self.folder.traces(c)), settings, names=names, views=views
+            )
+            for c in (self.new, self.label)
+        ]

@@ -1,0 +1,84 @@
+"""Play scenarios across an upgrade: every run starts on the old server, they all meet at
+the switch (``switch.py``), and each goes on with the new server. Each trace is written as
+it finishes, with the identity of the upgrade (``label``: 'netflix:3.15.0→oss:3.32.1').
+
+Every run plays at once: a barrier cannot wait for runs that a job limit holds back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.runner.engine import run_scenario
+from harness.runner.session import (
+    ScenarioFinished,
+    ScenarioStarted,
+    SessionEvent,
+    SessionSummary,
+    TraceInvalid,
+)
+from harness.runner.switch import Switchover
+from harness.runner.trace import new_trace
+from harness.scenarios.model import Scenario
+from harness.targets.model import RunningTarget
+from harness.traces import trace_errors, write_trace
+
+
+async def run_across(
+    scenarios: Sequence[Scenario],
+    old: RunningTarget,
+    switch: Callable[[], Awaitable[RunningTarget]],
+    out_dir: Path,
+    *,
+    label: str,
+    new_identity: Callable[[], dict[str, Any]],
+    emit: Callable[[SessionEvent], None] | None = None,
+) -> tuple[SessionSummary, Switchover]:
+    """Every scenario once, switched from ``old`` to what ``switch`` gives; the traces
+    carry ``new_identity()`` (the new server's, or what its lock says when it did not
+    start) with ``target`` = ``label`` and the old server's as ``upgrade_from``."""
+    began = time.monotonic()
+    switchover = Switchover(len(scenarios), switch)
+    finished: list[ScenarioFinished] = []
+
+    async def one(scenario: Scenario) -> None:
+        if emit:
+            emit(ScenarioStarted(label, scenario.name, 1))
+        identity = {**new_identity(), "target": label, "upgrade_from": old.identity.to_json()}
+        applies, why_not = scenario.applicability(identity["flavor"], identity["version"])
+        if applies:
+            trace = await run_scenario(scenario, old, switchover=switchover)
+        else:  # the new server cannot run it: nothing to switch
+            switchover.leave()
+            trace = new_trace(scenario, identity)
+            trace["outcome"] = {"status": "not_applicable", "reason": why_not}
+            trace["finished_at"] = trace["started_at"]
+        trace["target"] = identity
+        errors = trace_errors(trace)
+        if errors:
+            raise TraceInvalid(f"trace of {scenario.name} breaks trace.schema.json: {errors[:3]}")
+        path = write_trace(out_dir, trace)
+        outcome = trace["outcome"]
+        event = ScenarioFinished(
+            label,
+            scenario.name,
+            1,
+            outcome["status"],
+            outcome.get("reason"),
+            float(trace["timings"].get("total_s", 0.0)),
+            path,
+        )
+        finished.append(event)
+        if emit:
+            emit(event)
+
+    async with asyncio.TaskGroup() as group:
+        for scenario in scenarios:
+            group.create_task(one(scenario))
+    order = {s.name: i for i, s in enumerate(scenarios)}
+    ordered = tuple(sorted(finished, key=lambda f: order[f.scenario]))
+    return SessionSummary(label, ordered, round(time.monotonic() - began, 3)), switchover

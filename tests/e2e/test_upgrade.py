@@ -1,0 +1,164 @@
+"""In-place upgrades and rollbacks on real stores: the shipped in-flight library played
+across a switch between real servers, on PostgreSQL and on redis-server.
+
+Each upgrade is run once per module (the servers are the expensive part) and every test
+reads what it wrote: the reports, and the traces of the runs that switched.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.errors import CompatError, ExitCode
+from harness.scenarios import load_all
+from harness.targets.postgres import find_postgres
+from tests.conftest import require, require_tool
+from tests.e2e.conftest import ROOT, assert_nothing_left, cli, processes_mentioning
+
+pytestmark = pytest.mark.e2e
+
+LIBRARY = ROOT / "scenarios" / "upgrade"
+TERMINAL = {"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"}
+# (from, to, profile): an upgrade to the newest conductor-oss on PostgreSQL and a rollback
+# on Redis, so that each store and each direction is run within the CI budget (about 5
+# minutes each on 2 cores); `conductor-compat upgrade` takes any pair and store.
+MATRIX = [
+    ("netflix:3.15.0", "oss:3.32.1", "postgres"),
+    ("oss:3.21.14", "netflix:3.15.0", "redis"),
+]
+
+
+def _store(profile: str) -> None:
+    if profile == "postgres":
+        try:
+            find_postgres()
+        except CompatError as exc:
+            require(False, f"the postgres profile starts a PostgreSQL server: {exc}")
+    else:
+        require_tool("redis-server", "the redis profile starts a redis-server")
+
+
+@pytest.fixture(scope="module", params=MATRIX, ids=lambda m: f"{m[0]}-to-{m[1]}-on-{m[2]}")
+def upgraded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, int, tuple[str, str, str]]]:
+    old, new, profile = request.param
+    _store(profile)
+    folder = tmp_path_factory.mktemp("upgrade") / "run"
+    run = cli(
+        "upgrade",
+        "--from",
+        old,
+        "--to",
+        new,
+        "--profile",
+        profile,
+        "--out",
+        str(folder),
+        "--quiet",
+        timeout=1200,
+    )
+    assert run.code in (0, 1, 3, 9), run.text
+    yield folder, run.code, request.param
+    assert_nothing_left(folder)
+
+
+def _report(folder: Path) -> dict[str, Any]:
+    return dict(json.loads((folder / "report.json").read_text()))
+
+
+def _traces(folder: Path, label: str) -> list[dict[str, Any]]:
+    slug = "".join(c if c.isalnum() or c in "._-" else "-" for c in label).strip("-")
+    return [json.loads(p.read_text()) for p in sorted((folder / "traces" / slug).glob("*.json"))]
+
+
+def test_an_upgrade_reports_the_new_version_and_the_switch_against_the_old(
+    upgraded: tuple[Path, int, tuple[str, str, str]],
+) -> None:
+    folder, code, (old, new, _) = upgraded
+    report = _report(folder)
+    assert {p.name for p in folder.iterdir()} >= {"report.json", "report.md", "report.html"}
+    assert report["baseline"]["target"] == old
+    assert [c["candidate"]["target"] for c in report["comparisons"]] == [new, f"{old}→{new}"]
+    exits = {"compatible": 0, "incompatible": 1, "inconclusive": 3, "action_required": 9}
+    assert exits[report["verdict"]["status"]] == code
+    names = {s.name for s in load_all([LIBRARY]).scenarios}
+    for comparison in report["comparisons"]:
+        assert {s["name"] for s in comparison["scenarios"]} == names
+
+
+def test_the_new_server_continues_the_old_servers_executions(
+    upgraded: tuple[Path, int, tuple[str, str, str]],
+) -> None:
+    """Every run switched; what the old server had at the switch, the new one reads: the same
+    workflow ids, with every task the old server had scheduled; and the executions in flight
+    go on to a terminal status on the new server."""
+    folder, _, (old, new, _) = upgraded
+    traces = _traces(folder, f"{old}→{new}")
+    assert len(traces) == len(load_all([LIBRARY]).scenarios)
+    for trace in traces:
+        name = trace["scenario"]["name"]
+        if trace["outcome"]["status"] == "not_applicable":
+            continue
+        switch = trace.get("switch")
+        assert switch, f"{name} never switched: {trace['outcome']}"
+        assert switch["to"]["version"] == new.split(":")[1]
+        before = _last_snapshots(trace["steps"][: switch["after_step"] + 1])
+        taken = {w["workflowId"]: w for w in switch.get("snapshots", [])}
+        final = {w["workflowId"]: w for w in _last_snapshots(trace["steps"])}
+        for workflow in before:  # none: the state in flight is definitions or handlers
+            if workflow.get("status") is None:
+                continue  # removed before the switch, on purpose
+            read = taken.get(workflow["workflowId"]) or {}
+            assert read.get("status"), f"{name}: the new server lost {workflow['workflowId']}"
+            ids = {t["taskId"] for t in read.get("tasks", [])}
+            scheduled = {t["taskId"] for t in workflow.get("tasks", [])}
+            assert scheduled <= ids, f"{name}: tasks the old server scheduled are gone"
+            end = final.get(workflow["workflowId"]) or {}
+            if trace["outcome"]["status"] == "completed" and end.get("status"):
+                assert end["status"] in TERMINAL, f"{name}: {end['status']} at the end"
+
+
+def _last_snapshots(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for step in reversed(steps):
+        if step.get("snapshots"):
+            return list(step["snapshots"])
+    return []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_an_interrupted_upgrade_leaves_no_server_or_store(tmp_path: Path, sig: int) -> None:
+    """Ctrl-C stops every server and store in order; a kill -9 of conductor-compat leaves
+    them to the kernel (each dies with its parent). Either way nothing of the run is left,
+    and its data stays inside the run folder."""
+    _store("postgres")
+    folder = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "upgrade", "--to", "oss:3.21.14", "--out", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not _stores_and_servers(folder):
+        time.sleep(0.5)
+    assert _stores_and_servers(folder), "no server or store started within 300 s"
+    proc.send_signal(sig)
+    proc.communicate(timeout=120)
+    assert proc.returncode == (ExitCode.INTERRUPTED if sig == signal.SIGINT else -sig)
+    assert_nothing_left(folder)
+
+
+def _stores_and_servers(folder: Path) -> bool:
+    """A JVM and a store of the run are up."""
+    up = processes_mentioning(str(folder), servers_only=True)
+    return any("java" in line for line in up) and any("postgres" in line for line in up)
