@@ -12,19 +12,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.cli.options import add_options, parse_targets, plan_values, registered, say
+from harness.cli.options import (
+    COMPARISON,
+    add_options,
+    parse_targets,
+    plan_values,
+    registered,
+    say,
+)
 from harness.cli.progress import Display, choose_mode
-from harness.errors import BadInputError, ExitCode
+from harness.errors import BadInputError
 from harness.pipeline import Plan, RunFolder, default_folder, run_plan
 from harness.resources import library_dir
 from harness.scenarios import ScenarioError
 
-EXIT = {
-    "compatible": ExitCode.OK,
-    "action_required": ExitCode.ACTION_REQUIRED,
-    "incompatible": ExitCode.FINDING,
-    "inconclusive": ExitCode.INCONCLUSIVE,
-}
 IN_FLIGHT = "upgrade"  # the shipped in-flight library: scenarios/upgrade/
 
 
@@ -56,13 +57,7 @@ def register(commands: Any) -> None:
         "kill",
         "out",
         "reports",
-        "fail_on",
-        "fail_on_known",
-        "accept",
-        "catalog",
-        "no_shipped_catalog",
-        "scrub",
-        "severity",
+        *(o for o in COMPARISON if o != "no_recheck"),  # the switch is played once
         "baseline_repeats",
         "jobs",
         "ready_timeout",
@@ -119,4 +114,4 @@ async def cmd_upgrade(args: argparse.Namespace) -> int:
     finally:
         display.close()
     print(f"{outcome.verdict.replace('_', ' ')}: {outcome.reason}; reports in {outcome.folder}")
-    return int(EXIT[outcome.verdict])
+    return outcome.exit_code

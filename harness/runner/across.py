@@ -19,13 +19,12 @@ from harness.runner.session import (
     ScenarioStarted,
     SessionEvent,
     SessionSummary,
-    TraceInvalid,
+    keep_trace,
 )
 from harness.runner.switch import Switchover
 from harness.runner.trace import new_trace
 from harness.scenarios.model import Scenario
 from harness.targets.model import RunningTarget
-from harness.traces import trace_errors, write_trace
 
 
 async def run_across(
@@ -58,20 +57,7 @@ async def run_across(
             trace["outcome"] = {"status": "not_applicable", "reason": why_not}
             trace["finished_at"] = trace["started_at"]
         trace["target"] = identity
-        errors = trace_errors(trace)
-        if errors:
-            raise TraceInvalid(f"trace of {scenario.name} breaks trace.schema.json: {errors[:3]}")
-        path = write_trace(out_dir, trace)
-        outcome = trace["outcome"]
-        event = ScenarioFinished(
-            label,
-            scenario.name,
-            1,
-            outcome["status"],
-            outcome.get("reason"),
-            float(trace["timings"].get("total_s", 0.0)),
-            path,
-        )
+        event = keep_trace(out_dir, trace, label, 1)
         finished.append(event)
         if emit:
             emit(event)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.runner.engine import run_scenario
 from harness.runner.liveness import SETTLED, Liveness, mark_died
@@ -62,6 +63,25 @@ class TraceInvalid(Exception):
     """A trace the runner built does not match its own schema: a bug in the harness."""
 
 
+def keep_trace(out_dir: Path, trace: dict[str, Any], label: str, repeat: int) -> ScenarioFinished:
+    """Check a finished trace against its schema, write it, and say so (the event)."""
+    name = trace["scenario"]["name"]
+    errors = trace_errors(trace)
+    if errors:
+        raise TraceInvalid(f"trace of {name} breaks trace.schema.json: {errors[:3]}")
+    path = write_trace(out_dir, trace)
+    outcome = trace["outcome"]
+    return ScenarioFinished(
+        label,
+        name,
+        repeat,
+        outcome["status"],
+        outcome.get("reason"),
+        float(trace["timings"].get("total_s", 0.0)),
+        path,
+    )
+
+
 async def run_session(
     scenarios: Sequence[Scenario],
     target: RunningTarget,
@@ -102,20 +122,7 @@ async def run_session(
             mark_died(trace, death)
         if numbered:
             trace["repeat"] = repeat
-        errors = trace_errors(trace)
-        if errors:
-            raise TraceInvalid(f"trace of {scenario.name} breaks trace.schema.json: {errors[:3]}")
-        path = write_trace(out_dir, trace)
-        outcome = trace["outcome"]
-        event = ScenarioFinished(
-            label,
-            scenario.name,
-            repeat,
-            outcome["status"],
-            outcome.get("reason"),
-            float(trace["timings"].get("total_s", 0.0)),
-            path,
-        )
+        event = keep_trace(out_dir, trace, label, repeat)
         finished.append(event)
         if emit:
             emit(event)
