@@ -346,9 +346,9 @@ OPTIONS: tuple[Option, ...] = (
     # upgrade
     Opt("upgrade_from", ("--from",), f"the version upgraded from (default: {DEFAULT_BASELINE})",
       default=DEFAULT_BASELINE, metavar="TARGET"),
-    Opt("upgrade_to", ("--to",), "the version upgraded to; an older one than --from is a "
-      f"rollback (default: {RECOMMENDED_CANDIDATE})", default=RECOMMENDED_CANDIDATE,
-      metavar="TARGET"),
+    Opt("upgrade_to", ("--to",), "the version upgraded to, repeatable (--from is then played "
+      "wholly once for all); an older one than --from is a rollback (default: "
+      f"{RECOMMENDED_CANDIDATE})", default=[RECOMMENDED_CANDIDATE], metavar="TARGET", many=True),
     Opt("upgrade_profile", ("--profile",), "the store both servers share (default: postgres)",
       "choice", default="postgres", choices=("postgres", "redis"), dest="profile"),
     Opt("kill", ("--kill",), "kill the old server (SIGKILL) at the switch instead of stopping it "

@@ -44,8 +44,10 @@ def register(commands: Any) -> None:
         "version changes, the '→' column what the upgrade does to executions in flight. A "
         "--to older than --from is a rollback. A new server that refuses the old one's "
         "store is a finding of the report, not an error. Default PATH: the shipped in-flight "
-        "library (scenarios/upgrade). Exit codes as compare: 0 compatible, 9 action required, "
-        "1 incompatible, 3 inconclusive, 2 bad input, 4 harness error, 130 interrupted.",
+        "library (scenarios/upgrade). Several --to share one --from played wholly: "
+        "--from netflix:3.15.0 --to oss:3.21.14 --to oss:3.32.1. Exit codes as compare: "
+        "0 compatible, 9 action required, 1 incompatible, 3 inconclusive, 2 bad input, "
+        "4 harness error, 130 interrupted.",
     )
     add_options(
         parser,
@@ -74,11 +76,12 @@ def _plan(args: argparse.Namespace) -> Plan:
     for path in paths:
         if not path.exists():
             raise BadInputError(f"{path} does not exist (give scenario files or folders)")
-    parse_targets([args.upgrade_from, args.upgrade_to])  # unknown: exit 2
+    news = tuple(dict.fromkeys(args.upgrade_to))  # each once, in the order given
+    parse_targets([args.upgrade_from, *news])  # unknown: exit 2
     values = plan_values(args, [o.name for o in registered(args)])
     values.update(
         baseline=args.upgrade_from,
-        candidates=(args.upgrade_to,),
+        candidates=news,
         profile=args.profile,
         paths=tuple(str(p.resolve()) for p in paths),
         recheck=False,

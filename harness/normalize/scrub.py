@@ -54,7 +54,9 @@ class Scrubbed:
 
 
 def scrub_trace(trace: Mapping[str, Any], spec: ScrubSpec) -> Scrubbed:
-    """``trace`` normalized by ``spec``."""
+    """``trace`` normalized by ``spec`` (the rules that hold on the trace's backend)."""
+    target = trace.get("target")
+    spec = spec.on_backend(target.get("backend") if isinstance(target, Mapping) else None)
     ids = spec.of_kind("ids")
     tables = [assign(trace, rule.pattern) for rule in ids if rule.pattern is not None]
     walker = _Walker(spec, list(zip(ids, tables, strict=False)))

@@ -36,6 +36,8 @@ class Rule:
     defaults: tuple[Any, ...] = ()
     # counters, flags: only in objects whose sibling field holds one of the values (taskType: JOIN)
     when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    # not in traces of a server on one of these backends (where what it checks is noise)
+    unless_backends: tuple[str, ...] = ()
     source: str = ""  # the file that defined it
     # ``fields`` sorted for speed: everywhere, by last key, under a key, or a general pattern
     anywhere: bool = field(init=False)
@@ -86,6 +88,13 @@ class ScrubSpec:
 
     def of_kind(self, kind: str) -> tuple[Rule, ...]:
         return self.by_kind.get(kind, ())
+
+    def on_backend(self, backend: str | None) -> ScrubSpec:
+        """The rules that hold in traces of a server on ``backend``."""
+        if backend is None or not any(backend in r.unless_backends for r in self.rules):
+            return self
+        kept = tuple(r for r in self.rules if backend not in r.unless_backends)
+        return dataclasses.replace(self, rules=kept)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -156,6 +165,7 @@ def _rule(origin: str, index: int, raw: dict[str, Any]) -> Rule:
         order=tuple(tuple(chain) for chain in raw.get("order", ())),
         defaults=tuple(raw.get("defaults", ())),
         when=tuple((k, tuple(v)) for k, v in (raw.get("when") or {}).items()),
+        unless_backends=tuple(raw.get("unless_backends", ())),
         source=Path(origin).name,
     )
 

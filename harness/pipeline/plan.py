@@ -114,10 +114,12 @@ class Plan:
             )
 
     def _check_upgrade(self) -> None:
-        if not self.baseline or len(self.candidates) != 1:
-            raise BadInputError("an upgrade goes from one version (--from) to one (--to)")
-        if self.baseline == self.candidates[0]:
+        if not self.baseline or not self.candidates:
+            raise BadInputError("an upgrade goes from one version (--from) to others (--to)")
+        if self.baseline in self.candidates:
             raise BadInputError(f"--from and --to are both {self.baseline}")
+        if len(set(self.candidates)) != len(self.candidates):
+            raise BadInputError("the same --to is named twice")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

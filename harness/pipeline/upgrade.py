@@ -2,14 +2,17 @@
 compared with the same scenarios played wholly on the old server and wholly on the new.
 
     validate scenarios and settings (bad input fails here, before anything starts)
-    across: one store (postgres or redis) and one network namespace; the old server on
-        it plays every scenario to its switch point; the old server stops (gracefully, or
-        killed with --kill); the new server starts on the same store; every run goes on
-    then at once, each on servers of its own:
-        the old version, wholly: every scenario ``baseline_repeats`` times (the baseline)
-        the new version, wholly: every scenario once
+    in two lanes, each of the following starting when a lane is free:
+    across, once per new version: one store (postgres or redis) and one network
+        namespace; the old server on it plays every scenario to its switch point; the old
+        server stops (gracefully, or killed with --kill); the new server starts on the
+        same store; every run goes on
+    then each on servers of its own:
+        the old version, wholly: every scenario ``baseline_repeats`` times (the baseline,
+            played once however many new versions there are)
+        each new version, wholly: every scenario once
     stop every server and store (whatever happens)
-    assess both against the baseline: "new" is what a fresh install of the new version
+    assess each against the baseline: "new" is what a fresh install of the new version
         changes, "across" what the upgrade itself does to executions in flight
     write the four reports
 
@@ -47,6 +50,7 @@ from harness.targets.stores import start_store
 from harness.traces import load_trace_set
 
 ARROW = "→"
+LANES = 2  # servers playing at once
 
 
 def across_label(old: str, new: str) -> str:
@@ -62,25 +66,32 @@ async def upgrade(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
     job = _Upgrade.of(plan, folder, scenarios, emit)
     folder.save(plan)
     n = len(scenarios)
+    compared = job.compared
     emit(
         ev.RunPlanned(
             folder.root,
             n,
             (
                 ev.TargetPlanned(job.old, "baseline", n * plan.baseline_repeats, 0),
-                ev.TargetPlanned(job.new, "candidate", n, 0),
-                ev.TargetPlanned(job.label, "candidate", n, 0),
+                *(ev.TargetPlanned(name, "candidate", n, 0) for name in compared),
             ),
             False,
             plan,
         )
     )
-    emit(ev.TargetsStarting((job.old, job.new, job.label)))
-    # The switch first, alone, then both versions wholly: on 2 cores, three servers at once
-    # starve each other (answers past the 30 s client timeout were seen), two do not.
-    await live.each_target([job.label], job.drive)
-    await live.each_target([job.old, job.new], job.drive)
-    emit(ev.Comparing((job.new, job.label)))
+    emit(ev.TargetsStarting((job.old, *compared)))
+    # Two lanes: each switch, then each version wholly, the next starting when a lane is
+    # free. On 2 cores three servers at once starve each other (answers past the 30 s
+    # client timeout were seen); two do not.
+    lanes = asyncio.Semaphore(LANES)
+
+    async def lane(name: str, stack: AsyncExitStack) -> None:
+        async with lanes, AsyncExitStack() as own:  # its servers stop when it ends
+            await job.drive(name, own)
+
+    switches = [across_label(job.old, new) for new in job.news]
+    await live.each_target([*switches, job.old, *job.news], lane)
+    emit(ev.Comparing(compared))
     results = await asyncio.to_thread(job.assess)
     report = await asyncio.to_thread(build_report, results, command=list(plan.command))
     written = await asyncio.to_thread(write_reports, folder.root, report)
@@ -101,7 +112,7 @@ async def upgrade(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
 
 @dataclass(slots=True)
 class _Upgrade:
-    """One upgrade job's settings, and its three drives: each version wholly, and across."""
+    """One upgrade job's settings, and its drives: each version wholly, and each switch."""
 
     plan: Plan
     folder: RunFolder
@@ -116,7 +127,7 @@ class _Upgrade:
     def of(
         cls, plan: Plan, folder: RunFolder, scenarios: list[Scenario], emit: ev.Emit
     ) -> _Upgrade:
-        specs = live.target_specs([plan.baseline, plan.candidates[0]])
+        specs = live.target_specs([plan.baseline, *plan.candidates])
         if any(s.is_remote for s in specs.values()):
             raise BadInputError("upgrade starts both servers itself: remote targets cannot switch")
         profile = get_profile(plan.profile)
@@ -137,17 +148,20 @@ class _Upgrade:
         return self.plan.baseline
 
     @property
-    def new(self) -> str:
-        return self.plan.candidates[0]
+    def news(self) -> tuple[str, ...]:
+        return tuple(self.plan.candidates)
 
     @property
-    def label(self) -> str:
-        return across_label(self.old, self.new)
+    def compared(self) -> tuple[str, ...]:
+        """What is compared with the old version wholly: each new version wholly, and the
+        switch to it."""
+        return tuple(n for new in self.news for n in (new, across_label(self.old, new)))
 
     async def drive(self, name: str, stack: AsyncExitStack) -> None:
-        if name == self.label:
-            await self.across(stack)
-            return
+        for new in self.news:
+            if name == across_label(self.old, new):
+                await self.across(new, stack)
+                return
         server = await live.start(
             self.plan, self.specs[name], workdir=self.workdir, stack=stack, isolation=self.isolation
         )
@@ -158,11 +172,12 @@ class _Upgrade:
         await live.play(self.scenarios, server, traces, jobs, self.emit, repeats=repeats, name=name)
         self.emit(ev.TargetDone(name))
 
-    async def across(self, stack: AsyncExitStack) -> None:
+    async def across(self, to: str, stack: AsyncExitStack) -> None:
         """One store, the old server on it, every run to its switch point, the switch, the
-        rest on the new server."""
+        rest on the new server ``to``."""
         plan, profile, isolation = self.plan, self.profile, self.isolation
-        run_dir = (self.workdir / "across").resolve()
+        label = across_label(self.old, to)
+        run_dir = (self.workdir / ("across-" + self.folder.traces(label).name)).resolve()
         space = None
         if isolation.enforce:
             endpoints = await asyncio.to_thread(netns.resolve, isolation.allowed)
@@ -172,7 +187,7 @@ class _Upgrade:
             raise BadInputError(f"the {profile.name} profile has no store to share")
         stack.callback(store.stop)
         old = await asyncio.to_thread(process.prepare, self.specs[self.old], profile)
-        new = await asyncio.to_thread(process.prepare, self.specs[self.new], profile)
+        new = await asyncio.to_thread(process.prepare, self.specs[to], profile)
         old_stack = AsyncExitStack()
         stack.push_async_callback(old_stack.aclose)
         common: dict[str, Any] = {
@@ -182,7 +197,7 @@ class _Upgrade:
             "ready_timeout_s": plan.ready_timeout_s,
         }
         server = await process.start(old, profile, run_dir / "old", old_stack, **common)
-        self.emit(ev.TargetReady(self.label, server.base_url, server.start_seconds))
+        self.emit(ev.TargetReady(label, server.base_url, server.start_seconds))
         started: list[RunningTarget] = []
 
         async def switch() -> RunningTarget:
@@ -204,15 +219,15 @@ class _Upgrade:
             self.scenarios,
             server,
             switch,
-            self.folder.traces(self.label),
-            label=self.label,
+            self.folder.traces(label),
+            label=label,
             new_identity=new_identity,
             emit=self.emit,
         )
-        self.emit(ev.TargetDone(self.label))
+        self.emit(ev.TargetDone(label))
 
     def assess(self) -> list[RunResult]:
-        """The new version wholly, and across the upgrade, each against the old wholly."""
+        """Each new version wholly, and across the upgrade to it, against the old wholly."""
         settings = settings_for(self.plan)
         names = [s.name for s in self.scenarios]
         baseline = load_trace_set(self.folder.traces(self.old))
@@ -221,5 +236,5 @@ class _Upgrade:
             assess_run(
                 baseline, load_trace_set(self.folder.traces(c)), settings, names=names, views=views
             )
-            for c in (self.new, self.label)
+            for c in self.compared
         ]

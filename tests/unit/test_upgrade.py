@@ -137,13 +137,17 @@ def test_the_default_switch_point_is_the_first_step_that_leaves_work_in_flight(
     assert not switch_after(scenario, step, [])  # a step that did not settle: no snapshot
 
 
-def test_an_upgrade_plan_goes_from_one_version_to_another() -> None:
+def test_an_upgrade_plan_goes_from_one_version_to_others() -> None:
     plan = Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=("oss:3.32.1",))
     assert Plan.from_json(plan.to_json()) == plan
+    both = Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=("oss:3.21.14", "oss:3.32.1"))
+    assert Plan.from_json(both.to_json()) == both
     with pytest.raises(BadInputError, match=r"both netflix:3\.15\.0"):
-        Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=("netflix:3.15.0",))
-    with pytest.raises(BadInputError, match="one version"):
-        Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=("oss:3.21.14", "oss:3.32.1"))
+        Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=("oss:3.32.1", "netflix:3.15.0"))
+    with pytest.raises(BadInputError, match="to others"):
+        Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=())
+    with pytest.raises(BadInputError, match="named twice"):
+        Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=("oss:3.32.1", "oss:3.32.1"))
 
 
 def test_the_upgrade_command_refuses_bad_input_before_anything_starts(
@@ -157,6 +161,9 @@ def test_the_upgrade_command_refuses_bad_input_before_anything_starts(
         ExitCode.BAD_INPUT
     )
     assert "Unknown target oss:9.9.9" in capsys.readouterr().err
+    to_itself = ["upgrade", "--to", "oss:3.32.1", "--to", "netflix:3.15.0"]
+    assert main([*to_itself, "--out", str(tmp_path / "r1")]) == ExitCode.BAD_INPUT
+    assert "both netflix:3.15.0" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text(textwrap.dedent("name: bad\nsteps: []\nupgrade: {switch_after: 1}\n"))
     assert main(["upgrade", "--out", str(tmp_path / "r2"), str(bad)]) == ExitCode.BAD_INPUT
