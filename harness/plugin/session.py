@@ -179,7 +179,20 @@ class CompatSession:
             self._loop.run_until_complete(self._stack.aclose())
         finally:
             self._servers.clear()
+            self._finish_tasks()
             self._loop.close()
+
+    def _finish_tasks(self) -> None:
+        """Cancel what is still pending on the loop (a relay's handler of a connection that
+        its close cut) and let it end, as ``asyncio.run`` does, so that no task is
+        destroyed pending."""
+        pending = [t for t in asyncio.all_tasks(self._loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            gathered = asyncio.gather(*pending, return_exceptions=True)
+            self._loop.run_until_complete(gathered)
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
 
 
 class ComparisonFailed(Exception):
