@@ -349,6 +349,10 @@ OPTIONS: tuple[Option, ...] = (
     Opt("upgrade_to", ("--to",), "the version upgraded to, repeatable (--from is then played "
       "wholly once for all); an older one than --from is a rollback (default: "
       f"{RECOMMENDED_CANDIDATE})", default=[RECOMMENDED_CANDIDATE], metavar="TARGET", many=True),
+    Opt("rollback_from", ("--rollback-from",), "also roll back from this --to to --from, on a "
+      "store of its own, and report it against this version played wholly (played twice, as "
+      "--from is), in a report of its own under rollback-from-VERSION/ (repeatable)",
+      default=[], metavar="TARGET", many=True),
     Opt("upgrade_profile", ("--profile",), "the store both servers share (default: postgres)",
       "choice", default="postgres", choices=("postgres", "redis"), dest="profile"),
     Opt("kill", ("--kill",), "kill the old server (SIGKILL) at the switch instead of stopping it "

@@ -45,7 +45,9 @@ def register(commands: Any) -> None:
         "--to older than --from is a rollback. A new server that refuses the old one's "
         "store is a finding of the report, not an error. Default PATH: the shipped in-flight "
         "library (scenarios/upgrade). Several --to share one --from played wholly: "
-        "--from netflix:3.15.0 --to oss:3.21.14 --to oss:3.32.1. Exit codes as compare: "
+        "--from netflix:3.15.0 --to oss:3.21.14 --to oss:3.32.1. --rollback-from oss:3.21.14 "
+        "adds the switch back from oss:3.21.14 in the same run, with a report of its own "
+        "against oss:3.21.14 played wholly. Exit codes, of the worst report, as compare: "
         "0 compatible, 9 action required, 1 incompatible, 3 inconclusive, 2 bad input, "
         "4 harness error, 130 interrupted.",
     )
@@ -55,6 +57,7 @@ def register(commands: Any) -> None:
         "paths",
         "upgrade_from",
         "upgrade_to",
+        "rollback_from",
         "upgrade_profile",
         "kill",
         "out",
@@ -77,11 +80,13 @@ def _plan(args: argparse.Namespace) -> Plan:
         if not path.exists():
             raise BadInputError(f"{path} does not exist (give scenario files or folders)")
     news = tuple(dict.fromkeys(args.upgrade_to))  # each once, in the order given
-    parse_targets([args.upgrade_from, *news])  # unknown: exit 2
+    rollbacks = tuple(args.rollback_from)
+    parse_targets([args.upgrade_from, *news, *rollbacks])  # unknown: exit 2
     values = plan_values(args, [o.name for o in registered(args)])
     values.update(
         baseline=args.upgrade_from,
         candidates=news,
+        rollbacks=rollbacks,
         profile=args.profile,
         paths=tuple(str(p.resolve()) for p in paths),
         recheck=False,

@@ -75,6 +75,7 @@ class Plan:
     max_file_bytes: int | None = None  # input limits (None: the environment's, or default)
     max_tasks: int | None = None
     kill: bool = False  # upgrade: the old server is killed (SIGKILL), not stopped
+    rollbacks: tuple[str, ...] = ()  # upgrade: candidates also switched back to the baseline
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -120,6 +121,14 @@ class Plan:
             raise BadInputError(f"--from and --to are both {self.baseline}")
         if len(set(self.candidates)) != len(self.candidates):
             raise BadInputError("the same --to is named twice")
+        for target in self.rollbacks:
+            if target not in self.candidates:
+                raise BadInputError(
+                    f"--rollback-from {target} is not a --to: a rollback goes back from a "
+                    "version the upgrade went to"
+                )
+        if len(set(self.rollbacks)) != len(self.rollbacks):
+            raise BadInputError("the same --rollback-from is named twice")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -15,6 +15,10 @@ compared with the same scenarios played wholly on the old server and wholly on t
     assess each against the baseline: "new" is what a fresh install of the new version
         changes, "across" what the upgrade itself does to executions in flight
     write the four reports
+    with --rollback-from NEW: also the switch from NEW back to the old version, on a store
+        of its own, NEW played wholly ``baseline_repeats`` times, and a report of its own
+        (baseline NEW: the old version wholly, and the rollback) under rollback-from-NEW/;
+        the exit code is the worst report's
 
 A new server that refuses the old one's store (a schema it cannot read, a migration that
 does not run backwards) is the upgrade's finding: every run that waited at the switch ends
@@ -33,12 +37,13 @@ from typing import Any
 
 from harness.classify import RunResult, assess_run
 from harness.classify.assess import Views
+from harness.classify.verdict import combine
 from harness.errors import BadInputError
 from harness.pipeline import events as ev
 from harness.pipeline import live
 from harness.pipeline.assemble import settings_for
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
-from harness.pipeline.plan import Plan, RunFolder
+from harness.pipeline.plan import Plan, RunFolder, slug
 from harness.report import build_report, write_reports
 from harness.runner.across import run_across
 from harness.scenarios import Scenario, require_valid
@@ -73,7 +78,10 @@ async def upgrade(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
             n,
             (
                 ev.TargetPlanned(job.old, "baseline", n * plan.baseline_repeats, 0),
-                *(ev.TargetPlanned(name, "candidate", n, 0) for name in compared),
+                *(
+                    ev.TargetPlanned(name, "candidate", n * job.repeats(name), 0)
+                    for name in compared
+                ),
             ),
             False,
             plan,
@@ -89,13 +97,20 @@ async def upgrade(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
         async with lanes, AsyncExitStack() as own:  # its servers stop when it ends
             await job.drive(name, own)
 
-    switches = [across_label(job.old, new) for new in job.news]
+    switches = [across_label(frm, to) for frm, to in job.switches]
     await live.each_target([*switches, job.old, *job.news], lane)
     emit(ev.Comparing(compared))
-    results = await asyncio.to_thread(job.assess)
-    report = await asyncio.to_thread(build_report, results, command=list(plan.command))
-    written = await asyncio.to_thread(write_reports, folder.root, report)
-    status, reason = report["verdict"]["status"], report["verdict"]["reason"]
+    written: dict[str, Path] = {}
+    results: list[RunResult] = []
+    comparisons: list[dict[str, Any]] = []
+    for out, group in await asyncio.to_thread(job.assess):
+        report = await asyncio.to_thread(build_report, group, command=list(plan.command))
+        reports = await asyncio.to_thread(write_reports, out, report)
+        inside = out.relative_to(folder.root)
+        written.update({str(inside / name): path for name, path in reports.items()})
+        results.extend(group)
+        comparisons.extend(report["comparisons"])
+    status, reason = combine(results)
     emit(
         ev.RunFinished(
             status,
@@ -103,11 +118,16 @@ async def upgrade(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
             True,
             written,
             round(time.monotonic() - began, 1),
-            tuple(ev.CandidateSummary.of(c) for c in report["comparisons"]),
+            tuple(ev.CandidateSummary.of(c) for c in comparisons),
         )
     )
     code = int(VERDICT_EXIT[status])
     return Outcome(status, reason, True, written, folder.root, code, tuple(results))
+
+
+def rollback_folder(root: Path, new: str) -> Path:
+    """Where the report of the rollback from ``new`` goes, inside the run folder."""
+    return root / f"rollback-from-{slug(new)}"
 
 
 @dataclass(slots=True)
@@ -152,31 +172,42 @@ class _Upgrade:
         return tuple(self.plan.candidates)
 
     @property
+    def switches(self) -> list[tuple[str, str]]:
+        """(from, to): the upgrade to each new version, then each rollback."""
+        return [(self.old, new) for new in self.news] + [(r, self.old) for r in self.plan.rollbacks]
+
+    @property
     def compared(self) -> tuple[str, ...]:
-        """What is compared with the old version wholly: each new version wholly, and the
-        switch to it."""
-        return tuple(n for new in self.news for n in (new, across_label(self.old, new)))
+        """What is compared with a version wholly: each new version wholly, and the switch
+        to it; then each rollback."""
+        upgrades = (n for new in self.news for n in (new, across_label(self.old, new)))
+        return (*upgrades, *(across_label(r, self.old) for r in self.plan.rollbacks))
+
+    def repeats(self, name: str) -> int:
+        """How often ``name`` plays each scenario: a baseline (the old version, and each
+        version rolled back from) ``baseline_repeats`` times, anything else once."""
+        return self.plan.baseline_repeats if name in (self.old, *self.plan.rollbacks) else 1
 
     async def drive(self, name: str, stack: AsyncExitStack) -> None:
-        for new in self.news:
-            if name == across_label(self.old, new):
-                await self.across(new, stack)
+        for frm, to in self.switches:
+            if name == across_label(frm, to):
+                await self.across(frm, to, stack)
                 return
         server = await live.start(
             self.plan, self.specs[name], workdir=self.workdir, stack=stack, isolation=self.isolation
         )
         self.emit(ev.TargetReady(name, server.base_url, server.start_seconds))
-        repeats = self.plan.baseline_repeats if name == self.old else 1
+        repeats = self.repeats(name)
         traces = self.folder.traces(name)
         jobs = self.plan.jobs
         await live.play(self.scenarios, server, traces, jobs, self.emit, repeats=repeats, name=name)
         self.emit(ev.TargetDone(name))
 
-    async def across(self, to: str, stack: AsyncExitStack) -> None:
-        """One store, the old server on it, every run to its switch point, the switch, the
-        rest on the new server ``to``."""
+    async def across(self, frm: str, to: str, stack: AsyncExitStack) -> None:
+        """One store, the server ``frm`` on it, every run to its switch point, the switch,
+        the rest on the server ``to``."""
         plan, profile, isolation = self.plan, self.profile, self.isolation
-        label = across_label(self.old, to)
+        label = across_label(frm, to)
         run_dir = (self.workdir / ("across-" + self.folder.traces(label).name)).resolve()
         space = None
         if isolation.enforce:
@@ -186,7 +217,7 @@ class _Upgrade:
         if store is None:
             raise BadInputError(f"the {profile.name} profile has no store to share")
         stack.callback(store.stop)
-        old = await asyncio.to_thread(process.prepare, self.specs[self.old], profile)
+        old = await asyncio.to_thread(process.prepare, self.specs[frm], profile)
         new = await asyncio.to_thread(process.prepare, self.specs[to], profile)
         old_stack = AsyncExitStack()
         stack.push_async_callback(old_stack.aclose)
@@ -226,15 +257,34 @@ class _Upgrade:
         )
         self.emit(ev.TargetDone(label))
 
-    def assess(self) -> list[RunResult]:
-        """Each new version wholly, and across the upgrade to it, against the old wholly."""
+    def assess(self) -> list[tuple[Path, list[RunResult]]]:
+        """Each new version wholly, and across the upgrade to it, against the old wholly
+        (the run folder's report); then for each rollback, the old version wholly and the
+        rollback, against the version rolled back from (a report of its own)."""
         settings = settings_for(self.plan)
         names = [s.name for s in self.scenarios]
-        baseline = load_trace_set(self.folder.traces(self.old))
-        views = Views()  # the baseline is scrubbed once for both
-        return [
-            assess_run(
-                baseline, load_trace_set(self.folder.traces(c)), settings, names=names, views=views
-            )
-            for c in self.compared
-        ]
+        upgrades = [c for c in self.compared if c not in self._rolled_back]
+        groups = [(self.folder.root, self.old, upgrades)]
+        for new in self.plan.rollbacks:
+            rolled = [self.old, across_label(new, self.old)]
+            groups.append((rollback_folder(self.folder.root, new), new, rolled))
+        assessed: list[tuple[Path, list[RunResult]]] = []
+        for out, base, candidates in groups:
+            baseline = load_trace_set(self.folder.traces(base))
+            views = Views()  # the baseline is scrubbed once for all its candidates
+            results = [
+                assess_run(
+                    baseline,
+                    load_trace_set(self.folder.traces(c)),
+                    settings,
+                    names=names,
+                    views=views,
+                )
+                for c in candidates
+            ]
+            assessed.append((out, results))
+        return assessed
+
+    @property
+    def _rolled_back(self) -> set[str]:
+        return {across_label(r, self.old) for r in self.plan.rollbacks}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,12 +20,9 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-MAX_HEADER_BYTES = 64 * 1024
-MAX_BODY_BYTES = 10 * 1024 * 1024
+from harness.runner.http1 import MAX_HEADER_BYTES, Rejected, is_int, read_request
+
 MAX_DELAY_MS = 30_000
-_REQUEST_LINE = re.compile(r"([A-Z]+) (/\S*) HTTP/1\.[01]")
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
@@ -64,14 +60,6 @@ class StubRequest:
     status: int
 
 
-class _Reject(Exception):
-    """A request refused before routing (400 or 413); the connection then closes."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-
-
 _STATUS = StubRoute("/status/*")
 _SLOW = StubRoute("/slow")
 DEFAULT_ROUTES: tuple[StubRoute, ...] = (
@@ -94,11 +82,6 @@ def _matches(route: StubRoute, method: str, path: str) -> bool:
     return path == route.path
 
 
-def _is_int(text: str) -> bool:
-    """Whether ``text`` is a plain non-negative decimal integer."""
-    return text.isascii() and text.isdigit()
-
-
 def _parse_body(raw: bytes, content_type: str) -> Any:
     """A request body as JSON when declared and valid, else text; empty -> None."""
     if not raw:
@@ -108,61 +91,6 @@ def _parse_body(raw: bytes, content_type: str) -> Any:
         with contextlib.suppress(ValueError):
             return json.loads(text)
     return text
-
-
-async def _read_until(reader: asyncio.StreamReader, separator: bytes) -> bytes:
-    """``readuntil``, turning an over-long line or head into a 413."""
-    try:
-        return await reader.readuntil(separator)
-    except asyncio.LimitOverrunError as exc:
-        raise _Reject(413, "request head or line too large") from exc
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    """Read a ``Transfer-Encoding: chunked`` body, trailers included and discarded."""
-    body = bytearray()
-    while True:
-        size_text = (await _read_until(reader, b"\r\n"))[:-2].split(b";")[0].strip()
-        if not _CHUNK_SIZE.fullmatch(size_text):
-            raise _Reject(400, "malformed chunk size")
-        size = int(size_text, 16)
-        if size == 0:
-            while await _read_until(reader, b"\r\n") != b"\r\n":
-                pass
-            return bytes(body)
-        if len(body) + size > MAX_BODY_BYTES:
-            raise _Reject(413, "request body too large")
-        body += await reader.readexactly(size)
-        if await reader.readexactly(2) != b"\r\n":
-            raise _Reject(400, "malformed chunk")
-
-
-async def _read_request(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> tuple[str, str, dict[str, str], bytes]:
-    """Read one request: method, target, lower-cased headers, body bytes."""
-    head = await _read_until(reader, b"\r\n\r\n")
-    lines = head[:-4].decode("latin-1").split("\r\n")
-    start = _REQUEST_LINE.fullmatch(lines[0])
-    if start is None:
-        raise _Reject(400, "malformed request line")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep or not _TOKEN.fullmatch(name):
-            raise _Reject(400, "malformed header line")
-        key, value = name.lower(), value.strip()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    if headers.get("expect", "").lower() == "100-continue":
-        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        return start[1], start[2], headers, await _read_chunked(reader)
-    length = headers.get("content-length", "0")
-    if not _is_int(length):
-        raise _Reject(400, "malformed Content-Length")
-    if int(length) > MAX_BODY_BYTES:
-        raise _Reject(413, "request body too large")
-    return start[1], start[2], headers, await reader.readexactly(int(length))
 
 
 def _resolve(route: StubRoute, request: StubRequest) -> StubRoute:
@@ -177,12 +105,12 @@ def _resolve(route: StubRoute, request: StubRequest) -> StubRoute:
         return replace(route, echo=False, body={**echoed, "headers": shown, "body": request.body})
     if route is _STATUS:
         code = request.path.removeprefix("/status/")
-        if not (_is_int(code) and 100 <= int(code) <= 599):
+        if not (is_int(code) and 100 <= int(code) <= 599):
             return replace(route, status=400, body={"error": "status must be 100..599"})
         return replace(route, status=int(code), body={"status": int(code)})
     if route is _SLOW:
         ms = request.query.get("ms", ["0"])[0]
-        if not _is_int(ms):
+        if not is_int(ms):
             return replace(route, status=400, body={"error": "ms must be an integer >= 0"})
         slept = min(int(ms), MAX_DELAY_MS)
         return replace(route, delay_ms=slept, body={"slept_ms": slept})
@@ -299,8 +227,8 @@ class HttpStub:
         try:
             with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, TimeoutError):
                 try:
-                    method, target, headers, raw = await _read_request(reader, writer)
-                except _Reject as exc:
+                    method, target, headers, raw = await read_request(reader, writer)
+                except Rejected as exc:
                     await _send(writer, StubRoute("/", status=exc.status, body={"error": str(exc)}))
                     # Half-close and drain briefly, so the client reads the refusal, not a reset.
                     writer.write_eof()

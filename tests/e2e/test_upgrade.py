@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
+from harness.classify.verdict import PRECEDENCE
 from harness.errors import CompatError, ExitCode
+from harness.pipeline.outcome import VERDICT_EXIT
 from harness.scenarios import load_all
 from harness.targets.postgres import find_postgres
 from tests.conftest import require, require_tool
@@ -28,16 +30,15 @@ pytestmark = pytest.mark.e2e
 
 LIBRARY = ROOT / "scenarios" / "upgrade"
 TERMINAL = {"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"}
-# (from, to..., profile): on each store, the upgrades from netflix:3.15.0 to both
-# conductor-oss versions (3.15.0 played wholly once for both), and the rollback from
-# oss:3.21.14 to netflix:3.15.0; `conductor-compat upgrade` takes any versions and store.
+# (from, to..., rolled back from..., profile): one run per store, the upgrades from
+# netflix:3.15.0 to both conductor-oss versions and the rollback from oss:3.21.14, each
+# version played wholly once for all of them; `upgrade` takes any versions and store.
+NEWS = ("oss:3.21.14", "oss:3.32.1")
 MATRIX = [
-    ("netflix:3.15.0", ("oss:3.21.14", "oss:3.32.1"), "postgres"),
-    ("oss:3.21.14", ("netflix:3.15.0",), "postgres"),
-    ("netflix:3.15.0", ("oss:3.21.14", "oss:3.32.1"), "redis"),
-    ("oss:3.21.14", ("netflix:3.15.0",), "redis"),
+    ("netflix:3.15.0", NEWS, NEWS[:1], "postgres"),
+    ("netflix:3.15.0", NEWS, NEWS[:1], "redis"),
 ]
-Entry = tuple[str, tuple[str, ...], str]
+Entry = tuple[str, tuple[str, ...], tuple[str, ...], str]
 
 
 def _store(profile: str) -> None:
@@ -50,13 +51,11 @@ def _store(profile: str) -> None:
         require_tool("redis-server", "the redis profile starts a redis-server")
 
 
-@pytest.fixture(
-    scope="module", params=MATRIX, ids=lambda m: f"{m[0]}-to-{'-and-'.join(m[1])}-on-{m[2]}"
-)
+@pytest.fixture(scope="module", params=MATRIX, ids=lambda m: f"{m[0]}-and-back-on-{m[3]}")
 def upgraded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, int, Entry]]:
-    old, news, profile = request.param
+    old, news, backs, profile = request.param
     _store(profile)
     folder = tmp_path_factory.mktemp("upgrade") / "run"
     run = cli(
@@ -64,6 +63,7 @@ def upgraded(
         "--from",
         old,
         *(a for new in news for a in ("--to", new)),
+        *(a for back in backs for a in ("--rollback-from", back)),
         "--profile",
         profile,
         "--out",
@@ -80,26 +80,43 @@ def _report(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "report.json").read_text()))
 
 
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "-" for c in label).strip("-")
+
+
 def _traces(folder: Path, label: str) -> list[dict[str, Any]]:
-    slug = "".join(c if c.isalnum() or c in "._-" else "-" for c in label).strip("-")
-    return [json.loads(p.read_text()) for p in sorted((folder / "traces" / slug).glob("*.json"))]
+    found = sorted((folder / "traces" / _slug(label)).glob("*.json"))
+    return [json.loads(p.read_text()) for p in found]
 
 
 def test_an_upgrade_reports_each_new_version_and_each_switch_against_the_old(
     upgraded: tuple[Path, int, Entry],
 ) -> None:
-    folder, code, (old, news, _) = upgraded
+    """The run folder's report compares each new version and the switch to it with the old
+    version wholly; each rollback has a report of its own against the version rolled back
+    from. Every version played wholly once for all; the exit code is the worst report's."""
+    folder, code, (old, news, backs, _) = upgraded
+    n = len(load_all([LIBRARY]).scenarios)
     report = _report(folder)
     assert {p.name for p in folder.iterdir()} >= {"report.json", "report.md", "report.html"}
     assert report["baseline"]["target"] == old
     compared = [c["candidate"]["target"] for c in report["comparisons"]]
-    assert compared == [n for new in news for n in (new, f"{old}→{new}")]
-    assert len(_traces(folder, old)) == 2 * len(load_all([LIBRARY]).scenarios)  # played once
-    exits = {"compatible": 0, "incompatible": 1, "inconclusive": 3, "action_required": 9}
-    assert exits[report["verdict"]["status"]] == code
+    assert compared == [x for new in news for x in (new, f"{old}→{new}")]
+    reports = [report]
+    for back in backs:
+        rollback = _report(folder / f"rollback-from-{_slug(back)}")
+        assert rollback["baseline"]["target"] == back
+        compared = [c["candidate"]["target"] for c in rollback["comparisons"]]
+        assert compared == [old, f"{back}→{old}"]
+        reports.append(rollback)
+    for new in news:  # each played wholly once: twice as a baseline, else once
+        assert len(_traces(folder, new)) == n * (2 if new in backs else 1)
+    assert len(_traces(folder, old)) == 2 * n
     names = {s.name for s in load_all([LIBRARY]).scenarios}
-    for comparison in report["comparisons"]:
+    for comparison in (c for r in reports for c in r["comparisons"]):
         assert {s["name"] for s in comparison["scenarios"]} == names
+    worst = next(v for v in PRECEDENCE if v in {r["verdict"]["status"] for r in reports})
+    assert code == VERDICT_EXIT[worst]
 
 
 def test_the_new_server_continues_the_old_servers_executions(
@@ -108,9 +125,9 @@ def test_the_new_server_continues_the_old_servers_executions(
     """Every run switched; what the old server had at the switch, the new one reads: the same
     workflow ids, with every task the old server had scheduled; and the executions in flight
     go on to a terminal status on the new server. For each --to."""
-    folder, _, (old, news, _) = upgraded
-    for new in news:
-        _continued(folder, old, new)
+    folder, _, (old, news, backs, _) = upgraded
+    for frm, to in [*((old, new) for new in news), *((back, old) for back in backs)]:
+        _continued(folder, frm, to)
 
 
 def _continued(folder: Path, old: str, new: str) -> None:

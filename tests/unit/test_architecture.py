@@ -24,6 +24,9 @@ ALLOWED: dict[str, set[str]] = {
     "targets": {"errors", "conductor"},
     "scenarios": {"errors", "schemas", "documents"},
     "runner": {"errors", "schemas", "conductor", "scenarios", "targets", "__init__"},
+    # Client drivers (programs in each SDK's language) built, and run through a recording
+    # proxy against servers that the caller started.
+    "clients": {"errors", "schemas", "targets", "runner", "__init__"},
     # Definitions in, scenario files out: reads servers through conductor, never starts one.
     "importer": {"errors", "schemas", "conductor", "scenarios"},
     # The comparison side never imports targets, runner or conductor: recorded traces
@@ -40,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
         "targets",
         "scenarios",
         "runner",
+        "clients",
         "normalize",
         "compare",
         "classify",
@@ -56,6 +60,7 @@ ALLOWED: dict[str, set[str]] = {
         "targets",
         "scenarios",
         "runner",
+        "clients",
         "normalize",
         "compare",
         "classify",

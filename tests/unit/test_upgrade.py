@@ -150,6 +150,16 @@ def test_an_upgrade_plan_goes_from_one_version_to_others() -> None:
         Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=("oss:3.32.1", "oss:3.32.1"))
 
 
+def test_a_rollback_in_the_same_run_goes_back_from_a_version_upgraded_to() -> None:
+    news = ("oss:3.21.14", "oss:3.32.1")
+    plan = Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=news, rollbacks=news[:1])
+    assert Plan.from_json(plan.to_json()) == plan
+    with pytest.raises(BadInputError, match=r"--rollback-from oss:3\.32\.1 is not a --to"):
+        Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=news[:1], rollbacks=news[1:])
+    with pytest.raises(BadInputError, match="--rollback-from is named twice"):
+        Plan(kind="upgrade", baseline="netflix:3.15.0", candidates=news, rollbacks=news[:1] * 2)
+
+
 def test_the_upgrade_command_refuses_bad_input_before_anything_starts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -164,6 +174,10 @@ def test_the_upgrade_command_refuses_bad_input_before_anything_starts(
     to_itself = ["upgrade", "--to", "oss:3.32.1", "--to", "netflix:3.15.0"]
     assert main([*to_itself, "--out", str(tmp_path / "r1")]) == ExitCode.BAD_INPUT
     assert "both netflix:3.15.0" in capsys.readouterr().err
+    back = ["upgrade", "--to", "oss:3.21.14", "--rollback-from", "oss:3.32.1"]
+    assert main([*back, "--out", str(tmp_path / "r3")]) == ExitCode.BAD_INPUT
+    assert "oss:3.32.1 is not a --to" in capsys.readouterr().err
+    assert not (tmp_path / "r3").exists()
     bad = tmp_path / "bad.yaml"
     bad.write_text(textwrap.dedent("name: bad\nsteps: []\nupgrade: {switch_after: 1}\n"))
     assert main(["upgrade", "--out", str(tmp_path / "r2"), str(bad)]) == ExitCode.BAD_INPUT
