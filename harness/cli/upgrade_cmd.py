@@ -121,5 +121,7 @@ async def cmd_upgrade(args: argparse.Namespace) -> int:
         raise
     finally:
         display.close()
-    print(f"{outcome.verdict.replace('_', ' ')}: {outcome.reason}; reports in {outcome.folder}")
+    rollbacks = sorted({str(Path(n).parent) for n in outcome.reports if Path(n).parent.name})
+    where = f"{outcome.folder}" + (f" (rollbacks: {', '.join(rollbacks)})" if rollbacks else "")
+    print(f"{outcome.verdict.replace('_', ' ')}: {outcome.reason}; reports in {where}")
     return outcome.exit_code
