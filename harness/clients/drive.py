@@ -67,16 +67,18 @@ async def drive(
     out: Path,
     *,
     prefix: str,
+    script_timeout_s: float = SCRIPT_TIMEOUT_S,
     run_timeout_s: float = RUN_TIMEOUT_S,
 ) -> DriverRun:
     """Play ``built``'s client script against the server at ``url`` (its API root, ending
-    in /api); the records, the exchanges and the driver's log go under ``out``."""
+    in /api); the records, the exchanges and the driver's log go under ``out``. Each wait
+    of the script lasts ``script_timeout_s`` at most, the whole run ``run_timeout_s``."""
     out.mkdir(parents=True, exist_ok=True)
     records_file, log = out / "records.json", out / "driver.log"
     began = time.monotonic()
     async with RecordingProxy(url) as proxy:
         args = ("--server", proxy.url, "--prefix", prefix, "--out", str(records_file))
-        argv = [*built.argv, *args, "--timeout", str(SCRIPT_TIMEOUT_S)]
+        argv = [*built.argv, *args, "--timeout", f"{script_timeout_s:g}"]
         proc = procs.spawn(argv, log=log, cwd=built.folder, env=_env())
         try:  # the waiting thread ends when the driver does, stopped below at the latest
             with contextlib.suppress(TimeoutError):
