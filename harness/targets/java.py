@@ -43,7 +43,7 @@ def parse_major(version_output: str) -> int | None:
 
 
 @cache
-def _probe(executable: str) -> int | None:
+def probe_major(executable: str) -> int | None:
     try:
         proc = subprocess.run(
             [executable, "-version"], capture_output=True, text=True, timeout=30, check=False
@@ -74,7 +74,7 @@ def find_java(minimum: int) -> JavaRuntime:
     seen: list[str] = []
     found = candidates()
     for executable, origin in found:
-        major = _probe(str(executable)) if executable.exists() else None
+        major = probe_major(str(executable)) if executable.exists() else None
         seen.append(f"{executable} ({origin}): {'not runnable' if major is None else major}")
         if major is not None and major >= minimum:
             return JavaRuntime(executable, major, origin)
