@@ -15,6 +15,7 @@ DRIVERS = PACKAGE / "clients" / "drivers"
 def _modules() -> list[Path]:
     return [p for p in PACKAGE.rglob("*.py") if DRIVERS not in p.parents]
 
+
 # Who may import whom, by first-level module of ``harness``. Data flows one way:
 # cli -> runner -> (scenarios, targets -> conductor) -> errors. Later layers (normalize, compare,
 # report) must never import targets or the runner.
