@@ -158,16 +158,19 @@ class Recorder {
    * @returns {Promise<T | undefined>}
    */
   async run(call, fn, shape) {
+    // When the call began and ended (wall-clock ms), to match the server's answers to it.
+    const at_ms = Date.now();
     try {
       const value = await fn();
-      this.records.push({ call, ok: true, value: toJson(shape ? shape(value) : value) });
+      const shown = toJson(shape ? shape(value) : value);
+      this.records.push({ call, ok: true, value: shown, at_ms, end_ms: Date.now() });
       return value;
     } catch (err) {
       const error =
         err instanceof TimeoutError
           ? { type: "timeout", message: err.message, status: null, body: null }
           : describeError(err);
-      this.records.push({ call, ok: false, error });
+      this.records.push({ call, ok: false, error, at_ms, end_ms: Date.now() });
       return undefined;
     }
   }

@@ -149,6 +149,15 @@ def error_of(exc: BaseException) -> dict[str, Any]:
     }
 
 
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def span(began: int) -> dict[str, int]:
+    """``at_ms`` and ``end_ms`` of a call that began at ``began``."""
+    return {"at_ms": began, "end_ms": now_ms()}
+
+
 class Recorder:
     def __init__(self, serialize: Callable[[Any], Any]) -> None:
         self.records: list[dict[str, Any]] = []
@@ -157,14 +166,18 @@ class Recorder:
     def call(
         self, name: str, fn: Callable[[], Any], shape: Callable[[Any], Any] | None = None
     ) -> Any:
-        """Run one script call; record its (serialized) value or error. None on error."""
+        """Run one script call; record its (serialized) value or error, and when it began
+        and ended (wall-clock ms, to match the server's answers to it). None on error."""
+        began = now_ms()
         try:
             raw = fn()
         except Exception as exc:  # noqa: BLE001 - whatever the SDK raised is the record
-            self.records.append({"call": name, "ok": False, "error": error_of(exc)})
+            self.records.append({"call": name, "ok": False, "error": error_of(exc), **span(began)})
             return None
         value = shape(raw) if shape is not None else raw
-        self.records.append({"call": name, "ok": True, "value": self._serialize(value)})
+        self.records.append(
+            {"call": name, "ok": True, "value": self._serialize(value), **span(began)}
+        )
         return raw
 
     def not_in_sdk(self, name: str, what: str) -> None:

@@ -158,6 +158,21 @@ public final class Driver {
 
         /** Runs one script call; records its serialized value or its error. Null on error. */
         <T> T call(String name, Callable<T> fn) {
+            long began = System.currentTimeMillis();
+            int before = records.size();
+            try {
+                return record(name, fn);
+            } finally {
+                // When the call began and ended (wall-clock ms), to match the server's answers.
+                if (records.size() > before) {
+                    ObjectNode last = (ObjectNode) records.get(records.size() - 1);
+                    last.put("at_ms", began);
+                    last.put("end_ms", System.currentTimeMillis());
+                }
+            }
+        }
+
+        private <T> T record(String name, Callable<T> fn) {
             T raw;
             try {
                 raw = fn.call();
