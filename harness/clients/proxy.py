@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from harness.runner.http1 import MAX_HEADER_BYTES, Rejected, read_request
+from harness.runner.http1 import MAX_HEADER_BYTES, Rejected, read_request, stop_serving
 
 KEPT_BODY_CHARS = 4000  # of each request and response body, in the record
 _HOP = ("connection", "keep-alive", "transfer-encoding", "te", "upgrade", "content-length")
@@ -94,14 +94,7 @@ class RecordingProxy:
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._server is not None:
-            self._server.close()
-            await asyncio.sleep(0)
-            while self._tasks:
-                tasks = list(self._tasks)
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-            await self._server.wait_closed()
+            await stop_serving(self._server, self._tasks)
             self._server = None
         if self._client is not None:
             await self._client.aclose()

@@ -14,6 +14,19 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")
 
 
+async def stop_serving(server: asyncio.Server, handlers: set[asyncio.Task[None]]) -> None:
+    """Stop listening, cancel the connections' handler tasks and wait until all are done
+    (handlers started while waiting included)."""
+    server.close()
+    await asyncio.sleep(0)  # let connections accepted just before close() register
+    while handlers:
+        tasks = list(handlers)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    await server.wait_closed()
+
+
 class Rejected(Exception):
     """A request refused before it is handled (400 or 413); the connection then closes."""
 

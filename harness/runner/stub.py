@@ -20,7 +20,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from harness.runner.http1 import MAX_HEADER_BYTES, Rejected, is_int, read_request
+from harness.runner.http1 import MAX_HEADER_BYTES, Rejected, is_int, read_request, stop_serving
 
 MAX_DELAY_MS = 30_000
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
@@ -196,14 +196,7 @@ class HttpStub:
         if self._server is None:
             return
         self._closing = True
-        self._server.close()
-        await asyncio.sleep(0)  # let connections accepted just before close() register
-        while self._tasks:
-            tasks = list(self._tasks)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await self._server.wait_closed()
+        await stop_serving(self._server, self._tasks)
         self._server = None
 
     async def __aenter__(self) -> HttpStub:
