@@ -33,6 +33,8 @@ def path_matches(pattern: Pattern, difference: Difference) -> bool:
     """A pattern matches the generalized path or any place the difference occurs, with or
     without the level in front (``attempts.wf1.*.outputData`` or ``wf1.*.outputData``)."""
     for parts in (difference.shape_parts, *difference.all_parts):
+        if not pattern.may_match(parts[-1] if parts else difference.level):
+            continue
         if pattern.matches(parts) or pattern.matches((difference.level, *parts)):
             return True
     return False

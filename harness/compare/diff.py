@@ -1,9 +1,10 @@
 """Diff two views level by level; fold what repeats into one difference.
 
-Equal subtrees are skipped with a plain ``==`` (fast, in C); deepdiff does the
-structural work on the rest. A fact reported at one level is not repeated at the next:
-a task present on one side only is a ``tasks`` difference, so ``attempts`` compares only
-tasks both sides have; likewise ``data`` and ``order`` only workflows both have.
+Equal subtrees are skipped with a plain ``==`` (fast, in C); objects, and lists of
+objects (item by item, by index), are walked here; deepdiff matches lists of scalars. A
+fact reported at one level is not repeated at the next: a task present on one side only
+is a ``tasks`` difference, so ``attempts`` compares only tasks both sides have; likewise
+``data`` and ``order`` only workflows both have.
 
 Differences with the same level, generalized path (task keys written ``*``), kind and
 values are one difference, listing every step and path where it occurs.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -128,7 +130,7 @@ def _presence(
 
 
 def _deep(level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any) -> Iterator[_Raw]:
-    """Objects are walked here (cheap, and most of a trace); lists go to deepdiff."""
+    """Objects are walked here (cheap, and most of a trace); lists by deepdiff's rules."""
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         for key in _keys(a, b):
             if key not in a or key not in b:
@@ -140,6 +142,77 @@ def _deep(level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any)
         leaf = "changed" if type(a) is type(b) else "type"  # deepdiff's type_changes
         yield _Raw(level, step, prefix, _status_code(level, prefix, leaf), a, b, "")
         return
+    yield from _under_list(level, step, prefix, a, b)
+
+
+# Under a list, values compare as deepdiff compares them (they did go to deepdiff): every
+# value with its type, even where ``==`` holds (1 and 1.0, True and 1); an object that
+# shares under a third of its keys with the other is changed whole (deepdiff's
+# threshold_to_diff_deeper); the items of a list of objects pair by index. Only lists of
+# scalars still go to deepdiff, for its sequence matching. Same results, a fraction of the
+# cost (tests/unit/test_compare.py).
+_DEEPER = 0.33
+_NONE = object()  # the missing side of a pair of items
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _under_list(
+    level: str, step: Step, path: tuple[str | int, ...], x: Any, y: Any
+) -> Iterator[_Raw]:
+    if x is y:
+        return
+    if type(x) is not type(y):
+        yield _Raw(level, step, path, "type", x, y, "")
+    elif isinstance(x, dict):
+        yield from _objects(level, step, path, x, y)
+    elif isinstance(x, list):
+        yield from _lists(level, step, path, x, y)
+    elif x != y:
+        yield _Raw(level, step, path, _status_code(level, path, "changed"), x, y, "")
+
+
+def _objects(
+    level: str, step: Step, path: tuple[str | int, ...], x: dict[str, Any], y: dict[str, Any]
+) -> Iterator[_Raw]:
+    shared = [k for k in y if k in x]
+    union = len(x) + len(y) - len(shared)
+    if union > 1 and len(shared) / union < _DEEPER:
+        yield _Raw(level, step, path, _status_code(level, path, "changed"), x, y, "")
+        return
+    for key, value in y.items():
+        if key not in x:
+            yield _Raw(level, step, (*path, key), "added", None, value, "baseline")
+    for key, value in x.items():
+        if key not in y:
+            yield _Raw(level, step, (*path, key), "removed", value, None, "candidate")
+    for key in shared:
+        yield from _under_list(level, step, (*path, key), x[key], y[key])
+
+
+def _lists(
+    level: str, step: Step, path: tuple[str | int, ...], x: list[Any], y: list[Any]
+) -> Iterator[_Raw]:
+    if _scalars(x) and _scalars(y):
+        yield from _deepdiff(level, step, path, x, y)
+        return
+    for i, (a, b) in enumerate(zip_longest(x, y, fillvalue=_NONE)):
+        if b is _NONE:
+            yield _Raw(level, step, (*path, i), "removed", a, None, "candidate")
+        elif a is _NONE:
+            yield _Raw(level, step, (*path, i), "added", None, b, "baseline")
+        elif not (a == b and _canonical(a) == _canonical(b)):
+            yield from _under_list(level, step, (*path, i), a, b)
+
+
+def _scalars(items: list[Any]) -> bool:
+    return all(isinstance(x, _SCALARS) for x in items)
+
+
+def _deepdiff(
+    level: str, step: Step, prefix: tuple[str | int, ...], a: list[Any], b: list[Any]
+) -> Iterator[_Raw]:
+    """Lists of scalars: deepdiff's sequence matching (an item inserted is one addition,
+    not a shift of every later item)."""
     tree = DeepDiff(a, b, view="tree", verbose_level=2, ignore_numeric_type_changes=False)
     for report_type, items in tree.items():
         kind = _KIND.get(report_type)

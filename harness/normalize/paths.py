@@ -60,10 +60,18 @@ class Pattern:
 
     text: str
     parts: tuple[str, ...]
+    tail: str | None = None  # the last key when it is literal: a path must end with it
 
     @classmethod
     def parse(cls, text: str) -> Pattern:
-        return cls(text, split_pattern(text))
+        parts = split_pattern(text)
+        last = parts[-1]
+        return cls(text, parts, None if last == "**" or _wild(last) else last)
+
+    def may_match(self, last: str | int | None) -> bool:
+        """False when a path ending in ``last`` (None: the empty path) cannot match: a
+        check of one key that spares the whole walk for most paths."""
+        return self.tail is None or (last is not None and str(last) == self.tail)
 
     @property
     def leaf(self) -> str | None:
@@ -84,6 +92,8 @@ class Pattern:
         return None
 
     def matches(self, path: Sequence[str | int]) -> bool:
+        if not self.may_match(path[-1] if path else None):
+            return False
         return _match(self.parts, tuple(str(p) for p in path))
 
     def matches_prefix(self, path: Sequence[str | int]) -> bool:

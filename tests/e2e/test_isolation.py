@@ -1,14 +1,15 @@
 """Network isolation that the kernel enforces (docs/safety.md): a server reaches the
 harness's stub and the HOST:PORT a scenario declares under --allow-outbound, nothing else.
 
-One run per version, one server start: three workflows call four listeners the test
-made itself (``isolation_world``), through HTTP tasks of a definition registered by a
-``register`` step, of a dynamic fork whose tasks come from the start input, and with a
-URI computed by an INLINE task. The scenario sets ``allow_outbound`` and the run passes
-``--allow-outbound``, so the static check lets every URI through: only the kernel stands
-between the workflows and the listeners. Only the declared listener (the positive
-control, so the test is not vacuous) hears anything; every other call fails with the
-server's own error, and the run reports the calls the namespace refused.
+One run per version (under docker, one), one server start: three workflows call four
+listeners the test made itself (``isolation_world``), through HTTP tasks of a definition
+registered by a ``register`` step, of a dynamic fork whose tasks come from the start
+input, and with a URI computed by an INLINE task. The scenario sets ``allow_outbound``
+and the run passes ``--allow-outbound``, so the static check lets every URI through:
+only the kernel stands between the workflows and the listeners. Only the declared
+listener (the positive control, so the test is not vacuous) hears anything; every other
+call fails with the server's own error, and the run reports the calls the namespace
+refused.
 """
 
 from __future__ import annotations
@@ -225,13 +226,14 @@ def test_a_server_reaches_the_declared_host_and_nothing_else(
 
 
 @pytest.mark.usefixtures("docker_engine")
-@pytest.mark.parametrize("target", SUPPORTED)
 def test_a_container_reaches_the_declared_host_and_nothing_else(
-    world: World, tmp_path: Path, target: str
+    world: World, tmp_path: Path
 ) -> None:
-    """The docker runtime's default network (none): the same guarantee."""
+    """The docker runtime's default network (none): the same guarantee. The container has
+    no network whatever it runs, so one version (the newest, on Java 21) proves it; each
+    version's own HTTP task is met by the test above."""
     try:
-        trace, _ = run_isolated(world, tmp_path, target, "--runtime", "docker")
+        trace, _ = run_isolated(world, tmp_path, SUPPORTED[-1], "--runtime", "docker")
         assert trace["target"]["runtime"] == "docker"
     finally:
         assert not containers_labelled()

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.documents import DocumentError
 from harness.normalize import Pattern, load_spec, render, scrub_trace
-from harness.normalize.paths import split_pattern
+from harness.normalize.paths import _match, split_pattern
 from tests.unit.traces import FIXTURES, scenario_names, trace
 
 SPEC = load_spec()
@@ -196,3 +198,17 @@ def test_paths_render_and_parse_back() -> None:
     assert Pattern.parse("**.body.*").matches(path)
     assert Pattern.parse("api[*].*.body.name").matches(path)
     assert not Pattern.parse("attempts.**").matches(path)
+
+
+_KEYS = st.sampled_from(["a", "b", "body", "0", "*", "**", "a*", "x?"])
+_PATH_KEYS = st.one_of(st.sampled_from(["a", "b", "body", "x1", "0"]), st.integers(0, 2))
+
+
+@given(pattern=st.lists(_KEYS, min_size=1, max_size=5), path=st.lists(_PATH_KEYS, max_size=6))
+def test_the_last_key_check_never_changes_a_match(
+    pattern: list[str], path: list[str | int]
+) -> None:
+    """Pattern.matches skips the walk when the path cannot end with the pattern's literal
+    last key; its answer is always the walk's."""
+    compiled = Pattern.parse(".".join(pattern))
+    assert compiled.matches(path) == _match(compiled.parts, tuple(str(p) for p in path))
