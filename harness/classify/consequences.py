@@ -15,7 +15,9 @@ stays unexplained with it). The relations, each between findings of one scenario
   running, done or failed to another of those);
 - a task present on one side only: the worker calls that carried it;
 - a failure workflow's ``input.failedWorkflow``: the same difference in the workflow that
-  failed.
+  failed;
+- what a client SDK's call gave its caller (a client's trace: an ``SDK`` exchange): a
+  server answer whose status code changed during that call.
 
 A root and its consequence are seen at the same steps, except for an exchange's own
 fields, worker calls and the lists captured at the end. A finding
@@ -37,6 +39,7 @@ TASK_MADE = ("outputData", "endTime", "updateTime", "workerId", "reasonForIncomp
 _WORKER = re.compile(r"^worker \S+ \S+ (wf\d+)/(\S+) #\d+$")
 _WORKFLOW = re.compile(r"^<(wf\d+)>$")
 _RUNNING = "/api/workflow/running/"
+_SDK = "step SDK "  # a client's call, as harness/clients/trace.py records it
 _NAMED_TASK = re.compile(r"<(wf\d+)/([^<>]+)>")
 _TASK_WAY = {"SCHEDULED": "running", "IN_PROGRESS": "running", "COMPLETED": "done"}
 _TASK_WAY |= {"COMPLETED_WITH_ERRORS": "done", "SKIPPED": "done"}
@@ -82,6 +85,8 @@ def _roots(findings: Sequence[Finding]) -> Roots:
             continue
         if len(parts) == 2 and d.level == "api" and d.kind == "status_code":
             roots[("api", parts[0])].append(index)
+            if not str(parts[0]).startswith(_SDK):
+                roots[("call",)].append(index)
         elif len(parts) == 2 and d.level == "status" and parts[1] == "status":
             for key in ("tasks", "data", "running"):
                 roots[(key, parts[0])].append(index)
@@ -104,6 +109,8 @@ def _root_of(findings: Sequence[Finding], index: int, roots: Roots) -> int | Non
         return None
     if d.level == "api":
         found = _covering(findings, index, roots.get(("api", parts[0]), []))
+        if found is None and str(parts[0]).startswith(_SDK):
+            found = _covering(findings, index, roots.get(("call",), []))
         if found is not None or d.kind not in ADDED_REMOVED:
             return found
         return _api_listing(findings, index, roots)

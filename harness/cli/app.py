@@ -21,6 +21,7 @@ from typing import Any
 from harness import __version__
 from harness.cli import (
     changes_cmd,
+    clients_cmd,
     compare_cmd,
     config,
     config_cmd,
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     compare_cmd.register(commands)
     upgrade_cmd.register(commands)
+    clients_cmd.register(commands)
     targets_cmd.register(commands)
     scenarios_cmd.register(commands)
     diff_cmd.register(commands)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from harness.clients.known import DEFAULT_CLIENTS
 from harness.documents.limits import (
     BYTES_PER_VALUE,
     DEFAULT_MAX_FILE_BYTES,
@@ -357,6 +358,13 @@ OPTIONS: tuple[Option, ...] = (
       "choice", default="postgres", choices=("postgres", "redis"), dest="profile"),
     Opt("kill", ("--kill",), "kill the old server (SIGKILL) at the switch instead of stopping it "
       "gracefully: a crash, not a planned upgrade", "flag", default=False, plan="kill"),
+    # clients
+    Opt("client", ("--client",), "a client SDK as SDK:VERSION, repeatable (`clients list` "
+      f"shows them; default: {', '.join(DEFAULT_CLIENTS)})", default=list(DEFAULT_CLIENTS),
+      metavar="SDK:VERSION", many=True, plan="clients"),
+    Opt("script_timeout", ("--script-timeout",), "how long each wait of a client's script may "
+      "last, e.g. for its workers to complete a workflow (default: 120)", "float",
+      default=120.0, metavar="SECONDS", minimum=1, plan="script_timeout_s"),
     # changes
     Opt("markdown", ("--markdown",), "print MIGRATION.md instead of a list", "flag",
       default=False),

@@ -105,6 +105,26 @@ async def drive(
     )
 
 
+def read_run(out: Path, client: str, server: str, prefix: str) -> DriverRun:
+    """A finished run as ``drive`` left it in ``out`` (records.json, exchanges.jsonl and
+    driver.log), e.g. recorded earlier; the exit code is 0 when it wrote records."""
+    document = _read(out / "records.json")
+    lines = (out / "exchanges.jsonl").read_text(encoding="utf-8").splitlines()
+    exchanges = [Exchange(**json.loads(line)) for line in lines if line.strip()]
+    records = list(document.get("records") or [])
+    return DriverRun(
+        client,
+        server,
+        prefix,
+        records,
+        dict(document.get("driver") or {}),
+        exchanges,
+        0 if records else 1,
+        0.0,
+        out / "driver.log",
+    )
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))

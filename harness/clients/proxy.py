@@ -50,9 +50,12 @@ class Exchange:
         return asdict(self)
 
 
+KEPT_IN_PART = "…"  # ends a body kept only in part
+
+
 def _kept(raw: bytes) -> str:
     text = raw.decode("utf-8", errors="replace")
-    return text if len(text) <= KEPT_BODY_CHARS else text[:KEPT_BODY_CHARS] + "…"
+    return text if len(text) <= KEPT_BODY_CHARS else text[:KEPT_BODY_CHARS] + KEPT_IN_PART
 
 
 class RecordingProxy:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness.pipeline import events as ev
 from harness.pipeline.check import check
+from harness.pipeline.clients import clients
 from harness.pipeline.execute import execute
 from harness.pipeline.outcome import Outcome
 from harness.pipeline.plan import Plan, RunFolder, default_folder
@@ -25,12 +26,14 @@ async def run_plan(
     fails before anything starts; a server that dies mid-run raises ``ServerDiedError``
     after the ``RunFinished`` event; Ctrl-C (cancellation) stops every server first.
     """
-    if plan.kind in ("compare", "gate", "upgrade"):
+    if plan.kind in ("compare", "gate", "upgrade", "clients"):
         if folder is None and plan.out:
             folder = RunFolder(Path(plan.out))
         folder = folder or default_folder(Path("reports"), plan)
         if plan.kind == "upgrade":
             return await upgrade(plan, folder, on_event)
+        if plan.kind == "clients":
+            return await clients(plan, folder, on_event)
         return await execute(plan, folder, on_event, resumed=resumed)
     if plan.kind == "run":
         return await record(plan, on_event)

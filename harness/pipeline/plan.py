@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.clients.known import DEFAULT_CLIENTS
 from harness.documents.limits import Limits
 from harness.errors import BadInputError
 from harness.scenarios.model import Scenario
@@ -35,7 +36,7 @@ from harness.targets.model import DockerSettings, Isolation
 
 RUN_FORMAT = 1
 PLAN_FILE = "run.json"
-KINDS = ("compare", "gate", "run", "diff", "check", "upgrade")
+KINDS = ("compare", "gate", "run", "diff", "check", "upgrade", "clients")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +77,16 @@ class Plan:
     max_tasks: int | None = None
     kill: bool = False  # upgrade: the old server is killed (SIGKILL), not stopped
     rollbacks: tuple[str, ...] = ()  # upgrade: candidates also switched back to the baseline
+    clients: tuple[str, ...] = DEFAULT_CLIENTS  # clients: the client SDKs played everywhere
+    script_timeout_s: float = 120.0  # clients: each wait of a client's script
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise BadInputError(f"unknown run kind '{self.kind}'")
-        if self.kind in ("compare", "gate"):
+        if self.kind in ("compare", "gate", "clients"):
             self._check_comparison()
+            if self.kind == "clients" and not self.clients:
+                raise BadInputError("clients needs at least one client (--client)")
         elif self.kind == "upgrade":
             self._check_upgrade()
         elif self.kind == "diff":
@@ -108,7 +113,7 @@ class Plan:
             raise BadInputError("a run needs at least one candidate target")
         if len(set(self.candidates)) != len(self.candidates):
             raise BadInputError("the same candidate is named twice")
-        if self.kind == "compare" and self.baseline in self.candidates:
+        if self.kind in ("compare", "clients") and self.baseline in self.candidates:
             raise BadInputError(
                 f"{self.baseline} is both baseline and candidate; to measure a version's own "
                 "noise, record it twice with `run --repeats 2`"

@@ -199,8 +199,7 @@ class _Upgrade:
         self.emit(ev.TargetReady(name, server.base_url, server.start_seconds))
         repeats = self.repeats(name)
         traces = self.folder.traces(name)
-        # Every scenario at once, as across the switch: both plays see the same load.
-        jobs = max(self.plan.jobs, len(self.scenarios))
+        jobs = self.plan.jobs
         await live.play(self.scenarios, server, traces, jobs, self.emit, repeats=repeats, name=name)
         self.emit(ev.TargetDone(name))
 

@@ -1,0 +1,215 @@
+"""The ``clients`` job: real client SDKs played against real servers, and compared.
+
+    validate the clients and targets (bad input fails here, before anything starts)
+    build each client's driver, once into the cache (a second run builds nothing)
+    in two lanes, each target: its server up, then every client's script on it, one
+        client after another, each through the recording proxy; the server stops
+    each run becomes a trace of the scenario named after its client (``clients/trace``)
+    assess every candidate against the baseline: the same scrub, compare, classify and
+        report pipeline as ``compare``, client by client
+    write the four reports, and the matrix (clients.md: every client on every target,
+        and for each call the SDK failed on, the exception and the answer behind it)
+
+A client that fails on a server is a finding in the matrix; a driver that hangs or
+crashes makes its run an error (the comparison is inconclusive), named with its log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import time
+from contextlib import AsyncExitStack
+from typing import Any
+
+from harness.classify import RunResult, assess_run
+from harness.classify.verdict import combine
+from harness.clients.build import BuiltDriver, build, driver_digest
+from harness.clients.drive import DriverRun, drive
+from harness.clients.known import ClientSpec, parse_client
+from harness.clients.trace import Breakage, breakages, client_trace
+from harness.pipeline import events as ev
+from harness.pipeline import live
+from harness.pipeline.assemble import settings_for
+from harness.pipeline.outcome import VERDICT_EXIT, Outcome
+from harness.pipeline.plan import Plan, RunFolder, slug
+from harness.report import build_report, write_reports
+from harness.traces import load_trace_set, write_trace
+
+LANES = 2  # servers at once: on 2 cores a third starves the others
+MATRIX = "clients.md"
+
+
+async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
+    began = time.monotonic()
+    specs = [parse_client(c) for c in plan.clients]
+    targets = (plan.baseline, *plan.candidates)
+    servers = live.target_specs(targets)
+    folder.save(plan)
+    n = len(specs)
+    emit(
+        ev.RunPlanned(
+            folder.root,
+            n,
+            (
+                ev.TargetPlanned(plan.baseline, "baseline", n, 0),
+                *(ev.TargetPlanned(c, "candidate", n, 0) for c in plan.candidates),
+            ),
+            False,
+            plan,
+        )
+    )
+    built = await asyncio.to_thread(_build_all, specs)
+    emit(ev.TargetsStarting(targets))
+    runs: dict[tuple[str, str], DriverRun] = {}
+    lanes = asyncio.Semaphore(LANES)
+    workdir = folder.new_servers_dir()
+
+    async def lane(name: str, stack: AsyncExitStack) -> None:
+        async with lanes, AsyncExitStack() as own:  # its server stops when it is done
+            server = await live.start(
+                plan, servers[name], workdir=workdir, stack=own, isolation=plan.isolation(())
+            )
+            emit(ev.TargetReady(name, server.base_url, server.start_seconds))
+            for driver in built:
+                client = driver.spec.name
+                emit(ev.ScenarioStarted(name, client, 1))
+                out = folder.root / "clients" / slug(name) / slug(client)
+                at = _now()
+                run = await drive(
+                    driver,
+                    name,
+                    f"{server.base_url}/api",
+                    out,
+                    prefix=_prefix(driver.spec),
+                    script_timeout_s=plan.script_timeout_s,
+                )
+                trace = client_trace(
+                    run,
+                    server.identity.to_json(),
+                    description=f"the client script of {client} (docs/client-drivers.md)",
+                    file=str(driver.spec.source),
+                    digest=driver_digest(driver.spec),
+                    started_at=at,
+                    finished_at=_now(),
+                )
+                path = await asyncio.to_thread(write_trace, folder.traces(name), trace)
+                runs[(name, client)] = run
+                outcome = trace["outcome"]
+                emit(
+                    ev.ScenarioFinished(
+                        name, client, 1, outcome["status"], outcome["reason"], run.seconds, path
+                    )
+                )
+            emit(ev.TargetDone(name))
+
+    await live.each_target(targets, lane)
+    emit(ev.Comparing(plan.candidates))
+    results = await asyncio.to_thread(_assess, plan, folder, [s.name for s in specs])
+    report = await asyncio.to_thread(build_report, results, command=list(plan.command))
+    written = await asyncio.to_thread(write_reports, folder.root, report)
+    matrix = folder.root / MATRIX
+    matrix.write_text(render_matrix(plan, specs, runs, results), encoding="utf-8")
+    written = {**written, MATRIX: matrix}
+    status, reason = combine(results)
+    emit(
+        ev.RunFinished(
+            status,
+            reason,
+            True,
+            written,
+            round(time.monotonic() - began, 1),
+            tuple(ev.CandidateSummary.of(c) for c in report["comparisons"]),
+        )
+    )
+    code = int(VERDICT_EXIT[status])
+    return Outcome(status, reason, True, written, folder.root, code, tuple(results))
+
+
+def _build_all(specs: list[ClientSpec]) -> list[BuiltDriver]:
+    return [build(spec) for spec in specs]
+
+
+def _prefix(spec: ClientSpec) -> str:
+    """The names a client's script registers begin with this: the same on every server,
+    so that names compare equal; each server has the client's run to itself."""
+    return "cc_" + "".join(c if c.isalnum() else "_" for c in spec.name)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+def _assess(plan: Plan, folder: RunFolder, names: list[str]) -> list[RunResult]:
+    settings = settings_for(plan)
+    baseline = load_trace_set(folder.traces(plan.baseline))
+    return [
+        assess_run(baseline, load_trace_set(folder.traces(c)), settings, names=names)
+        for c in plan.candidates
+    ]
+
+
+def render_matrix(
+    plan: Plan,
+    specs: list[ClientSpec],
+    runs: dict[tuple[str, str], DriverRun],
+    results: list[RunResult],
+) -> str:
+    """Every client on every target: whether its script ran through, the calls it failed
+    on, and (candidates) the comparison's verdict against the baseline."""
+    targets = (plan.baseline, *plan.candidates)
+    verdicts = {
+        (r.candidate.get("target"), s.name): s.verdict for r in results for s in r.scenarios
+    }
+    lines = [
+        "# Client SDKs on each server",
+        "",
+        f"Baseline: {plan.baseline}. Each cell: the calls of the client's script that failed "
+        "(of all it made), and for a candidate the comparison with the same client on the "
+        "baseline (report.md has every difference).",
+        "",
+        "| client | " + " | ".join(targets) + " |",
+        "|---" * (len(targets) + 1) + "|",
+    ]
+    details: list[str] = []
+    for spec in specs:
+        cells = []
+        for target in targets:
+            run = runs.get((target, spec.name))
+            cells.append(_cell(run, verdicts.get((target, spec.name))))
+            if run is not None:
+                details.extend(_details(spec.name, target, run))
+        lines.append(f"| {spec.name} | " + " | ".join(cells) + " |")
+    lines += ["", "## What failed, call by call", ""]
+    lines += details or ["Every call of every client succeeded on every server."]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(run: DriverRun | None, verdict: str | None) -> str:
+    if run is None:
+        return "not run"
+    if run.problem is not None:
+        return f"**broken**: {run.problem}"
+    made = [r for r in run.records if not _not_called(r)]
+    failed = breakages(run)
+    text = f"{len(made) - len(failed)}/{len(made)} calls ok"
+    if failed:
+        text = f"**{len(failed)} failed**, " + text
+    if verdict is not None:
+        text += f"; {verdict.replace('_', ' ')}"
+    return text
+
+
+def _not_called(record: dict[str, Any]) -> bool:
+    error = record.get("error")
+    return isinstance(error, dict) and error.get("type") in ("not_in_sdk", "skipped")
+
+
+def _details(client: str, target: str, run: DriverRun) -> list[str]:
+    found: list[Breakage] = breakages(run)
+    lines = []
+    if run.problem is not None:
+        tail = " / ".join(run.log_tail[-3:])
+        lines.append(f"- {client} on {target}: {run.problem}" + (f" ({tail})" if tail else ""))
+    lines += [f"- {client} on {target}: {b.describe()}" for b in found]
+    return lines
