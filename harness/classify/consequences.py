@@ -17,7 +17,8 @@ stays unexplained with it). The relations, each between findings of one scenario
 - a failure workflow's ``input.failedWorkflow``: the same difference in the workflow that
   failed;
 - what a client SDK's call gave its caller (a client's trace: an ``SDK`` exchange): a
-  server answer whose status code changed during that call.
+  server answer whose status code changed during that call, or the same difference (kind
+  and place in the body) of a server answer during that call, which the SDK passed on.
 
 A root and its consequence are seen at the same steps, except for an exchange's own
 fields, worker calls and the lists captured at the end. A finding
@@ -87,6 +88,8 @@ def _roots(findings: Sequence[Finding]) -> Roots:
             roots[("api", parts[0])].append(index)
             if not str(parts[0]).startswith(_SDK):
                 roots[("call",)].append(index)
+        if d.level == "api" and len(parts) > 1 and not str(parts[0]).startswith(_SDK):
+            roots[("passed", d.kind, *parts[1:])].append(index)
         elif len(parts) == 2 and d.level == "status" and parts[1] == "status":
             for key in ("tasks", "data", "running"):
                 roots[(key, parts[0])].append(index)
@@ -110,7 +113,8 @@ def _root_of(findings: Sequence[Finding], index: int, roots: Roots) -> int | Non
     if d.level == "api":
         found = _covering(findings, index, roots.get(("api", parts[0]), []))
         if found is None and str(parts[0]).startswith(_SDK):
-            found = _covering(findings, index, roots.get(("call",), []))
+            passed = roots.get(("passed", d.kind, *parts[1:]), [])
+            found = _covering(findings, index, [*roots.get(("call",), []), *passed])
         if found is not None or d.kind not in ADDED_REMOVED:
             return found
         return _api_listing(findings, index, roots)

@@ -217,12 +217,12 @@ def _names(exchanges: list[dict[str, Any]], calls: list[str]) -> dict[str, str]:
     (``start_workflow.1``): every id is random, and a call that makes one id more or fewer
     on one server must not rename every id after it, as numbering them all in one
     sequence would."""
-    names: dict[str, str] = {}
+    names: dict[str, str] = {_NO_ID: "<unknown-id>"}
     counts: dict[str, int] = {}
     for exchange, call in zip(exchanges, calls, strict=True):
         text = json.dumps([exchange.get(k) for k in ("path", "request_body", "body")])
         for found in _ID.findall(text):
-            if found not in names and found != _NO_ID:
+            if found not in names:
                 counts[call] = counts.get(call, 0) + 1
                 names[found] = f"<{call}.{counts[call]}>"
     return names

@@ -89,3 +89,13 @@ def test_clients_compare_through_the_compare_pipeline() -> None:
     paths = [f.difference.path for f in python.findings]
     assert any("SDK run_workers" in p for p in paths), paths
     assert {f.difference.level for f in python.findings} == {"api"}
+    # conductor-python's workers complete on oss:3.32.1 only (task-update-v2) and its
+    # start_workflow_sync works there only (workflow-execute-endpoint); what the SDK gave
+    # back when a server answer changed follows from that answer.
+    credited = {c.change["id"] for c in result.changes}
+    assert {"task-update-v2", "workflow-execute-endpoint", "unknown-task-404"} <= credited
+    by_id = {f.change["id"] for f in python.findings if f.change is not None}
+    assert "task-update-v2" in by_id and "workflow-execute-endpoint" in by_id
+    assert not [f for f in python.findings if f.gates], "every gating difference is explained"
+    sdk = [f for f in python.findings if "SDK get_unknown_task" in f.difference.path]
+    assert sdk and all(f.change and f.change["id"] == "unknown-task-404" for f in sdk)
