@@ -1,15 +1,15 @@
 """Network isolation that the kernel enforces (docs/safety.md): a server reaches the
 harness's stub and the HOST:PORT a scenario declares under --allow-outbound, nothing else.
 
-One run per version (under docker, one), one server start: three workflows call four
-listeners the test made itself (``isolation_world``), through HTTP tasks of a definition
-registered by a ``register`` step, of a dynamic fork whose tasks come from the start
-input, and with a URI computed by an INLINE task. The scenario sets ``allow_outbound``
-and the run passes ``--allow-outbound``, so the static check lets every URI through:
-only the kernel stands between the workflows and the listeners. Only the declared
-listener (the positive control, so the test is not vacuous) hears anything; every other
-call fails with the server's own error, and the run reports the calls the namespace
-refused.
+One run per version line (netflix:3.15.0, oss:3.32.1; under docker, oss:3.32.1), one
+server start: three workflows call four listeners the test made itself
+(``isolation_world``), through HTTP tasks of a definition registered by a ``register``
+step, of a dynamic fork whose tasks come from the start input, and with a URI computed
+by an INLINE task. The scenario sets ``allow_outbound`` and the run passes
+``--allow-outbound``, so the static check lets every URI through: only the kernel stands
+between the workflows and the listeners. Only the declared listener (the positive
+control, so the test is not vacuous) hears anything; every other call fails with the
+server's own error, and the run reports the calls the namespace refused.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def run_isolated(
     return trace, run.err
 
 
-@pytest.mark.parametrize("target", SUPPORTED)
+@pytest.mark.parametrize("target", [SUPPORTED[0], SUPPORTED[-1]])  # each line's newest HTTP task
 def test_a_server_reaches_the_declared_host_and_nothing_else(
     world: World, tmp_path: Path, target: str
 ) -> None:
