@@ -8,16 +8,14 @@ progress display as the event consumer; the exit code is the verdict's, as for c
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import Any
 
-from harness.cli.options import COMPARISON, add_options, parse_targets, plan_values, say
-from harness.cli.progress import Display, choose_mode
+from harness.cli.options import COMPARISON, add_options, parse_targets, plan_values
+from harness.cli.progress import run_shown
 from harness.clients.build import driver_digest
 from harness.clients.known import DEFAULT_CLIENTS, KNOWN, parse_client
-from harness.errors import BadInputError
-from harness.pipeline import Plan, RunFolder, default_folder, run_plan
+from harness.pipeline import Plan, RunFolder, default_folder
 
 RUN = (
     "config",
@@ -86,17 +84,7 @@ def _plan(args: argparse.Namespace) -> Plan:
 async def cmd_run(args: argparse.Namespace) -> int:
     plan = _plan(args)
     folder = RunFolder(args.out) if args.out else default_folder(args.reports, plan)
-    if folder.plan_file.exists():
-        raise BadInputError(f"{folder.root} already holds a run; choose another --out")
-    display = Display(sys.stderr, mode=choose_mode(sys.stderr, quiet=args.quiet))
-    display.verbose = args.verbose
-    try:
-        outcome = await run_plan(plan, display, folder=folder)
-    except asyncio.CancelledError:
-        say(f"interrupted: the traces of what finished are in {folder.root}")
-        raise
-    finally:
-        display.close()
+    outcome = await run_shown(plan, folder, args)
     print(
         f"{outcome.verdict.replace('_', ' ')}: {outcome.reason}; reports in {outcome.folder} "
         f"(the matrix: {outcome.folder / 'clients.md'})"

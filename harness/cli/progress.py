@@ -11,13 +11,18 @@ one, ``targets check`` says how each target starts, ``diff`` one line per scenar
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
 import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from harness.pipeline import Plan
+from harness.cli.common import say
+from harness.errors import BadInputError
+from harness.pipeline import Outcome, Plan, RunFolder, run_plan
 from harness.pipeline import events as ev
+from harness.scenarios import ScenarioError
 
 MODES = ("live", "plain", "quiet")
 
@@ -262,3 +267,24 @@ def _assessed(event: ev.ScenarioAssessed) -> str:
         + (f" ({extra})" if extra else "")
         + ("" if event.verdict in ("compatible", "incompatible") else f": {event.reason}")
     )
+
+
+async def run_shown(plan: Plan, folder: RunFolder, args: argparse.Namespace) -> Outcome:
+    """Run ``plan`` into ``folder``, a new run folder, with the display (--quiet,
+    --verbose): a scenario's problems each once as FILE:LINE:COLUMN lines (exit 2); on
+    Ctrl-C, where the traces of what finished are."""
+    if folder.plan_file.exists():
+        raise BadInputError(f"{folder.root} already holds a run; choose another --out")
+    display = Display(sys.stderr, mode=choose_mode(sys.stderr, quiet=args.quiet))
+    display.verbose = args.verbose
+    try:
+        return await run_plan(plan, display, folder=folder)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem.render(), file=sys.stderr)
+        raise BadInputError(exc.message) from exc
+    except asyncio.CancelledError:
+        say(f"interrupted: the traces of what finished are in {folder.root}")
+        raise
+    finally:
+        display.close()

@@ -7,7 +7,6 @@ progress display as the event consumer; the exit code is the verdict's, as for c
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,11 @@ from harness.cli.options import (
     parse_targets,
     plan_values,
     registered,
-    say,
 )
-from harness.cli.progress import Display, choose_mode
+from harness.cli.progress import run_shown
 from harness.errors import BadInputError
-from harness.pipeline import Plan, RunFolder, default_folder, run_plan
+from harness.pipeline import Plan, RunFolder, default_folder
 from harness.resources import library_dir
-from harness.scenarios import ScenarioError
 
 IN_FLIGHT = "upgrade"  # the shipped in-flight library: scenarios/upgrade/
 
@@ -106,21 +103,7 @@ def _in_flight_library() -> Path:
 async def cmd_upgrade(args: argparse.Namespace) -> int:
     plan = _plan(args)
     folder = RunFolder(args.out) if args.out else default_folder(args.reports, plan)
-    if folder.plan_file.exists():
-        raise BadInputError(f"{folder.root} already holds a run; choose another --out")
-    display = Display(sys.stderr, mode=choose_mode(sys.stderr, quiet=args.quiet))
-    display.verbose = args.verbose
-    try:
-        outcome = await run_plan(plan, display, folder=folder)
-    except ScenarioError as exc:  # each problem once, as FILE:LINE:COLUMN lines
-        for problem in exc.problems:
-            print(problem.render(), file=sys.stderr)
-        raise BadInputError(exc.message) from exc
-    except asyncio.CancelledError:
-        say(f"interrupted: the traces of what finished are in {folder.root}")
-        raise
-    finally:
-        display.close()
+    outcome = await run_shown(plan, folder, args)
     rollbacks = sorted({str(Path(n).parent) for n in outcome.reports if Path(n).parent.name})
     where = f"{outcome.folder}" + (f" (rollbacks: {', '.join(rollbacks)})" if rollbacks else "")
     print(f"{outcome.verdict.replace('_', ' ')}: {outcome.reason}; reports in {where}")
