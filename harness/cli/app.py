@@ -27,6 +27,7 @@ from harness.cli import (
     config_cmd,
     diff_cmd,
     import_cmd,
+    merge_cmd,
     scenarios_cmd,
     targets_cmd,
     upgrade_cmd,
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     targets_cmd.register(commands)
     scenarios_cmd.register(commands)
     diff_cmd.register(commands)
+    merge_cmd.register(commands)
     import_cmd.register(commands)
     changes_cmd.register(commands)
     config_cmd.register(commands)

@@ -24,7 +24,8 @@ RUN = (
     "candidate",
     "out",
     "reports",
-    *(o for o in COMPARISON if o != "no_recheck"),  # each client plays once per server
+    *(o for o in COMPARISON if o != "no_recheck"),  # no live re-check of a client's run
+    "baseline_repeats",
     "script_timeout",
     "ready_timeout",
     "no_isolation",

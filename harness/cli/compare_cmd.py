@@ -47,6 +47,7 @@ SHARED = (
     *COMPARISON,
     "candidate_repeats",
     "jobs",
+    "shard",
     *SERVER,
     "allow_outbound",
     "quiet",
@@ -67,7 +68,8 @@ def register(commands: Any) -> None:
         "report.html and junit.xml into the run folder. With no arguments: "
         f"{DEFAULT_BASELINE} against {RECOMMENDED_CANDIDATE}, the shipped scenario library, "
         "the process runtime, a new folder under reports/. Several --candidate give one "
-        "report with a column per candidate. Ctrl-C stops the servers and writes the "
+        "report with a column per candidate. --shard I/N runs part I of N of the scenarios "
+        "(N CI jobs, then `merge`). Ctrl-C stops the servers and writes the "
         "reports for what finished, marked incomplete; --resume RUN_DIR finishes the run. "
         "Exit 0 compatible (nothing left but additive, cosmetic or accepted changes), "
         "9 action required (catalogued breaking or behavioral changes the scenarios reach, "
@@ -88,7 +90,8 @@ def register(commands: Any) -> None:
         "DIR` (or a compare run's traces/<target> folder), so a CI pipeline can gate a "
         "conductor-oss release without the archived server. Scenarios with no recorded "
         "baseline, or whose file changed since, are not compared; baselines that no "
-        "scenario used are reported. Same reports and exit codes as compare.",
+        "scenario used are reported. --shard I/N runs part I of N of the scenarios, as for "
+        "compare. Same reports and exit codes as compare.",
     )
     add_options(gate, "config", "baselines", *SHARED)
     gate.set_defaults(handler=cmd_gate)

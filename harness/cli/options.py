@@ -28,7 +28,8 @@ from harness.cli.common import (
     say,
     workdir_for,
 )
-from harness.cli.option_table import COMPARISON, GROUPS, OPTIONS, SERVER, Option
+from harness.cli.option import Option
+from harness.cli.option_table import COMPARISON, GROUPS, OPTIONS, SERVER
 
 __all__ = [
     "COMPARISON",

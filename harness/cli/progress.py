@@ -6,7 +6,8 @@ redrawn in place, and for a comparison a final table. In CI or with output redir
 plain lines, one per event worth a log line. ``quiet`` prints nothing (the command prints
 its result); ``verbose`` adds a line per scenario run on a terminal too. The first event
 carries the plan, whose kind chooses the wording (``run`` names no target when it has
-one, ``targets check`` says how each target starts, ``diff`` one line per scenario).
+one, ``targets check`` says how each target starts, ``diff`` and ``merge`` one line per
+scenario).
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ class Display:
         if isinstance(event, ev.Comparing) and self.kind != "diff":
             return f"comparing {', '.join(event.candidates)} with the baseline ..."
         if isinstance(event, ev.ScenarioAssessed):
-            return _assessed(event)
+            several = sum(1 for line in self.lines.values() if line.role == "candidate") > 1
+            return _assessed(event, named=several)
         return None
 
     def _planned(self, event: ev.RunPlanned) -> str | None:
@@ -158,6 +160,11 @@ class Display:
             )
         if self.kind in ("run", "check"):
             return None
+        if self.kind == "merge" and self.plan is not None:
+            return (
+                f"merging {len(self.plan.paths)} shards: {event.scenarios} scenarios; run "
+                f"folder {event.folder}"
+            )
         todo = sum(t.runs for t in event.targets)
         verb = "resuming" if event.resumed else "running"
         return (
@@ -228,7 +235,7 @@ class Display:
                         else ""
                     )
                 )
-        if self.kind in ("compare", "gate"):
+        if self.kind in ("compare", "gate", "merge"):
             self._table(event)
 
     def _table(self, event: ev.RunFinished) -> None:
@@ -260,10 +267,12 @@ class Display:
             self._erase()
 
 
-def _assessed(event: ev.ScenarioAssessed) -> str:
+def _assessed(event: ev.ScenarioAssessed, *, named: bool = False) -> str:
+    """One scenario judged; ``named``: with its candidate (merge: several)."""
     extra = ", ".join(f"{n} {d}" for d, n in sorted(event.dispositions.items()))
+    head = f"{event.candidate}: " if named else ""
     return (
-        f"  {event.verdict:<14} {event.scenario}"
+        f"  {head}{event.verdict:<14} {event.scenario}"
         + (f" ({extra})" if extra else "")
         + ("" if event.verdict in ("compatible", "incompatible") else f": {event.reason}")
     )

@@ -61,7 +61,6 @@ def register(commands: Any) -> None:
         "max_tasks",
         *SERVER,
         "workdir",
-        required=("paths",),
     )
     run.set_defaults(handler=cmd_run)
 
@@ -96,7 +95,8 @@ async def cmd_run(args: argparse.Namespace) -> int:
     targets = args.target if isinstance(args.target, list) else [args.target]
     values = plan_values(args, [o.name for o in registered(args)])
     values.update(
-        paths=tuple(str(p) for p in args.paths),  # as given: traces record the file path
+        # as given (traces record the file path), else the shipped library
+        paths=tuple(str(p) for p in (args.paths or [library_dir()])),
         images=tuple(f"{t}={i}" for t, i in docker.images.items()),
         targets=tuple(targets),
         out=str(args.out),

@@ -146,6 +146,7 @@ async def cmd_up(args: argparse.Namespace) -> int:
         ready_timeout_s=args.ready_timeout,
         docker=docker_settings(args),
         isolation=isolation_for(args),
+        boot_jar=args.boot_jar,
     ) as running:
         for target in running:
             log = f"  log: {target.log}" if target.log else ""

@@ -49,7 +49,15 @@ class Roles:
     no_baseline: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, plan: Plan, scenarios: list[Scenario], folder: RunFolder) -> Roles:
+    def of(
+        cls,
+        plan: Plan,
+        scenarios: list[Scenario],
+        folder: RunFolder,
+        every: list[Scenario] | None = None,
+    ) -> Roles:
+        """``scenarios``: those this run plays; ``every``: all the paths selected, when
+        that is more (a shard's): a baseline is unused only when no scenario uses it."""
         if plan.kind == "compare":
             return cls(plan, folder, scenarios, folder.traces(plan.baseline))
         recorded = load_trace_set(Path(plan.baseline))
@@ -64,8 +72,9 @@ class Roles:
                 )
             else:
                 selected.append(scenario)
-        names = {s.name for s in scenarios}
+        names = {s.name for s in (scenarios if every is None else every)}
         unused = sorted(n for n in recorded.runs if n not in names)
+        missing.sort()  # by name, as a merge of shards finds them
         return cls(plan, folder, selected, Path(plan.baseline), recorded, unused, missing)
 
     @property

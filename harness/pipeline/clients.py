@@ -34,6 +34,7 @@ from harness.pipeline.assemble import settings_for
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
 from harness.pipeline.plan import Plan, RunFolder, slug
 from harness.report import build_report, write_reports
+from harness.targets.model import RunningTarget
 from harness.traces import load_trace_set, write_trace
 
 LANES = 2  # servers at once: on 2 cores a third starves the others
@@ -52,7 +53,7 @@ async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
             folder.root,
             n,
             (
-                ev.TargetPlanned(plan.baseline, "baseline", n, 0),
+                ev.TargetPlanned(plan.baseline, "baseline", n * plan.baseline_repeats, 0),
                 *(ev.TargetPlanned(c, "candidate", n, 0) for c in plan.candidates),
             ),
             False,
@@ -66,42 +67,54 @@ async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
     workdir = folder.new_servers_dir()
 
     async def lane(name: str, stack: AsyncExitStack) -> None:
-        async with lanes, AsyncExitStack() as own:  # its server stops when it is done
-            server = await live.start(
-                plan, servers[name], workdir=workdir, stack=own, isolation=plan.isolation(())
+        # The baseline plays every client ``baseline_repeats`` times, each time on a server
+        # of its own (a script's names are the same each time): what differs between its
+        # runs is noise, told apart from a candidate's differences as compare tells it.
+        repeats = plan.baseline_repeats if name == plan.baseline else 1
+        for repeat in range(1, repeats + 1):
+            async with lanes, AsyncExitStack() as own:  # its server stops when it is done
+                server = await live.start(
+                    plan, servers[name], workdir=workdir, stack=own, isolation=plan.isolation(())
+                )
+                emit(ev.TargetReady(name, server.base_url, server.start_seconds))
+                for driver in built:
+                    await play(name, driver, server, repeat)
+        emit(ev.TargetDone(name))
+
+    async def play(name: str, driver: BuiltDriver, server: RunningTarget, repeat: int) -> None:
+        client = driver.spec.name
+        emit(ev.ScenarioStarted(name, client, repeat))
+        run_name = slug(client) if repeat == 1 else f"{slug(client)}.run{repeat}"
+        out = folder.root / "clients" / slug(name) / run_name
+        at = _now()
+        run = await drive(
+            driver,
+            name,
+            f"{server.base_url}/api",
+            out,
+            prefix=_prefix(driver.spec),
+            script_timeout_s=plan.script_timeout_s,
+        )
+        trace = client_trace(
+            run,
+            server.identity.to_json(),
+            description=f"the client script of {client} (docs/client-drivers.md)",
+            file=str(driver.spec.source),
+            digest=driver_digest(driver.spec),
+            started_at=at,
+            finished_at=_now(),
+        )
+        if repeat > 1:
+            trace["repeat"] = repeat
+        path = await asyncio.to_thread(write_trace, folder.traces(name), trace)
+        if repeat == 1:
+            runs[(name, client)] = run
+        outcome = trace["outcome"]
+        emit(
+            ev.ScenarioFinished(
+                name, client, repeat, outcome["status"], outcome["reason"], run.seconds, path
             )
-            emit(ev.TargetReady(name, server.base_url, server.start_seconds))
-            for driver in built:
-                client = driver.spec.name
-                emit(ev.ScenarioStarted(name, client, 1))
-                out = folder.root / "clients" / slug(name) / slug(client)
-                at = _now()
-                run = await drive(
-                    driver,
-                    name,
-                    f"{server.base_url}/api",
-                    out,
-                    prefix=_prefix(driver.spec),
-                    script_timeout_s=plan.script_timeout_s,
-                )
-                trace = client_trace(
-                    run,
-                    server.identity.to_json(),
-                    description=f"the client script of {client} (docs/client-drivers.md)",
-                    file=str(driver.spec.source),
-                    digest=driver_digest(driver.spec),
-                    started_at=at,
-                    finished_at=_now(),
-                )
-                path = await asyncio.to_thread(write_trace, folder.traces(name), trace)
-                runs[(name, client)] = run
-                outcome = trace["outcome"]
-                emit(
-                    ev.ScenarioFinished(
-                        name, client, 1, outcome["status"], outcome["reason"], run.seconds, path
-                    )
-                )
-            emit(ev.TargetDone(name))
+        )
 
     await live.each_target(targets, lane)
     emit(ev.Comparing(plan.candidates))

@@ -10,6 +10,9 @@ differences, report.
     stop the targets (whatever happens)
     assess every candidate against the baseline, write the four reports
 
+With ``shard`` (``--shard I/N``) the run plays and reports only its part of the scenarios
+(``shard.py``), and run.json records which part of what; ``merge`` joins the parts.
+
 Ctrl-C or SIGTERM cancels the run: the targets are stopped, and the reports are written
 for what finished, marked incomplete; ``--resume`` makes only the missing runs. A server
 that dies mid-run ends its own runs there (the others go on); the reports are written
@@ -32,6 +35,7 @@ from harness.pipeline import live
 from harness.pipeline.assemble import Roles, assess_all, recheck_candidates, settings_for
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
 from harness.pipeline.plan import Plan, RunFolder
+from harness.pipeline.shard import Shard, record
 from harness.report import build_report, write_reports
 from harness.runner import SessionSummary
 from harness.scenarios import Scenario, require_valid
@@ -81,11 +85,14 @@ async def execute(
     """``servers``: targets already running, kept by the caller (the pytest plugin's
     session servers); the others start here and stop when the run ends."""
     began = time.monotonic()
-    scenarios = require_valid(
+    every = require_valid(
         [Path(p) for p in plan.paths], allow_outbound=plan.allow_outbound, limits=plan.limits()
     )
+    shard = Shard.parse(plan.shard) if plan.shard else None
+    part = set(shard.part(s.name for s in every)) if shard else None
+    scenarios = [s for s in every if part is None or s.name in part]
     settings = settings_for(plan)
-    roles = Roles.of(plan, scenarios, folder)
+    roles = Roles.of(plan, scenarios, folder, every)
     specs = {t: parse_target(t) for t in roles.live}
     digests = {s.name: s.digest for s in roles.selected}
     progress = Progress({})
@@ -97,7 +104,10 @@ async def execute(
             for s in roles.selected
             if (s.name, r) not in done
         ]
-    folder.save(plan)
+    selected = [s.name for s in roles.selected]
+    folder.save(
+        plan, record(shard, [(s.name, s.digest) for s in every], selected) if shard else None
+    )
     emit(
         ev.RunPlanned(
             folder.root,
@@ -132,6 +142,7 @@ async def execute(
         complete=complete,
         run={
             "kind": plan.kind,
+            **({"shard": plan.shard} if plan.shard else {}),
             "directory": str(folder.root),
             "seconds": round(time.monotonic() - began, 1),
             "interrupted": interrupted or died,
@@ -205,7 +216,7 @@ async def _run_targets(job: Job, specs: dict[str, TargetSpec]) -> None:
     needed = [
         t for t in job.roles.live if progress.todo[t] or (plan.recheck and t in plan.candidates)
     ]
-    if not needed:
+    if not needed or not job.roles.selected:  # nothing to run (a shard with no scenario)
         return
     if plan.baseline not in needed or not _left(job, plan.baseline, first_only=True):
         job.baseline_once.set()

@@ -9,6 +9,7 @@ from harness.pipeline import events as ev
 from harness.pipeline.check import check
 from harness.pipeline.clients import clients
 from harness.pipeline.execute import execute
+from harness.pipeline.merge import merge
 from harness.pipeline.outcome import Outcome
 from harness.pipeline.plan import Plan, RunFolder, default_folder
 from harness.pipeline.record import record
@@ -39,4 +40,6 @@ async def run_plan(
         return await record(plan, on_event)
     if plan.kind == "check":
         return await check(plan, on_event)
+    if plan.kind == "merge":
+        return await merge(plan, on_event)
     return await diff(plan, on_event)

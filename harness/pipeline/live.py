@@ -98,6 +98,7 @@ async def start(
         ready_timeout_s=plan.ready_timeout_s,
         docker=plan.docker_settings(),
         isolation=isolation,
+        boot_jar=plan.boot_jar,
     )
 
 

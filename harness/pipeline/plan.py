@@ -3,13 +3,14 @@
 One ``Plan`` per job, whatever its kind: ``compare`` and ``gate`` (scenarios on live
 targets, compared; the main job), ``run`` (scenarios on live targets, traces only),
 ``diff`` (two recorded trace directories compared, no server), ``check`` (each target
-started, the smoke check run on it, stopped) and ``upgrade`` (scenarios played across an
-in-place upgrade from ``baseline`` to the one candidate, on one store).
+started, the smoke check run on it, stopped), ``upgrade`` (scenarios played across an
+in-place upgrade from ``baseline`` to the one candidate, on one store) and ``merge`` (the
+run folders of a compare or gate run's shards joined into one comparison, no server).
 
 A compare or gate plan is saved as ``run.json`` in the run folder before anything starts,
 so that ``--resume RUN_DIR`` can finish an interrupted run with the same settings:
 
-    RUN_DIR/run.json                        the plan
+    RUN_DIR/run.json                        the plan (a shard's: and what it was cut from)
     RUN_DIR/traces/<target>/*.trace.json    one per scenario run, written as each finishes
     RUN_DIR/servers/<start>/<target>/       server logs and state, one folder per execution
     RUN_DIR/report.{json,md,html}, junit.xml
@@ -30,13 +31,14 @@ from typing import Any
 from harness.clients.known import DEFAULT_CLIENTS
 from harness.documents.limits import Limits
 from harness.errors import BadInputError
+from harness.pipeline.shard import Shard
 from harness.scenarios.model import Scenario
 from harness.scenarios.outbound import declared_hosts
 from harness.targets.model import DockerSettings, Isolation
 
 RUN_FORMAT = 1
 PLAN_FILE = "run.json"
-KINDS = ("compare", "gate", "run", "diff", "check", "upgrade", "clients")
+KINDS = ("compare", "gate", "run", "diff", "check", "upgrade", "clients", "merge")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class Plan:
     kind: str  # one of KINDS
     baseline: str = ""  # compare: a target; gate, diff: a directory of recorded traces
     candidates: tuple[str, ...] = ()  # compare, gate: targets; diff: one trace directory
-    paths: tuple[str, ...] = ()  # scenario files and folders
+    paths: tuple[str, ...] = ()  # scenario files and folders; merge: the shards' run folders
     command: tuple[str, ...] = ()
     baseline_repeats: int = 2  # two baseline runs tell noise from differences
     candidate_repeats: int = 1
@@ -68,6 +70,7 @@ class Plan:
     network: str = "none"  # docker runtime: none | bridge | host
     reuse: bool = False  # docker runtime: warm containers
     no_isolation: bool = False  # servers without a network namespace of their own
+    boot_jar: bool = False  # servers run with -jar, not unpacked with a sharing archive
     targets: tuple[str, ...] = ()  # run, check: the targets started (or reached)
     out: str | None = None  # run: the trace folder; diff: the report folder
     workdir: str | None = None  # run, check: server logs and state (default: the cache's)
@@ -79,6 +82,7 @@ class Plan:
     rollbacks: tuple[str, ...] = ()  # upgrade: candidates also switched back to the baseline
     clients: tuple[str, ...] = DEFAULT_CLIENTS  # clients: the client SDKs played everywhere
     script_timeout_s: float = 120.0  # clients: each wait of a client's script
+    shard: str | None = None  # compare, gate: part I/N of the scenarios (pipeline/shard.py)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -89,15 +93,15 @@ class Plan:
                 raise BadInputError("clients needs at least one client (--client)")
         elif self.kind == "upgrade":
             self._check_upgrade()
-        elif self.kind == "diff":
-            if not self.baseline or len(self.candidates) != 1:
-                raise BadInputError("diff compares one baseline and one candidate directory")
+        elif self.kind in ("diff", "merge"):
+            self._check_recorded()
         else:
             if not self.targets:
                 raise BadInputError(f"{self.kind} needs at least one target")
             if len(set(self.targets)) != len(self.targets):
                 raise BadInputError("the same target is named twice")
-        if self.kind in ("run", "diff") and not self.out:
+        self._check_shard()
+        if self.kind in ("run", "diff", "merge") and not self.out:
             raise BadInputError(f"{self.kind} needs a folder to write into (--out)")
         for name, value in (
             ("--jobs", self.jobs),
@@ -107,6 +111,20 @@ class Plan:
         ):
             if value < 1:
                 raise BadInputError(f"{name} must be at least 1")
+
+    def _check_recorded(self) -> None:
+        if self.kind == "diff" and (not self.baseline or len(self.candidates) != 1):
+            raise BadInputError("diff compares one baseline and one candidate directory")
+        if self.kind == "merge" and not self.paths:
+            raise BadInputError("merge needs the run folder of every shard")
+
+    def _check_shard(self) -> None:
+        """``--shard I/N``, kept as ``I/N`` (``Shard.parse`` says what is wrong)."""
+        if self.shard is None:
+            return
+        if self.kind not in ("compare", "gate"):
+            raise BadInputError(f"--shard goes with compare and gate, not {self.kind}")
+        object.__setattr__(self, "shard", str(Shard.parse(self.shard)))
 
     def _check_comparison(self) -> None:
         if not self.candidates:
@@ -198,14 +216,21 @@ class RunFolder:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         return self.root / "servers" / f"{stamp}-{os.getpid()}"
 
-    def save(self, plan: Plan) -> None:
+    def save(self, plan: Plan, shard: dict[str, Any] | None = None) -> None:
+        """run.json: the plan, and for a shard what it was cut from (``shard.record``)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        document = {"run_format": RUN_FORMAT, "plan": plan.to_json()}
+        document: dict[str, Any] = {"run_format": RUN_FORMAT, "plan": plan.to_json()}
+        if shard is not None:
+            document["shard"] = shard
         temporary = self.plan_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         os.replace(temporary, self.plan_file)
 
     def load(self) -> Plan:
+        return self.load_all()[0]
+
+    def load_all(self) -> tuple[Plan, dict[str, Any] | None]:
+        """The plan, and a shard's record of what it was cut from (None: not a shard)."""
         if not self.plan_file.is_file():
             raise BadInputError(
                 f"{self.root} is not a run folder ({PLAN_FILE} is missing); --resume takes "
@@ -218,8 +243,9 @@ class RunFolder:
                     f"{self.plan_file}: run_format {document.get('run_format')} is not "
                     f"{RUN_FORMAT}; this run was made by another conductor-compat version"
                 )
-            return Plan.from_json(document["plan"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            shard = document.get("shard")
+            return Plan.from_json(document["plan"]), shard if isinstance(shard, dict) else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BadInputError(f"{self.plan_file}: not a readable run plan ({exc})") from exc
 
 

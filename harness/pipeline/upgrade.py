@@ -217,8 +217,9 @@ class _Upgrade:
         if store is None:
             raise BadInputError(f"the {profile.name} profile has no store to share")
         stack.callback(store.stop)
-        old = await asyncio.to_thread(process.prepare, self.specs[frm], profile)
-        new = await asyncio.to_thread(process.prepare, self.specs[to], profile)
+        unpack = not plan.boot_jar
+        old = await asyncio.to_thread(process.prepare, self.specs[frm], profile, unpack_jar=unpack)
+        new = await asyncio.to_thread(process.prepare, self.specs[to], profile, unpack_jar=unpack)
         old_stack = AsyncExitStack()
         stack.push_async_callback(old_stack.aclose)
         common: dict[str, Any] = {

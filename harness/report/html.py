@@ -255,6 +255,11 @@ def _run(run: Mapping[str, Any]) -> str:
         ("unused baselines", esc(", ".join(run.get("unused_baselines") or [])) or "—"),
         ("no baseline", esc(", ".join(run.get("no_baseline") or [])) or "—"),
     ]
+    if run.get("shard"):
+        rows.append(("shard", f"{esc(run['shard'])} (this part of the scenarios only)"))
+    if run.get("shards"):
+        parts = [f"{esc(s['shard'])}: <code>{esc(s['directory'])}</code>" for s in run["shards"]]
+        rows.append(("merged from", "<br>".join(parts)))
     keys = ["target", "role", "start_seconds", "runs", "repeats", "rechecks", "recorded"]
     keys += ["isolation", "blocked"]
     targets = [[or_dash(t.get(k)) for k in keys] for t in run.get("targets") or []]

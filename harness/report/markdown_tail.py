@@ -214,6 +214,16 @@ def environment(report: Mapping[str, Any]) -> list[str]:
                 for t in run["targets"]
             )
         )
+        if run.get("shard"):
+            lines.append(
+                f"- shard {text(run['shard'])}: this report covers that part of the scenarios "
+                "only; `conductor-compat merge` joins the shards' run folders into one"
+            )
+        if run.get("shards"):
+            lines.append(
+                f"- merged from {len(run['shards'])} shards: "
+                + ", ".join(f"{text(s['shard'])} ({code(s['directory'])})" for s in run["shards"])
+            )
         if run["unused_baselines"]:
             lines.append(
                 "- recorded baselines no scenario used: "

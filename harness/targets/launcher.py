@@ -16,8 +16,8 @@ def launch_args(jar: Path, class_path: Sequence[Path] = ()) -> list[str]:
     """The java arguments, after the JVM's options, that start the server in ``jar``."""
     if not class_path:
         return ["-jar", str(jar)]
-    manifest = _manifest(jar)
-    main, start = manifest.get("Main-Class"), manifest.get("Start-Class")
+    fields = manifest(jar)
+    main, start = fields.get("Main-Class"), fields.get("Start-Class")
     if not main or not start:
         raise BadInputError(f"{jar} names no Main-Class and Start-Class: not a Spring Boot jar.")
     # org.springframework.boot.loader[.launch].JarLauncher -> …PropertiesLauncher
@@ -37,9 +37,14 @@ def has_module(jar: Path, artifact_id: str) -> bool:
         return any(n.startswith(f"BOOT-INF/lib/{artifact_id}-") for n in boot.namelist())
 
 
-def _manifest(jar: Path) -> dict[str, str]:
+def manifest(jar: Path) -> dict[str, str]:
+    """The main attributes of ``jar``'s manifest."""
     with zipfile.ZipFile(jar) as boot:
-        text = boot.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")
+        return manifest_fields(boot.read("META-INF/MANIFEST.MF").decode("utf-8", "replace"))
+
+
+def manifest_fields(text: str) -> dict[str, str]:
+    """A manifest's attributes, long values joined from their continuation lines."""
     fields: dict[str, str] = {}
     name = ""
     for line in text.splitlines():

@@ -18,11 +18,19 @@ from harness.targets.death import process_probe
 from harness.targets.java import JavaRuntime, find_java
 from harness.targets.launcher import has_module, launch_args
 from harness.targets.locks import VersionLock, find_lock
-from harness.targets.maven import resolve, resolve_class_path
+from harness.targets.maven import cache_dir, resolve, resolve_class_path
 from harness.targets.model import Isolation, RunningTarget, TargetIdentity
 from harness.targets.ports import ensure_free, free_port
 from harness.targets.profiles import Profile, render_properties
 from harness.targets.readiness import wait_ready
+from harness.targets.sharing import (
+    Sharing,
+    Unpacked,
+    build_archive,
+    launch_unpacked,
+    sharing_for,
+    unpack,
+)
 from harness.targets.spec import TargetSpec
 from harness.targets.stores import Store, check_store, start_store
 
@@ -46,6 +54,15 @@ STORE_MODULES = {
 }
 
 
+MEMORY = [
+    f"-Xmx{HEAP}",
+    # The serial collector: on 2 cores G1's concurrent threads compete with start-up
+    # (measured: oss:3.32.1 ready in 13.0 s instead of 15.1 s; 3.15.0 7.4 s vs 7.7 s).
+    # The collector changes no behaviour a scenario can see.
+    "-XX:+UseSerialGC",
+]
+
+
 def jvm_flags(
     run_dir: Path, direct_hosts: Sequence[str] = (), *, isolated: bool = False
 ) -> list[str]:
@@ -58,11 +75,7 @@ def jvm_flags(
         else [*_NO_EGRESS, "-Dhttp.nonProxyHosts=" + "|".join((*_DIRECT, *direct_hosts))]
     )
     return [
-        f"-Xmx{HEAP}",
-        # The serial collector: on 2 cores G1's concurrent threads compete with start-up
-        # (measured: oss:3.32.1 ready in 13.0 s instead of 15.1 s; 3.15.0 7.4 s vs 7.7 s).
-        # The collector changes no behaviour a scenario can see.
-        "-XX:+UseSerialGC",
+        *MEMORY,
         "-Duser.timezone=UTC",
         "-Dfile.encoding=UTF-8",
         "-Djava.net.preferIPv4Stack=true",
@@ -97,14 +110,26 @@ class Prepared:
     jar: Path
     java: JavaRuntime
     class_path: tuple[Path, ...] = ()  # the profile's extra jars (a store module)
+    unpacked: Unpacked | None = None  # the jar as a plain class path, with its archive
 
     def launch(self) -> list[str]:
+        if self.unpacked is not None:
+            return launch_unpacked(self.unpacked, self.class_path)
         return launch_args(self.jar, self.class_path)
 
+    def sharing(self) -> Sharing | None:
+        """The class data sharing archive of this launch (``None`` from the boot jar)."""
+        if self.unpacked is None:
+            return None
+        digest = self.lock.server_jar.sha256
+        java = f"{self.java.describe()} {self.java.executable}"
+        return sharing_for(cache_dir(), digest, java, self.launch())
 
-def prepare(spec: TargetSpec, profile: Profile) -> Prepared:
+
+def prepare(spec: TargetSpec, profile: Profile, *, unpack_jar: bool = True) -> Prepared:
     """Resolve the lock, the verified jar (and the profile's extra jars) and a JRE; fail
-    fast with a clear error."""
+    fast with a clear error. ``unpack_jar``: run the jar unpacked, with a class data
+    sharing archive (``sharing``), rather than with ``-jar``."""
     lock = find_lock(spec)
     java = find_java(lock.java)
     check_store(profile)
@@ -116,7 +141,8 @@ def prepare(spec: TargetSpec, profile: Profile) -> Prepared:
             f"{spec} cannot run the {profile.name} profile: its server jar has no {module}, "
             f"and its lock file ({lock.path}) adds none to its class path."
         )
-    prepared = Prepared(spec, lock, jar, java, class_path)
+    unpacked = unpack(jar, lock.server_jar.sha256, cache_dir()) if unpack_jar else None
+    prepared = Prepared(spec, lock, jar, java, class_path, unpacked)
     prepared.launch()  # a jar that cannot be launched so: say it now
     return prepared
 
@@ -165,9 +191,11 @@ async def start(
     names = netns.hosts_file(endpoints, socket.gethostname())
     if names is not None:  # declared host names, the namespace having no DNS
         (run_dir / "hosts").write_text(names, encoding="utf-8")
+    sharing = prepared.sharing()
     argv = [
         str(prepared.java.executable),
         *jvm_flags(run_dir, [e.host for e in endpoints], isolated=space is not None),
+        *(sharing.flags(run_dir / "classes.lst") if sharing else []),
         *([f"-Djdk.net.hosts.file={run_dir / 'hosts'}"] if names is not None else []),
         *prepared.launch(),
         f"--spring.config.additional-location=file:{props_file}",
@@ -197,6 +225,15 @@ async def start(
                 store=given_store,
                 space=given_space,
             )
+    if sharing is not None and not sharing.ready:  # the first start lists, this builds
+        await build_archive(
+            sharing,
+            run_dir / "classes.lst",
+            java=prepared.java.executable,
+            jvm_options=MEMORY,
+            launch=prepared.launch(),
+            log=run_dir / "cds.log",
+        )
     identity = locked_identity(
         spec, lock, profile, runtime="process", java=prepared.java.describe()
     )
@@ -247,6 +284,6 @@ async def _place(
     return isolation, endpoints, space, store
 
 
-async def prepare_async(spec: TargetSpec, profile: Profile) -> Prepared:
-    """``prepare`` off the event loop: Maven downloads and hashing take seconds."""
-    return await asyncio.to_thread(prepare, spec, profile)
+async def prepare_async(spec: TargetSpec, profile: Profile, *, unpack_jar: bool = True) -> Prepared:
+    """``prepare`` off the event loop: Maven downloads, hashing and unpacking take seconds."""
+    return await asyncio.to_thread(prepare, spec, profile, unpack_jar=unpack_jar)

@@ -38,10 +38,13 @@ async def start_target(
     ready_timeout_s: float = 240.0,
     docker: DockerSettings | None = None,
     isolation: Isolation | None = None,
+    boot_jar: bool = False,
 ) -> RunningTarget:
     """Start (or, for ``remote:URL``, reach) one target; its teardown goes on ``stack``.
     ``docker``: images, network and reuse, for the docker runtime. ``isolation``: how the
-    server is kept off the network (the default: a network namespace, or an error)."""
+    server is kept off the network (the default: a network namespace, or an error).
+    ``boot_jar``: the process runtime starts the boot jar with ``-jar``, not unpacked with
+    a class data sharing archive (``sharing``)."""
     if spec.is_remote:
         return await _reach_remote(spec, ready_timeout_s=min(ready_timeout_s, 30.0))
     if runtime not in RUNTIMES:
@@ -66,7 +69,7 @@ async def start_target(
             isolation=isolation or Isolation(),
         )
     netns.require_isolation(isolation or Isolation(), "process")  # before any download
-    prepared = await process.prepare_async(spec, profile)
+    prepared = await process.prepare_async(spec, profile, unpack_jar=not boot_jar)
     return await process.start(
         prepared,
         profile,
@@ -128,6 +131,7 @@ async def provision(
     ready_timeout_s: float = 240.0,
     docker: DockerSettings | None = None,
     isolation: Isolation | None = None,
+    boot_jar: bool = False,
 ) -> AsyncIterator[list[RunningTarget]]:
     """All targets up, in parallel, or none: the first failure stops the others.
 
@@ -147,6 +151,7 @@ async def provision(
                 ready_timeout_s=ready_timeout_s,
                 docker=docker,
                 isolation=isolation,
+                boot_jar=boot_jar,
             )
             for s in specs
         ]

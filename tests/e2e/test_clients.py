@@ -19,7 +19,7 @@ from harness.clients.drive import DriverRun, read_run
 from harness.clients.known import parse_client
 from harness.pipeline.plan import slug
 from harness.report import report_errors
-from harness.traces import load_trace_set, trace_errors
+from harness.traces import load_trace_set, repeat_of, trace_errors
 from tests.e2e.conftest import Run, cli, processes_mentioning
 
 pytestmark = pytest.mark.e2e
@@ -71,12 +71,15 @@ def test_every_client_runs_on_every_server_and_is_compared(run: tuple[Run, Path]
     (comparison,) = report["comparisons"]
     assert comparison["candidate"]["target"] == CANDIDATE
     assert {s["name"] for s in comparison["scenarios"]} == set(CLIENTS)
-    for target in (BASELINE, CANDIDATE):
+    for target, repeats in ((BASELINE, 2), (CANDIDATE, 1)):  # the baseline twice: noise
         traces = load_trace_set(out / "traces" / slug(target))
         assert sorted(traces.runs) == sorted(CLIENTS)
-        for (_, trace), *_ in traces.runs.values():
-            assert trace_errors(trace) == []
-            assert trace["target"]["target"] == target
+        for runs in traces.runs.values():
+            assert [repeat_of(trace) for _, trace in runs] == list(range(1, repeats + 1))
+            for _, trace in runs:
+                assert trace_errors(trace) == []
+                assert trace["target"]["target"] == target
+    assert all(s["noise_checked"] for s in comparison["scenarios"]), comparison["scenarios"]
     assert not processes_mentioning(str(out)), "a server or driver outlived the run"
 
 
