@@ -189,6 +189,9 @@ class _Judge:
                 out.append(self.plain(difference, "ignored", rate, _IGNORED))
             elif any(_near(difference, x) for x in noise):
                 out.append(self.plain(difference, "noise", rate, _NOISY))
+            elif varies := self.context.ledger.varies(difference, self.scene):
+                note = f"varies between runs of both versions: {varies.id} ({varies.title})"
+                out.append(self.plain(difference, "noise", rate, note))
             elif len(showing) < n and self.cleared(showing):
                 out.append(self.intermittent(difference, rate, showing))
             else:

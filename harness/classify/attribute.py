@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.classify.accept import Acceptances
-from harness.classify.catalog import Catalog, Change
+from harness.classify.catalog import BACKWARD, FORWARD, Catalog, Change
 from harness.classify.model import AcceptanceStatus, ChangeStatus, Finding
 from harness.classify.predicates import Scene
 from harness.classify.severity import at_least
@@ -31,6 +31,7 @@ class Ledger:
     acceptances: Acceptances | None
     today: datetime.date
     reached: list[tuple[Change, str]]
+    varying: list[Change] = field(default_factory=list)
     credited: Counter[str] = field(default_factory=Counter)
     consequences: Counter[str] = field(default_factory=Counter)
     scenarios: dict[str, dict[str, None]] = field(default_factory=lambda: defaultdict(dict))
@@ -47,7 +48,16 @@ class Ledger:
         baseline: Mapping[str, Any],
         candidate: Mapping[str, Any],
     ) -> Ledger:
-        return cls(catalog, acceptances, today, catalog.reached(baseline, candidate))
+        reached = catalog.reached(baseline, candidate)
+        return cls(catalog, acceptances, today, reached, catalog.varying(baseline, candidate))
+
+    def varies(self, difference: Difference, scene: Scene) -> Change | None:
+        """The intermittent change both targets have that explains ``difference`` either
+        way (the versions' own run-to-run variation), if any."""
+        for change in self.varying:
+            if any(change.explains(difference, d, scene) for d in (FORWARD, BACKWARD)):
+                return change
+        return None
 
     def explain(
         self, difference: Difference, scene: Scene

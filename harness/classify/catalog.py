@@ -91,6 +91,7 @@ class Change:
     backends: tuple[str, ...] = ()
     uses: tuple[Condition, ...] = ()
     unrecorded: str = ""
+    intermittent: bool = False  # shows in some runs of a version that has it, not in all
     source: str = ""
 
     def present(self, target: Mapping[str, Any]) -> bool | None:
@@ -145,6 +146,15 @@ class Change:
 class Catalog:
     files: tuple[str, ...]
     changes: tuple[Change, ...]
+
+    def varying(self, baseline: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[Change]:
+        """The intermittent changes that both targets have: what they explain, either way,
+        varies between runs of either version."""
+        return [
+            c
+            for c in self.changes
+            if c.intermittent and c.present(baseline) and c.present(candidate)
+        ]
 
     def reached(
         self, baseline: Mapping[str, Any], candidate: Mapping[str, Any]
@@ -270,6 +280,7 @@ def _change(raw: Mapping[str, Any], source: str) -> Change:
         backends=tuple(raw.get("backends") or ()),
         uses=_conditions(raw.get("uses")),
         unrecorded=" ".join(str(raw.get("unrecorded") or "").split()),
+        intermittent=bool(raw.get("intermittent", False)),
         source=source,
         matchers=tuple(
             Matcher(

@@ -166,3 +166,40 @@ def test_the_shipped_catalog_explains_what_oss_changed(tmp_path: Path) -> None:
     assert all(f["change"]["link"].startswith("https://github.com/") for f in catalogued)
     assert all(f["severity"] == f["change"]["severity"] for f in catalogued)
     assert code in (1, 9)
+
+
+SELF = RUNS / "oss-3.32.1-self"  # oss:3.32.1 twice (baseline), then a third run
+
+
+def test_a_catalogued_intermittent_behaviour_of_both_versions_is_noise(tmp_path: Path) -> None:
+    """oss:3.32.1 against itself: its SQLite DAO stamps scheduledTime at insert, so a system
+    task's startTime is before its scheduledTime in some runs and not in others (here,
+    both runs of the baseline agree and the third disagrees, in noop one way, in inline the
+    other). The catalog says the change is intermittent and both sides have it: what it
+    explains is the version's own variation, noise, not a regression."""
+    argv = ["diff", str(SELF / "baseline"), str(SELF / "candidate"), "--out", str(tmp_path)]
+    assert main(argv) == 0
+    report: dict[str, Any] = json.loads((tmp_path / "report.json").read_text())
+    (comparison,) = report["comparisons"]
+    findings = {s["name"]: s["findings"] for s in comparison["scenarios"]}
+    assert set(findings) == {"noop", "inline"}
+    ways = set()
+    for found in findings.values():
+        (finding,) = found
+        assert finding["path"].endswith(".startTime")
+        assert finding["disposition"] == "noise" and not finding["gates"]
+        assert "sqlite-overwrites-scheduled-time" in finding["note"]
+        ways.add((finding["baseline"], finding["candidate"]))
+    assert ways == {
+        ("<time>", "<time:before scheduledTime>"),
+        ("<time:before scheduledTime>", "<time>"),
+    }
+
+    # Without the catalog nothing says so: the same differences are open, and gate.
+    bare = tmp_path / "bare"
+    assert main([*argv[:-1], str(bare), "--no-shipped-catalog"]) == 1
+    report = json.loads((bare / "report.json").read_text())
+    dispositions = [
+        f["disposition"] for s in report["comparisons"][0]["scenarios"] for f in s["findings"]
+    ]
+    assert dispositions == ["open", "open"]
