@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 from typing import Any
 
 from harness.classify import load_catalog
 from harness.classify.severity import SEVERITIES
 from harness.cli.options import add_options
+from harness.errors import BadInputError
 from harness.report.migration import render_migration
 from harness.targets.locks import known_locks
 
@@ -22,7 +25,7 @@ def register(commands: Any) -> None:
         "one of these changes. --markdown prints MIGRATION.md (generated from the catalog, "
         "so it never drifts from it).",
     )
-    add_options(changes, "config", "catalog", "markdown")
+    add_options(changes, "config", "catalog", "markdown", "clients_matrix")
     changes.set_defaults(handler=cmd_changes)
 
 
@@ -38,7 +41,8 @@ async def cmd_changes(args: argparse.Namespace) -> int:
             for lock in known_locks()
             if lock.target.flavor.value != "netflix"
         ]
-        print(render_migration(catalog, versions), end="")
+        clients = _clients_matrix(args.clients_matrix) if args.clients_matrix else None
+        print(render_migration(catalog, versions, clients), end="")
         return 0
     ordered = sorted(catalog.changes, key=lambda c: (SEVERITIES.index(c.severity), c.id))
     width = max((len(c.id) for c in ordered), default=10)
@@ -49,3 +53,14 @@ async def cmd_changes(args: argparse.Namespace) -> int:
         )
     print(f"{len(ordered)} changes in {', '.join(catalog.files)}")
     return 0
+
+
+def _clients_matrix(path: Path) -> dict[str, Any]:
+    """A clients.json, or bad input naming the file."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BadInputError(f"{path}: not a readable clients.json ({error})") from error
+    if not isinstance(doc, dict) or doc.get("clients_format") != 1:
+        raise BadInputError(f"{path}: not a clients.json of `clients run` (clients_format 1)")
+    return doc

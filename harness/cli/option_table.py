@@ -217,6 +217,9 @@ OPTIONS: tuple[Option, ...] = (
     # changes
     Opt("markdown", ("--markdown",), "print MIGRATION.md instead of a list", "flag",
       default=False),
+    Opt("clients_matrix", ("--clients",), "with --markdown: the clients.json of a `clients run` "
+      "(the published matrix), for MIGRATION.md's section on client SDKs", "path",
+      metavar="FILE"),
 )
 del Opt
 # fmt: on

@@ -7,8 +7,9 @@
     each run becomes a trace of the scenario named after its client (``clients/trace``)
     assess every candidate against the baseline: the same scrub, compare, classify and
         report pipeline as ``compare``, client by client
-    write the four reports, and the matrix (clients.md: every client on every target,
-        and for each call the SDK failed on, the exception and the answer behind it)
+    write the four reports, and the matrix (``matrix``: clients.json, and clients.md
+        from it: every client on every target, and for each call the SDK failed on, the
+        exception and the answer behind it)
 
 A client that fails on a server is a finding in the matrix; a driver that hangs or
 crashes makes its run an error (the comparison is inconclusive), named with its log.
@@ -18,19 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 import time
 from contextlib import AsyncExitStack
-from typing import Any
 
 from harness.classify import RunResult, assess_run
 from harness.classify.verdict import combine
 from harness.clients.build import BuiltDriver, build, driver_digest
 from harness.clients.drive import DriverRun, drive
 from harness.clients.known import ClientSpec, parse_client
-from harness.clients.trace import Breakage, breakages, client_trace
+from harness.clients.trace import client_trace
 from harness.pipeline import events as ev
 from harness.pipeline import live
 from harness.pipeline.assemble import settings_for
+from harness.pipeline.matrix import MATRIX_JSON, MATRIX_MD, matrix, render_matrix
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
 from harness.pipeline.plan import Plan, RunFolder, slug
 from harness.report import build_report, write_reports
@@ -38,7 +40,6 @@ from harness.targets.model import RunningTarget
 from harness.traces import load_trace_set, write_trace
 
 LANES = 2  # servers at once: on 2 cores a third starves the others
-MATRIX = "clients.md"
 
 
 async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
@@ -121,9 +122,11 @@ async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
     results = await asyncio.to_thread(_assess, plan, folder, [s.name for s in specs])
     report = await asyncio.to_thread(build_report, results, command=list(plan.command))
     written = await asyncio.to_thread(write_reports, folder.root, report)
-    matrix = folder.root / MATRIX
-    matrix.write_text(render_matrix(plan, specs, runs, results), encoding="utf-8")
-    written = {**written, MATRIX: matrix}
+    doc = matrix(plan.baseline, plan.candidates, specs, runs, results)
+    as_json, as_md = folder.root / MATRIX_JSON, folder.root / MATRIX_MD
+    as_json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    as_md.write_text(render_matrix(doc), encoding="utf-8")
+    written = {**written, MATRIX_JSON: as_json, MATRIX_MD: as_md}
     status, reason = combine(results)
     emit(
         ev.RunFinished(
@@ -160,69 +163,3 @@ def _assess(plan: Plan, folder: RunFolder, names: list[str]) -> list[RunResult]:
         assess_run(baseline, load_trace_set(folder.traces(c)), settings, names=names)
         for c in plan.candidates
     ]
-
-
-def render_matrix(
-    plan: Plan,
-    specs: list[ClientSpec],
-    runs: dict[tuple[str, str], DriverRun],
-    results: list[RunResult],
-) -> str:
-    """Every client on every target: whether its script ran through, the calls it failed
-    on, and (candidates) the comparison's verdict against the baseline."""
-    targets = (plan.baseline, *plan.candidates)
-    verdicts = {
-        (r.candidate.get("target"), s.name): s.verdict for r in results for s in r.scenarios
-    }
-    lines = [
-        "# Client SDKs on each server",
-        "",
-        f"Baseline: {plan.baseline}. Each cell: the calls of the client's script that failed "
-        "(of all it made), and for a candidate the comparison with the same client on the "
-        "baseline (report.md has every difference).",
-        "",
-        "| client | " + " | ".join(targets) + " |",
-        "|---" * (len(targets) + 1) + "|",
-    ]
-    details: list[str] = []
-    for spec in specs:
-        cells = []
-        for target in targets:
-            run = runs.get((target, spec.name))
-            cells.append(_cell(run, verdicts.get((target, spec.name))))
-            if run is not None:
-                details.extend(_details(spec.name, target, run))
-        lines.append(f"| {spec.name} | " + " | ".join(cells) + " |")
-    lines += ["", "## What failed, call by call", ""]
-    lines += details or ["Every call of every client succeeded on every server."]
-    return "\n".join(lines) + "\n"
-
-
-def _cell(run: DriverRun | None, verdict: str | None) -> str:
-    if run is None:
-        return "not run"
-    if run.problem is not None:
-        return f"**broken**: {run.problem}"
-    made = [r for r in run.records if not _not_called(r)]
-    failed = breakages(run)
-    text = f"{len(made) - len(failed)}/{len(made)} calls ok"
-    if failed:
-        text = f"**{len(failed)} failed**, " + text
-    if verdict is not None:
-        text += f"; {verdict.replace('_', ' ')}"
-    return text
-
-
-def _not_called(record: dict[str, Any]) -> bool:
-    error = record.get("error")
-    return isinstance(error, dict) and error.get("type") in ("not_in_sdk", "skipped")
-
-
-def _details(client: str, target: str, run: DriverRun) -> list[str]:
-    found: list[Breakage] = breakages(run)
-    lines = []
-    if run.problem is not None:
-        tail = " / ".join(run.log_tail[-3:])
-        lines.append(f"- {client} on {target}: {run.problem}" + (f" ({tail})" if tail else ""))
-    lines += [f"- {client} on {target}: {b.describe()}" for b in found]
-    return lines

@@ -3,8 +3,9 @@
 Generated from the catalog alone (``conductor-compat changes --markdown``), so it cannot
 drift from what the verdicts use: what to do first (breaking, then behavioral changes,
 each with its action and upstream link), then the additive and cosmetic ones a line each,
-then upgrading in place (the changes tied to a store), then which change each known
-version has.
+then upgrading in place (the changes tied to a store), then, from a published client
+matrix (``--clients``), the client SDKs (``migration_clients``), then which change each
+known version has.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from harness.classify import Catalog, Change
 from harness.classify.severity import SEVERITIES
 from harness.report.markdown import code
+from harness.report.migration_clients import render_clients
 
 HEADER = """\
 # Migrating from Netflix Conductor 3.15.0 to conductor-oss
@@ -43,8 +45,13 @@ WHO = {
 }
 
 
-def render_migration(catalog: Catalog, versions: Sequence[Mapping[str, Any]]) -> str:
-    """``versions``: the targets to tabulate, each {target, version, backend}."""
+def render_migration(
+    catalog: Catalog,
+    versions: Sequence[Mapping[str, Any]],
+    clients: Mapping[str, Any] | None = None,
+) -> str:
+    """``versions``: the targets to tabulate, each {target, version, backend};
+    ``clients``: a clients.json (the published matrix), for the client SDKs' section."""
     changes = sorted(catalog.changes, key=lambda c: (SEVERITIES.index(c.severity), c.id))
     out = [HEADER]
     counts = {s: sum(1 for c in changes if c.severity == s) for s in SEVERITIES}
@@ -68,6 +75,8 @@ def render_migration(catalog: Catalog, versions: Sequence[Mapping[str, Any]]) ->
             )
     out.append("")
     out.append(_in_place(changes))
+    if clients is not None:
+        out.append(render_clients(clients))
     out.append(_versions(changes, versions))
     return "\n".join(out).rstrip() + "\n"
 

@@ -1,0 +1,87 @@
+"""The matrix of clients and servers (clients.json, clients.md from it) and MIGRATION.md's
+section on client SDKs, from real driver runs (fixtures/clients: conductor-python 2.0.0
+and the conductor-oss Java client 4.0.10 on netflix:3.15.0 and oss:3.32.1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import main
+from harness.clients.known import parse_client
+from harness.clients.trace import breakages
+from harness.pipeline.matrix import matrix, render_matrix
+from harness.report.migration_clients import render_clients
+from tests.unit.test_client_trace import CLIENTS, SERVERS, _run
+
+BASELINE, CANDIDATE = SERVERS
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    runs = {(s, c): _run(c, s) for c in CLIENTS for s in SERVERS}
+    built = matrix(BASELINE, [CANDIDATE], [parse_client(c) for c in CLIENTS], runs, [])
+    held: dict[str, Any] = json.loads(json.dumps(built))  # as clients.json holds it
+    return held
+
+
+def test_every_cell_holds_the_calls_the_sdk_failed_on(doc: dict[str, Any]) -> None:
+    assert doc["targets"] == list(SERVERS)
+    assert [c["client"] for c in doc["clients"]] == list(CLIENTS)
+    for client in doc["clients"]:
+        for cell in client["cells"]:
+            run = _run(client["client"], cell["target"])
+            expected = [b.call for b in breakages(run)]
+            assert [f["call"] for f in cell["failed"]] == expected
+            assert cell["made"] >= len(expected) > 0  # each client broke somewhere here
+            for failed in cell["failed"]:
+                assert failed["raised"] and failed["response"]
+
+
+def test_clients_md_names_each_failure_with_the_answer_behind_it(doc: dict[str, Any]) -> None:
+    text = render_matrix(doc)
+    for client in doc["clients"]:
+        assert f"| {client['client']} |" in text
+        for cell in client["cells"]:
+            for failed in cell["failed"]:
+                line = f"- {client['client']} on {cell['target']}: `{failed['call']}` raised"
+                assert line in text
+                assert failed["response"] in text
+
+
+def test_the_migration_section_says_what_breaks_in_each_order(doc: dict[str, Any]) -> None:
+    text = render_clients(doc)
+    assert text.startswith("## Client SDKs")
+    assert f"| client | {BASELINE} | {CANDIDATE} |" in text
+    # one client per line here: the advice is about moving the server under it
+    assert "- **Java**: from java-oss:4.0.10 (the one client of its line here)." in text
+    assert "- **Python**: from python:2.0.0 (the one client of its line here)." in text
+    for client in doc["clients"]:
+        cells = {c["target"]: c for c in client["cells"]}
+        before = {f["call"] for f in cells[BASELINE]["failed"]}
+        new = [f["call"] for f in cells[CANDIDATE]["failed"] if f["call"] not in before]
+        block = text[text.index(f"from {client['client']} (the one") :]
+        advice = next(line for line in block.splitlines() if line.startswith(f"  - {CANDIDATE}:"))
+        if new:
+            assert advice.startswith(f"  - {CANDIDATE}: upgrading the server breaks ")
+            assert all(f"`{call}`" in advice for call in new)
+        else:
+            assert "server first" in advice
+
+
+def test_migration_md_takes_the_published_matrix(
+    doc: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "clients.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["changes", "--markdown", "--clients", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "## Client SDKs" in out
+    assert out.index("## Upgrading in place") < out.index("## Client SDKs")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"clients": []}', encoding="utf-8")
+    assert main(["changes", "--markdown", "--clients", str(bad)]) == 2
+    assert "not a clients.json" in capsys.readouterr().err
