@@ -113,13 +113,14 @@ def breakages(run: DriverRun) -> list[Breakage]:
     the server's answer behind it: the last answer of 400 or more during the call, else the
     last answer during it."""
     found: list[Breakage] = []
-    for record in run.records:
+    windows = _windows(run.records)
+    for index, record in enumerate(run.records):
         error = record.get("error")
         if record.get("ok") or not isinstance(error, Mapping):
             continue
         if error.get("type") in NOT_CALLED:
             continue
-        during = [e for e in run.exchanges if _within(e, record)]
+        during = [e for e in run.exchanges if _call_of(e, windows) == index]
         failed = [e for e in during if e.status is None or e.status >= 400]
         behind = (failed or during)[-1:] if during else []
         response = _describe(behind[0]) if behind else "no request reached the server during it"
@@ -178,10 +179,31 @@ def _result(index: int, record: Mapping[str, Any]) -> dict[str, Any]:
     return exchange
 
 
-def _http(exchange: Exchange, call: int | None, waits: set[int]) -> dict[str, Any]:
-    worker = exchange.path.startswith(WORKER_PATHS) or (
+def _is_worker(exchange: Exchange) -> bool:
+    """A worker framework's own poll, ack or update."""
+    return exchange.path.startswith(WORKER_PATHS) or (
         exchange.method == "POST" and exchange.path == "/api/tasks"
     )
+
+
+def worker_errors(run: DriverRun) -> list[str]:
+    """The worker framework's own requests the server refused (400 or more, or no
+    answer), one line per kind: a worker that cannot update its tasks raises nothing its
+    caller sees, and the task times out on the server."""
+    kinds: dict[str, list[Exchange]] = {}
+    for exchange in run.exchanges:
+        if _is_worker(exchange) and (exchange.status is None or exchange.status >= 400):
+            answer = "no answer" if exchange.status is None else str(exchange.status)
+            key = f"{exchange.method} {_ID.sub('{id}', exchange.path)} -> {answer}"
+            kinds.setdefault(key, []).append(exchange)
+    return [
+        f"{key} ({len(seen)} times): {_short(seen[0].body or seen[0].error or '')}"
+        for key, seen in kinds.items()
+    ]
+
+
+def _http(exchange: Exchange, call: int | None, waits: set[int]) -> dict[str, Any]:
+    worker = _is_worker(exchange)
     origin = "worker" if worker or call is None else ("wait" if call in waits else "step")
     document: dict[str, Any] = {
         "seq": 0,
@@ -248,18 +270,14 @@ def _windows(records: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
 
 def _call_of(exchange: Exchange, windows: list[tuple[int, float, float]]) -> int | None:
     """The call during which the proxy received ``exchange`` (None: between calls, as a
-    worker framework's own threads poll)."""
+    worker framework's own threads poll). In the millisecond two calls share, one returning
+    as the next begins, it is the later call's: a call's request cannot come after it
+    returned."""
+    found = None
     for index, at, end in windows:
         if at <= exchange.at_ms <= end:
-            return index
-    return None
-
-
-def _within(exchange: Exchange, record: Mapping[str, Any]) -> bool:
-    at, end = record.get("at_ms"), record.get("end_ms")
-    if not isinstance(at, int | float) or not isinstance(end, int | float):
-        return False
-    return bool(at <= exchange.at_ms <= end)
+            found = index
+    return found
 
 
 def _order(exchange: Mapping[str, Any]) -> tuple[int, int, int]:

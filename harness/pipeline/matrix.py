@@ -15,7 +15,7 @@ from typing import Any
 from harness.classify import RunResult
 from harness.clients.drive import DriverRun
 from harness.clients.known import ClientSpec
-from harness.clients.trace import NOT_CALLED, breakages
+from harness.clients.trace import NOT_CALLED, breakages, worker_errors
 
 MATRIX_JSON = "clients.json"
 MATRIX_MD = "clients.md"
@@ -74,6 +74,7 @@ def _cell(target: str, run: DriverRun | None, verdict: str | None) -> dict[str, 
             }
             for b in breakages(run)
         ],
+        "worker_errors": worker_errors(run),
         "verdict": verdict,
     }
 
@@ -116,6 +117,8 @@ def _text(cell: Mapping[str, Any]) -> str:
     text = f"{made - failed}/{made} calls ok"
     if failed:
         text = f"**{failed} failed**, " + text
+    if cell.get("worker_errors"):
+        text += f"; **workers refused** ({len(cell['worker_errors'])} kinds)"
     if cell.get("verdict") is not None:
         text += f"; {str(cell['verdict']).replace('_', ' ')}"
     return text
@@ -132,4 +135,5 @@ def _details(client: str, cell: Mapping[str, Any]) -> list[str]:
         f"({f['response']})"
         for f in cell.get("failed") or []
     ]
+    lines += [f"- {client} on {target}: its workers' {w}" for w in cell.get("worker_errors") or []]
     return lines

@@ -71,9 +71,15 @@ def _cell(cell: Cell | None) -> str:
     if cell.get("problem") is not None:
         return f"broken: {cell['problem']}"
     failed = cell.get("failed") or []
-    if not failed:
-        return f"all {cell['made']} calls ok"
-    return f"{len(failed)} of {cell['made']} failed: " + ", ".join(f"`{f['call']}`" for f in failed)
+    text = f"all {cell['made']} calls ok"
+    if failed:
+        text = f"{len(failed)} of {cell['made']} failed: " + ", ".join(
+            f"`{f['call']}`" for f in failed
+        )
+    workers = [str(w).split(" (", 1)[0] for w in cell.get("worker_errors") or []]
+    if workers:
+        text += "; its workers refused: " + ", ".join(f"`{w}`" for w in workers)
+    return text
 
 
 def _failed(client: Mapping[str, Any], target: str) -> dict[str, Mapping[str, Any]] | None:
@@ -82,13 +88,20 @@ def _failed(client: Mapping[str, Any], target: str) -> dict[str, Mapping[str, An
         if cell["target"] == target:
             if not cell.get("ran") or cell.get("problem") is not None:
                 return None
-            return {str(f["call"]): f for f in cell.get("failed") or []}
+            failed = {str(f["call"]): f for f in cell.get("failed") or []}
+            for line in cell.get("worker_errors") or []:  # refused, the task times out
+                request = str(line).split(" (", 1)[0]
+                failed[f"its workers' {request}"] = {"raised": "nothing", "response": line}
+            return failed
     return None
 
 
 def _calls(failures: Mapping[str, Mapping[str, Any]]) -> str:
     return "; ".join(
-        f"`{name}` ({f['raised']}; the server: {f['response']})" for name, f in failures.items()
+        f"`{name}` ({f['response']})"
+        if f["raised"] == "nothing"
+        else f"`{name}` ({f['raised']}; the server: {f['response']})"
+        for name, f in failures.items()
     )
 
 
@@ -101,6 +114,8 @@ def _advice(
     )
     out = [head]
     old_base, new_base = _failed(old, baseline), _failed(new, baseline)
+    if old_base:
+        out.append(f"  - Already on {baseline}, {old['client']}: {_calls(old_base)}.")
     for candidate in candidates:
         old_cand, new_cand = _failed(old, candidate), _failed(new, candidate)
         if old_base is None or old_cand is None or new_base is None or new_cand is None:
@@ -115,8 +130,8 @@ def _advice(
             )
         elif new is not old and not clients_first:
             order = (
-                f"clients first: {new['client']} on {baseline} fails no call that "
-                f"{old['client']} makes there; upgrading the server first breaks "
+                f"clients first: {new['client']} on {baseline} fails nothing that "
+                f"{old['client']} does not fail there; upgrading the server first breaks "
                 + _calls(server_first)
             )
         elif new is old:

@@ -12,14 +12,22 @@ from harness.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# The newest published client matrix (a `clients run`'s clients.json): MIGRATION.md's
+# section on client SDKs.
+CLIENTS = sorted(ROOT.glob("reports/published/*-clients-*/clients.json"))[-1]
+
+
 def test_migration_md_is_the_catalog_as_generated_today(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["changes", "--markdown"]) == 0
+    assert main(["changes", "--markdown", "--clients", str(CLIENTS)]) == 0
     generated = capsys.readouterr().out
+    relative = CLIENTS.relative_to(ROOT)
     assert (ROOT / "MIGRATION.md").read_text() == generated, (
-        "MIGRATION.md is stale: conductor-compat changes --markdown > MIGRATION.md"
+        f"MIGRATION.md is stale: conductor-compat changes --markdown --clients {relative} "
+        "> MIGRATION.md"
     )
+    assert "## Client SDKs" in generated
     for change in load_catalog().changes:
         assert f"`{change.id}`" in generated
         if change.severity in ("breaking", "behavioral"):

@@ -85,3 +85,33 @@ def test_migration_md_takes_the_published_matrix(
     bad.write_text('{"clients": []}', encoding="utf-8")
     assert main(["changes", "--markdown", "--clients", str(bad)]) == 2
     assert "not a clients.json" in capsys.readouterr().err
+
+
+def test_each_failed_call_names_its_own_answer(doc: dict[str, Any]) -> None:
+    """An answer in the millisecond one call returns and the next begins is the next
+    call's: the unknown workflow's 404 behind `get_unknown_workflow`, the unknown task's
+    behind `get_unknown_task`, never the other way."""
+    behind = {"get_unknown_workflow": "GET /api/workflow/", "get_unknown_task": "GET /api/tasks/"}
+    seen = 0
+    for client in doc["clients"]:
+        for cell in client["cells"]:
+            for failed in cell["failed"]:
+                if failed["call"] in behind:
+                    assert failed["response"].startswith(behind[failed["call"]]), failed
+                    seen += 1
+    assert seen >= 4
+
+
+def test_a_worker_the_server_refuses_shows_though_no_call_raised(doc: dict[str, Any]) -> None:
+    """conductor-python 2.0.0 updates tasks through /api/tasks/update-v2, which
+    netflix:3.15.0 does not have: its workers' updates are refused (500), no call of the
+    script raises for it, and the matrix and MIGRATION.md's advice both say so."""
+    cells = {(c["client"], x["target"]): x for c in doc["clients"] for x in c["cells"]}
+    refused = cells[("python:2.0.0", BASELINE)]["worker_errors"]
+    assert refused and refused[0].startswith("POST /api/tasks/update-v2 -> 500")
+    assert "Request method 'POST' not supported" in refused[0]
+    assert cells[("python:2.0.0", CANDIDATE)]["worker_errors"] == []
+    assert cells[("java-oss:4.0.10", BASELINE)]["worker_errors"] == []
+    assert "**workers refused**" in render_matrix(doc)
+    text = render_clients(doc)
+    assert "its workers refused: `POST /api/tasks/update-v2 -> 500`" in text
