@@ -143,7 +143,7 @@ OPTIONS: tuple[Option, ...] = (
       "its boot jar. By default its jar is unpacked once into a plain class path, and a class "
       "data sharing archive of the classes the server loads is built on its first start and "
       "mapped on every later one (both cached, keyed by the jar's digest and the JRE): the "
-      "same classes and settings, ready in 50 to 60% of the time", "flag", default=False,
+      "same classes and settings, ready in 50 to 60 percent of the time", "flag", default=False,
       key="boot_jar", plan="boot_jar"),
     Opt("allow_outbound", ("--allow-outbound",), OUTBOUND_HELP, "flag", default=False,
       key="allow_outbound", plan="allow_outbound"),
