@@ -18,7 +18,8 @@ stays unexplained with it). The relations, each between findings of one scenario
   failed;
 - what a client SDK's call gave its caller (a client's trace: an ``SDK`` exchange): a
   server answer whose status code changed during that call, or the same difference (kind
-  and place in the body) of a server answer during that call, which the SDK passed on.
+  and place in the body) of a server answer during that call, which the SDK passed on
+  (in its result, or in the body of the error it raised).
 
 A root and its consequence are seen at the same steps, except for an exchange's own
 fields, worker calls and the lists captured at the end. A finding
@@ -113,8 +114,7 @@ def _root_of(findings: Sequence[Finding], index: int, roots: Roots) -> int | Non
     if d.level == "api":
         found = _covering(findings, index, roots.get(("api", parts[0]), []))
         if found is None and str(parts[0]).startswith(_SDK):
-            passed = roots.get(("passed", d.kind, *parts[1:]), [])
-            found = _covering(findings, index, [*roots.get(("call",), []), *passed])
+            found = _covering(findings, index, [*roots.get(("call",), []), *_passed(d, roots)])
         if found is not None or d.kind not in ADDED_REMOVED:
             return found
         return _api_listing(findings, index, roots)
@@ -144,6 +144,16 @@ def _root_of(findings: Sequence[Finding], index: int, roots: Roots) -> int | Non
 
 
 _TASK_MADE = [(field,) for field in TASK_MADE]
+
+
+def _passed(d: Difference, roots: Roots) -> list[int]:
+    """The server answers' differences an SDK's result passes on: the same difference at
+    the same place, in what it returned or in the body of the error it raised."""
+    parts = d.shape_parts
+    passed = roots.get(("passed", d.kind, *parts[1:]), [])
+    if parts[1:3] == ("body", "body"):
+        passed = passed + roots.get(("passed", d.kind, *parts[2:]), [])
+    return passed
 
 
 def _named_tasks(findings: Sequence[Finding], workflow: str, roots: Roots) -> list[int]:

@@ -65,6 +65,7 @@ KNOWN: tuple[ClientSpec, ...] = (
 DEFAULT_CLIENTS = (
     "java-netflix:3.15.0",
     "java-oss:4.0.10",
+    "java-oss:6.0.0",
     "python:1.5.1",
     "python:2.0.0",
     "js:4.0.0",

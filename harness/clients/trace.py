@@ -238,16 +238,57 @@ def _names(exchanges: list[dict[str, Any]], calls: list[str]) -> dict[str, str]:
     """Each id, named after the call it first appeared in and its rank there
     (``start_workflow.1``): every id is random, and a call that makes one id more or fewer
     on one server must not rename every id after it, as numbering them all in one
-    sequence would."""
+    sequence would. A task's id is named as the runner names one, after its workflow,
+    reference name and retry count (``start_workflow.1/t1#0``): where it first shows
+    depends on timing (a poll, or a workflow's reason for failing)."""
     names: dict[str, str] = {_NO_ID: "<unknown-id>"}
     counts: dict[str, int] = {}
+    tasks = _task_keys(exchanges)
+    taken: set[str] = set()
+
+    def name(found: str, call: str) -> None:
+        if found in names:
+            return
+        if found in tasks:
+            workflow, ref, retry = tasks[found]
+            name(workflow, call)
+            base = f"{names[workflow][1:-1]}/{ref}#{retry}"
+            named, n = base, 1
+            while named in taken:
+                n += 1
+                named = f"{base}~{n}"
+            taken.add(named)
+            names[found] = f"<{named}>"
+            return
+        counts[call] = counts.get(call, 0) + 1
+        names[found] = f"<{call}.{counts[call]}>"
+
     for exchange, call in zip(exchanges, calls, strict=True):
         text = json.dumps([exchange.get(k) for k in ("path", "request_body", "body")])
         for found in _ID.findall(text):
-            if found not in names:
-                counts[call] = counts.get(call, 0) + 1
-                names[found] = f"<{call}.{counts[call]}>"
+            name(found, call)
     return names
+
+
+def _task_keys(exchanges: list[dict[str, Any]]) -> dict[str, tuple[str, str, object]]:
+    """task id -> (its workflow's id, reference name, retry count), from every task the
+    server or the SDK showed."""
+    keys: dict[str, tuple[str, str, object]] = {}
+    stack: list[Any] = [e.get("body") for e in exchanges]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            task, workflow, ref = (
+                value.get(k) for k in ("taskId", "workflowInstanceId", "referenceTaskName")
+            )
+            if all(isinstance(v, str) and v for v in (task, workflow, ref)) and _ID.fullmatch(
+                str(workflow)
+            ):
+                keys.setdefault(str(task), (str(workflow), str(ref), value.get("retryCount")))
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return keys
 
 
 def _renamed(value: Any, names: dict[str, str]) -> Any:

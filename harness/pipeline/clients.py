@@ -22,6 +22,8 @@ import datetime
 import json
 import time
 from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
 
 from harness.classify import RunResult, assess_run
 from harness.classify.verdict import combine
@@ -32,10 +34,11 @@ from harness.clients.trace import client_trace
 from harness.pipeline import events as ev
 from harness.pipeline import live
 from harness.pipeline.assemble import settings_for
-from harness.pipeline.matrix import MATRIX_JSON, MATRIX_MD, matrix, render_matrix
+from harness.pipeline.matrix import MATRIX_JSON, matrix
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
 from harness.pipeline.plan import Plan, RunFolder, slug
 from harness.report import build_report, write_reports
+from harness.report.client_matrix import MATRIX_MD, render_matrix
 from harness.targets.model import RunningTarget
 from harness.traces import load_trace_set, write_trace
 
@@ -71,15 +74,25 @@ async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
         # The baseline plays every client ``baseline_repeats`` times, each time on a server
         # of its own (a script's names are the same each time): what differs between its
         # runs is noise, told apart from a candidate's differences as compare tells it.
+        # The repeats take lanes of their own: a script mostly waits (for workers that
+        # cannot complete a task on an old server, say), so two of them overlap well.
         repeats = plan.baseline_repeats if name == plan.baseline else 1
-        for repeat in range(1, repeats + 1):
-            async with lanes, AsyncExitStack() as own:  # its server stops when it is done
+
+        async def once(repeat: int) -> None:
+            # its server stops when it is done; two of one target at once need folders of
+            # their own (its log, its store, its network namespace's files)
+            where = workdir if repeat == 1 else workdir / f"run{repeat}"
+            async with lanes, AsyncExitStack() as own:
                 server = await live.start(
-                    plan, servers[name], workdir=workdir, stack=own, isolation=plan.isolation(())
+                    plan, servers[name], workdir=where, stack=own, isolation=plan.isolation(())
                 )
                 emit(ev.TargetReady(name, server.base_url, server.start_seconds))
                 for driver in built:
                     await play(name, driver, server, repeat)
+
+        async with asyncio.TaskGroup() as group:
+            for repeat in range(1, repeats + 1):
+                group.create_task(once(repeat))
         emit(ev.TargetDone(name))
 
     async def play(name: str, driver: BuiltDriver, server: RunningTarget, repeat: int) -> None:
@@ -121,12 +134,8 @@ async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
     emit(ev.Comparing(plan.candidates))
     results = await asyncio.to_thread(_assess, plan, folder, [s.name for s in specs])
     report = await asyncio.to_thread(build_report, results, command=list(plan.command))
-    written = await asyncio.to_thread(write_reports, folder.root, report)
-    doc = matrix(plan.baseline, plan.candidates, specs, runs, results)
-    as_json, as_md = folder.root / MATRIX_JSON, folder.root / MATRIX_MD
-    as_json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    as_md.write_text(render_matrix(doc), encoding="utf-8")
-    written = {**written, MATRIX_JSON: as_json, MATRIX_MD: as_md}
+    report["clients"] = matrix(plan.baseline, plan.candidates, specs, runs, results)
+    written = await asyncio.to_thread(_write, folder.root, report)
     status, reason = combine(results)
     emit(
         ev.RunFinished(
@@ -140,6 +149,15 @@ async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
     )
     code = int(VERDICT_EXIT[status])
     return Outcome(status, reason, True, written, folder.root, code, tuple(results))
+
+
+def _write(root: Path, report: dict[str, Any]) -> dict[str, Path]:
+    """The four reports (report.md with the matrix's table), clients.json and clients.md."""
+    written = write_reports(root, report)
+    as_json, as_md = root / MATRIX_JSON, root / MATRIX_MD
+    as_json.write_text(json.dumps(report["clients"], indent=2) + "\n", encoding="utf-8")
+    as_md.write_text(render_matrix(report["clients"]), encoding="utf-8")
+    return {**written, MATRIX_JSON: as_json, MATRIX_MD: as_md}
 
 
 def _build_all(specs: list[ClientSpec]) -> list[BuiltDriver]:

@@ -1,5 +1,5 @@
 """The matrix of clients and servers of a ``clients`` run: ``clients.json`` for machines (and for
-MIGRATION.md's client section), and ``clients.md`` rendered from it alone.
+MIGRATION.md's client section); ``harness/report/client_matrix.py`` renders it.
 
 Each cell: the calls the client's script made on the server, those the SDK failed on
 (each with its exception and the server's answer behind it), a driver that hung or
@@ -18,7 +18,6 @@ from harness.clients.known import ClientSpec
 from harness.clients.trace import NOT_CALLED, breakages, worker_errors
 
 MATRIX_JSON = "clients.json"
-MATRIX_MD = "clients.md"
 FORMAT = 1
 
 
@@ -44,6 +43,7 @@ def matrix(
                 "sdk": spec.sdk,
                 "version": spec.version,
                 "package": spec.package,
+                "runs_on": spec.language,
                 "cells": [
                     _cell(target, runs.get((target, spec.name)), verdicts.get((target, spec.name)))
                     for target in targets
@@ -82,58 +82,3 @@ def _cell(target: str, run: DriverRun | None, verdict: str | None) -> dict[str, 
 def _not_called(record: Mapping[str, Any]) -> bool:
     error = record.get("error")
     return isinstance(error, Mapping) and error.get("type") in NOT_CALLED
-
-
-def render_matrix(doc: Mapping[str, Any]) -> str:
-    """clients.md from clients.json."""
-    targets = list(doc["targets"])
-    lines = [
-        "# Client SDKs on each server",
-        "",
-        f"Baseline: {doc['baseline']}. Each cell: the calls of the client's script that failed "
-        "(of all it made), and for a candidate the comparison with the same client on the "
-        "baseline (report.md has every difference).",
-        "",
-        "| client | " + " | ".join(targets) + " |",
-        "|---" * (len(targets) + 1) + "|",
-    ]
-    details: list[str] = []
-    for client in doc["clients"]:
-        name = client["client"]
-        lines.append(f"| {name} | " + " | ".join(_text(c) for c in client["cells"]) + " |")
-        for cell in client["cells"]:
-            details.extend(_details(name, cell))
-    lines += ["", "## What failed, call by call", ""]
-    lines += details or ["Every call of every client succeeded on every server."]
-    return "\n".join(lines) + "\n"
-
-
-def _text(cell: Mapping[str, Any]) -> str:
-    if not cell.get("ran"):
-        return "not run"
-    if cell.get("problem") is not None:
-        return f"**broken**: {cell['problem']}"
-    failed, made = len(cell["failed"]), cell["made"]
-    text = f"{made - failed}/{made} calls ok"
-    if failed:
-        text = f"**{failed} failed**, " + text
-    if cell.get("worker_errors"):
-        text += f"; **workers refused** ({len(cell['worker_errors'])} kinds)"
-    if cell.get("verdict") is not None:
-        text += f"; {str(cell['verdict']).replace('_', ' ')}"
-    return text
-
-
-def _details(client: str, cell: Mapping[str, Any]) -> list[str]:
-    target = cell["target"]
-    lines = []
-    if cell.get("problem") is not None:
-        tail = " / ".join(cell.get("log_tail") or [])
-        lines.append(f"- {client} on {target}: {cell['problem']}" + (f" ({tail})" if tail else ""))
-    lines += [
-        f"- {client} on {target}: `{f['call']}` raised {f['raised']}: {f['message']} "
-        f"({f['response']})"
-        for f in cell.get("failed") or []
-    ]
-    lines += [f"- {client} on {target}: its workers' {w}" for w in cell.get("worker_errors") or []]
-    return lines

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from harness.report.client_matrix import matrix_table
 from harness.report.markdown_causes import section
 from harness.report.markdown_parts import (
     MARK,
@@ -99,6 +100,15 @@ def _head(report: Mapping[str, Any]) -> list[str]:
     for c in comparisons:
         for notice in c.get("notices") or []:
             out.append(f"> **Notice ({text(target_label(c['candidate']))})**: {text(notice)}\n")
+    if report.get("clients"):  # a clients run: every client on every server
+        out += [
+            "## Client SDKs on each server\n",
+            "Each cell: the calls of the client's script the SDK failed on (of all it made), "
+            "and for a candidate the comparison with the same client on the baseline; "
+            "clients.md names each failed call's exception and the server's answer behind it.\n",
+            *matrix_table(report["clients"]),
+            "",
+        ]
     return out
 
 

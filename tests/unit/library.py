@@ -50,6 +50,8 @@ def _both(candidate: str) -> tuple[RunResult, RunResult]:
 def _all() -> dict[str, tuple[RunResult, RunResult]]:
     """Both directions for every candidate, one candidate per core (the machine has two):
     what the tests wait for is CPU."""
+    for candidate in CANDIDATES:  # extracted here: a pool's worker exits without atexit
+        library_traces(candidate)
     context = multiprocessing.get_context("fork")
     with concurrent.futures.ProcessPoolExecutor(len(CANDIDATES), mp_context=context) as pool:
         return dict(zip(CANDIDATES, pool.map(_both, CANDIDATES), strict=True))

@@ -13,7 +13,8 @@ import pytest
 from harness.cli import main
 from harness.clients.known import parse_client
 from harness.clients.trace import breakages
-from harness.pipeline.matrix import matrix, render_matrix
+from harness.pipeline.matrix import matrix
+from harness.report.client_matrix import render_matrix
 from harness.report.migration_clients import render_clients
 from tests.unit.test_client_trace import CLIENTS, SERVERS, _run
 
@@ -115,3 +116,21 @@ def test_a_worker_the_server_refuses_shows_though_no_call_raised(doc: dict[str, 
     assert "**workers refused**" in render_matrix(doc)
     text = render_clients(doc)
     assert "its workers refused: `POST /api/tasks/update-v2 -> 500`" in text
+
+
+def test_report_md_has_the_matrix_as_a_table(doc: dict[str, Any]) -> None:
+    """One row per client, one column per server, in the report a clients run writes; the
+    report with its matrix is a valid report document."""
+    from harness.classify import assess_run, load_settings
+    from harness.report import build_report, render_markdown, report_errors
+    from tests.unit.test_client_trace import _traces
+
+    result = assess_run(_traces(BASELINE), _traces(CANDIDATE), load_settings())
+    report = json.loads(json.dumps(build_report(result)))
+    report["clients"] = doc
+    assert report_errors(report) == []
+    text = render_markdown(report)
+    assert f"| client | {BASELINE} | {CANDIDATE} |" in text
+    rows = [line for line in text.splitlines() if "calls ok" in line]
+    assert [r.split(" | ")[0] for r in rows] == [f"| {c['client']}" for c in doc["clients"]]
+    assert all(r.count("calls ok") == len(SERVERS) for r in rows)

@@ -5,6 +5,7 @@ netflix:3.15.0 and oss:3.32.1, as `clients run` left them)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,12 @@ def _trace(client: str, server: str) -> dict[str, Any]:
         started_at="2026-12-04T00:00:00.000+00:00",
         finished_at="2026-12-04T00:01:00.000+00:00",
     )
+
+
+def _traces(server: str, clients: tuple[str, ...] = CLIENTS) -> TraceSet:
+    """The clients' runs on ``server`` as the trace set a clients run compares."""
+    runs = {c: [(Path(f"{slug(c)}.trace.json"), _trace(c, server))] for c in clients}
+    return TraceSet(FIXTURES, runs[clients[0]][0][1]["target"], runs)
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -79,11 +86,7 @@ def test_clients_compare_through_the_compare_pipeline() -> None:
     results and the server's answers are api-level differences, the scrub and the catalog
     applied as for scenarios."""
 
-    def traces(server: str) -> TraceSet:
-        runs = {c: [(Path(f"{slug(c)}.trace.json"), _trace(c, server))] for c in CLIENTS}
-        return TraceSet(FIXTURES, runs[CLIENTS[0]][0][1]["target"], runs)
-
-    result = assess_run(traces("netflix:3.15.0"), traces("oss:3.32.1"), load_settings())
+    result = assess_run(_traces("netflix:3.15.0"), _traces("oss:3.32.1"), load_settings())
     assert sorted(s.name for s in result.scenarios) == sorted(CLIENTS)
     python = next(s for s in result.scenarios if s.name == "python:2.0.0")
     paths = [f.difference.path for f in python.findings]
@@ -99,3 +102,46 @@ def test_clients_compare_through_the_compare_pipeline() -> None:
     assert not [f for f in python.findings if f.gates], "every gating difference is explained"
     sdk = [f for f in python.findings if "SDK get_unknown_task" in f.difference.path]
     assert sdk and all(f.change and f.change["id"] == "unknown-task-404" for f in sdk)
+
+
+def _tasks(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        if {"taskId", "workflowInstanceId", "referenceTaskName"} <= value.keys():
+            yield value
+        for inner in value.values():
+            yield from _tasks(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _tasks(inner)
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_task_id_is_named_after_its_workflow_reference_and_retry(server: str) -> None:
+    """As the runner names one: where a task's id first shows (a worker's poll, a wait's
+    last answer, a workflow's reason for failing) depends on timing and on the server."""
+    tasks = [
+        t for e in _trace("java-oss:4.0.10", server)["exchanges"] for t in _tasks(e.get("body"))
+    ]
+    assert tasks
+    for task in tasks:
+        workflow = task["workflowInstanceId"][1:-1]
+        assert task["taskId"] == f"<{workflow}/{task['referenceTaskName']}#{task['retryCount']}>"
+    assert any(t["retryCount"] == 1 for t in tasks), "the flaky task's retry is in the script"
+
+
+def test_a_retried_attempt_that_keeps_its_reason_is_explained_in_the_sdk_result_too() -> None:
+    """oss:3.32.1 carries the failed attempt's reason into its retry (retry-copies-reason):
+    in the worker's poll and in the workflow the SDK read."""
+
+    only = ("java-oss:4.0.10",)
+    result = assess_run(
+        _traces("netflix:3.15.0", only), _traces("oss:3.32.1", only), load_settings()
+    )
+    (java,) = result.scenarios
+    reasons = [f for f in java.findings if f.difference.path.endswith(".reasonForIncompletion")]
+    assert any("step SDK get_workflow_with_tasks" in f.difference.path for f in reasons)
+    assert any(f.difference.path.startswith('["worker GET') for f in reasons)
+    assert all(f.change and f.change["id"] == "retry-copies-reason" for f in reasons), [
+        (f.difference.path, f.change and f.change["id"]) for f in reasons
+    ]
+    assert not [f for f in java.findings if f.disposition == "open"]
