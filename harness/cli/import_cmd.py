@@ -10,7 +10,15 @@ from typing import Any
 
 from harness.cli.options import add_options, say
 from harness.errors import BadInputError, ExitCode
-from harness.importer import DefinitionSet, build, fetch_definitions, read_files, summary, write_all
+from harness.importer import (
+    DefinitionSet,
+    build,
+    fetch_definitions,
+    read_files,
+    read_inputs,
+    summary,
+    write_all,
+)
 from harness.scenarios import ScenarioError, load_all
 from harness.targets.spec import auth_headers, parse_target
 
@@ -37,9 +45,13 @@ status; where the harness cannot know what happens (a WAIT inside a loop, a dyna
 the scenario records where the workflow stops instead, and says why. applies_to is
 derived from the features used: a GraalJS script, say, applies to conductor-oss 3.32 only.
 
+--input FILE gives the start input instead (one for every workflow, or a map of workflow
+name to input). --skip-invalid imports the files that hold definitions and lists the
+others.
+
 Exit 0 when every file was written and validates; 2 for input that is not JSON or not a
-definition (each problem names its file), for existing files without --force, or for a
-scenario that does not validate.
+definition (each problem names its file; nothing is written unless --skip-invalid), for
+existing files without --force, or for a scenario that does not validate.
 """
 
 
@@ -50,7 +62,10 @@ def register(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_options(parser, "files", "import_out", "source", "name", "prefix", "force")
+    add_options(
+        parser,
+        "files", "import_out", "source", "name", "prefix", "force", "skip_invalid", "start_input",
+    )  # fmt: skip
     parser.set_defaults(handler=cmd_import)
 
 
@@ -65,12 +80,17 @@ async def _definitions(args: argparse.Namespace) -> DefinitionSet:
         return await fetch_definitions(spec.url, auth_headers())
     if not args.files:
         raise BadInputError("nothing to import: give definition files or --from remote:URL")
-    return read_files(sorted(set(args.files)))  # the same files give the same scenarios
+    # the same files give the same scenarios
+    return read_files(sorted(set(args.files)), skip_invalid=args.skip_invalid)
 
 
 async def cmd_import(args: argparse.Namespace) -> int:
     definitions = await _definitions(args)
-    scenarios = build(definitions, prefix=args.prefix, only=args.name)
+    for problem in definitions.skipped:
+        say(f"skipped: {problem}")
+    names = [w.name for w in definitions.workflows]
+    inputs = read_inputs(args.start_input, names) if args.start_input else None
+    scenarios = build(definitions, prefix=args.prefix, only=args.name, inputs=inputs)
     if not scenarios:
         say(
             f"{len(definitions.task_defs)} task definitions and no workflow: nothing to write "
@@ -93,5 +113,6 @@ async def cmd_import(args: argparse.Namespace) -> int:
         f"{len(written)} scenario file{'s' * (len(written) != 1)} written to {args.out} "
         f"from {len(definitions.workflows)} workflow and {len(definitions.task_defs)} task "
         "definitions; all valid"
+        + (f"; {len(definitions.skipped)} problems skipped (above)" if definitions.skipped else "")
     )
     return int(ExitCode.OK)

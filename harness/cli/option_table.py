@@ -184,6 +184,12 @@ OPTIONS: tuple[Option, ...] = (
       default="", metavar="TEXT"),
     Opt("force", ("--force",), "overwrite scenario files that already exist", "flag",
       default=False),
+    Opt("skip_invalid", ("--skip-invalid",), "import the files that hold definitions and list "
+      "those that do not (not JSON, not a definition), instead of writing nothing", "flag",
+      default=False),
+    Opt("start_input", ("--input",), "start each workflow with the input this JSON file gives: "
+      "one input for every workflow, or an object mapping workflow names to inputs (default: "
+      "an input derived from what each workflow reads)", "path", metavar="FILE"),
     # upgrade
     Opt("upgrade_from", ("--from",), f"the version upgraded from (default: {DEFAULT_BASELINE})",
       default=DEFAULT_BASELINE, metavar="TARGET"),

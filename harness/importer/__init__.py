@@ -14,7 +14,13 @@ from harness.importer.assemble import Imported
 from harness.importer.build import build, scenario_names, slug
 from harness.importer.output import render, summary, write_all
 from harness.importer.remote import fetch_definitions
-from harness.importer.sources import Definition, DefinitionError, DefinitionSet, read_files
+from harness.importer.sources import (
+    Definition,
+    DefinitionError,
+    DefinitionSet,
+    read_files,
+    read_inputs,
+)
 
 __all__ = [
     "Definition",
@@ -24,6 +30,7 @@ __all__ = [
     "build",
     "fetch_definitions",
     "read_files",
+    "read_inputs",
     "render",
     "scenario_names",
     "slug",

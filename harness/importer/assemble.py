@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.importer import features
 from harness.importer.drive import MAIN, Drive, plan_drive
-from harness.importer.inputs import choose_input, input_key
+from harness.importer.inputs import choose_input, given_input, input_key
 from harness.importer.network import Replacement, rewrite_http, stub_routes
 from harness.importer.sources import Definition, DefinitionSet
 from harness.scenarios.definitions import SYSTEM_TASK_TYPES, is_worker_task, iter_tasks
@@ -101,15 +101,21 @@ def _find(pool: DefinitionSet, name: str, version: int | None, origin: str) -> l
 class _Scenario:
     """The definitions of one scenario, gathered around its main workflow."""
 
-    def __init__(self, main: Definition, pool: DefinitionSet) -> None:
+    def __init__(
+        self, main: Definition, pool: DefinitionSet, given: dict[str, Any] | None = None
+    ) -> None:
         self.main = main
         self.pool = pool
         self.notes: list[str] = []
         self.workflows: dict[tuple[str, int], dict[str, Any]] = {}
-        others = [w.name for w in pool.workflows if w.origin == main.origin]
+        # a dynamic sub-workflow's name: another workflow of the same file, else of the import
+        same = [w.name for w in pool.workflows if w.origin == main.origin]
+        others = [*same, *(w.name for w in pool.workflows if w.origin != main.origin)]
         self.input = choose_input(
             main.data, list(dict.fromkeys(n for n in others if n != main.name))
         )
+        if given is not None:
+            self.input = given_input(self.input, given, {w.name for w in pool.workflows})
         self.notes += self.input.notes
         self._gather(main, main.origin)
         for name in self.input.children.values():
@@ -198,9 +204,18 @@ class _Scenario:
         return defs
 
 
-def assemble(main: Definition, pool: DefinitionSet, name: str, *, child_step: bool) -> Imported:
-    """The scenario for ``main``; raises ``network.MissingUri`` for an HTTP task with no uri."""
-    scenario = _Scenario(main, pool)
+def assemble(
+    main: Definition,
+    pool: DefinitionSet,
+    name: str,
+    *,
+    child_step: bool,
+    given: dict[str, Any] | None = None,
+) -> Imported:
+    """The scenario for ``main``, started with ``given`` if not None (``--input``), else
+    with an input chosen from what it reads; raises ``network.MissingUri`` for an HTTP
+    task with no uri."""
+    scenario = _Scenario(main, pool, given)
     renames = scenario.rename_workers()
     replacements: list[Replacement] = []
     workflows: list[dict[str, Any]] = []

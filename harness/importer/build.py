@@ -6,7 +6,8 @@ import fnmatch
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from harness.importer.assemble import Imported, assemble
 from harness.importer.network import MissingUri
@@ -65,10 +66,15 @@ def has_child_step() -> bool:
 
 
 def build(
-    definitions: DefinitionSet, *, prefix: str = "", only: Sequence[str] = ()
+    definitions: DefinitionSet,
+    *,
+    prefix: str = "",
+    only: Sequence[str] = (),
+    inputs: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[Imported]:
     """One scenario per workflow of ``definitions`` (those whose name matches a glob of
-    ``only``, when given; the others still serve as children); raises ``DefinitionError``.
+    ``only``, when given; the others still serve as children), each started with its
+    input of ``inputs`` when it has one; raises ``DefinitionError``.
 
     Task definitions alone make no scenario: they serve the workflows imported with them."""
     chosen = [
@@ -88,7 +94,8 @@ def build(
     problems: list[str] = []
     for workflow, name, file_name in zip(chosen, names, files, strict=True):
         try:
-            imported = assemble(workflow, definitions, name, child_step=child_step)
+            given = (inputs or {}).get(workflow.name)
+            imported = assemble(workflow, definitions, name, child_step=child_step, given=given)
         except MissingUri as exc:
             problems.append(f"{workflow.where}: {exc}")
             continue

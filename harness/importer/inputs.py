@@ -4,7 +4,9 @@ Every key the workflow reads (``${workflow.input.a.b}`` anywhere in its tasks an
 outputs, or named in its ``inputParameters``) gets a value, except those its
 ``inputTemplate`` fills. A key that names a SUB_WORKFLOW's child gets the run's name
 of a workflow the scenario carries; a key a SWITCH or DECISION switches on gets the
-first case, so a branch runs; any other key gets the text ``sample <key>``.
+first case, so a branch runs; any other key gets the text ``sample <key>``. An input the
+user gives (``--input FILE``) replaces all that; only a value that names a workflow of
+the import, for a SUB_WORKFLOW's child, is written as the run's name of that workflow.
 """
 
 from __future__ import annotations
@@ -107,3 +109,16 @@ def choose_input(workflow: dict[str, Any], children: Sequence[str]) -> ChosenInp
     for key, value in special.items():  # a key only the definition's structure names
         chosen.values.setdefault(key, value)
     return chosen
+
+
+def given_input(chosen: ChosenInput, given: dict[str, Any], workflows: set[str]) -> ChosenInput:
+    """``given`` as the start input; where ``chosen`` found a key that names a SUB_WORKFLOW's
+    child and ``given`` names a workflow of the import there, the run's name of it."""
+    result = ChosenInput(values=json.loads(json.dumps(given)))
+    result.notes.append("the start input is the one --input gives")
+    for key in chosen.children:
+        value = result.values.get(key)
+        if isinstance(value, str) and value in workflows:
+            result.values[key] = "{{name." + value + "}}"
+            result.children[key] = value
+    return result

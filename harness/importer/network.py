@@ -5,6 +5,11 @@ the stub gets an echo route for ``/v1/orders``: the task gets an answer, and the
 trace shows what it sent. A URI built at run time (``${...}``) cannot be checked, so
 its expressions are replaced by ``_`` (``https://x/${workflow.input.id}`` becomes
 ``http://stub/_``). Every replacement is kept, for the scenario file's header.
+
+A task that sets no timeouts gets explicit ones (``TIMEOUTS_MS``) that the stub meets on
+every version: netflix:3.15.0's defaults (100 ms to connect, 150 ms to read) are short
+enough that the stub's answer sometimes comes too late on a loaded machine, which would
+make a difference of timing, not of the version.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from harness.scenarios.checks import STUB_HOST
 from harness.scenarios.definitions import iter_tasks
 
 _EXPRESSION = re.compile(r"\$\{[^}]*\}")
+TIMEOUTS_MS = {"connectionTimeOut": 5000, "readTimeOut": 5000}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,8 @@ def rewrite_http(workflow: dict[str, Any]) -> tuple[dict[str, Any], list[Replace
                 continue  # already a scenario's stub call
             stub, _ = stub_uri(original)
             holder["uri"] = stub
+            for key, value in TIMEOUTS_MS.items():
+                holder.setdefault(key, value)
             replacements.append(Replacement(str(workflow.get("name")), ref, field, original, stub))
     return result, replacements
 

@@ -62,43 +62,50 @@ class DefinitionSet:
 
     workflows: list[Definition] = field(default_factory=list)
     task_defs: list[Definition] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # --skip-invalid: each file left out, why
 
     def extend(self, other: DefinitionSet) -> None:
         self.workflows += other.workflows
         self.task_defs += other.task_defs
+        self.skipped += other.skipped
 
 
 def without_audit(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in AUDIT_FIELDS}
 
 
-def read_files(paths: Iterable[Path]) -> DefinitionSet:
-    """The definitions in ``paths``; raises ``DefinitionError`` listing every problem."""
+def read_files(paths: Iterable[Path], *, skip_invalid: bool = False) -> DefinitionSet:
+    """The definitions in ``paths``; raises ``DefinitionError`` listing every problem of
+    every file, or with ``skip_invalid`` leaves out each file that has one and lists its
+    problems in ``skipped``."""
     found = DefinitionSet()
-    problems: list[str] = []
     for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            problems.append(f"{path}: no such file")
-            continue
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{path}: cannot be read: {exc}")
-            continue
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problems.append(
-                f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg} (a definition file "
-                "is the JSON a Conductor server takes or answers)"
-            )
-            continue
-        definitions, found_problems = classify(document, str(path))
-        found.extend(definitions)
-        problems += found_problems
-    if problems:
-        raise DefinitionError(problems)
+        definitions, problems = _read(path)
+        if problems:
+            found.skipped += problems
+        else:
+            found.extend(definitions)
+    if found.skipped and not skip_invalid:
+        raise DefinitionError(found.skipped)
     return found
+
+
+def _read(path: Path) -> tuple[DefinitionSet, list[str]]:
+    """One file's definitions, and its problems."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return DefinitionSet(), [f"{path}: no such file"]
+    except (OSError, UnicodeDecodeError) as exc:
+        return DefinitionSet(), [f"{path}: cannot be read: {exc}"]
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return DefinitionSet(), [
+            f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg} (a definition file "
+            "is the JSON a Conductor server takes or answers)"
+        ]
+    return classify(document, str(path))
 
 
 def classify(
@@ -187,3 +194,28 @@ def _check_tasks(tasks: Any, where: str, path: str, problems: list[str]) -> None
             _check_tasks(fork, where, f"{here}.forkTasks[{fork_index}]", problems)
         if task.get("loopOver"):
             _check_tasks(task["loopOver"], where, f"{here}.loopOver", problems)
+
+
+def read_inputs(path: Path, workflows: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``--input FILE``: a start input per workflow name. The file (JSON) holds one input,
+    for every workflow, or a map of workflow name to input: a map when every key names a
+    workflow of the import and every value is an object. Raises ``BadInputError``."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError(f"--input {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"--input {path}: cannot be read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise BadInputError(
+            f"--input {path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}"
+        ) from None
+    if not isinstance(document, dict):
+        raise BadInputError(
+            f"--input {path}: a start input is a JSON object (one input, or workflow name -> "
+            f"input), not {type(document).__name__}"
+        )
+    names = set(workflows)
+    if document and set(document) <= names and all(isinstance(v, dict) for v in document.values()):
+        return {str(k): v for k, v in document.items()}
+    return {name: document for name in names}

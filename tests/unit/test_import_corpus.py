@@ -8,13 +8,17 @@ are skipped.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from harness.cli import main
 from harness.errors import ExitCode
 from harness.scenarios import load_all
+from harness.scenarios.definitions import iter_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus" / "conductor-oss-e2e"
@@ -59,3 +63,75 @@ def test_the_committed_corpus_scenarios_are_current(
     assert not stale, f"regenerate (see scenarios/README.md); out of date: {stale}"
     loaded = load_all([COMMITTED])
     assert loaded.problems == [] and len(loaded.scenarios) == len(committed)
+
+
+def test_skip_invalid_imports_the_rest_and_lists_what_it_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A batch with one file that holds no definition: without --skip-invalid nothing is
+    written (exit 2, the file named); with it, every corpus workflow is imported and the
+    file is listed."""
+    _require_corpus()
+    notes = tmp_path / "README.json"
+    notes.write_text('{"title": "not a definition"}')
+    files = [str(p) for p in FILES] + [str(notes)]
+    refused = tmp_path / "refused"
+    assert main(["import", *files, "--out", str(refused)]) == ExitCode.BAD_INPUT
+    assert str(notes) in capsys.readouterr().err and not refused.exists()
+    out = tmp_path / "out"
+    assert main(["import", *files, "--out", str(out), "--skip-invalid"]) == ExitCode.OK
+    told = capsys.readouterr().err
+    assert f"skipped: {notes}: not a definition" in " ".join(told.split())
+    assert len(list(out.glob("*.yaml"))) == len(list(COMMITTED.glob("*.yaml")))
+
+
+def test_input_gives_the_start_input_per_workflow_or_for_all(tmp_path: Path) -> None:
+    """--input FILE: a map of workflow name to input, or one input for every workflow; a
+    value that names a workflow of the import, where a SUB_WORKFLOW takes its child's name
+    from the input, becomes the run's name of that workflow."""
+    _require_corpus()
+    source = CORPUS / "sub_workflow_tests.json"
+    wanted = {"integration_test_wf_with_sub_wf": {"subwf": "sub_workflow", "n": [1]}}
+    given = tmp_path / "inputs.json"
+    given.write_text(json.dumps(wanted))
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out), "--input", str(given)]) == 0
+    start = _start(out, "integration_test_wf_with_sub_wf")
+    assert start["input"] == {"subwf": "{{name.sub_workflow}}", "n": [1]}
+    one = tmp_path / "one.json"
+    one.write_text('{"anything": 7}')
+    again = tmp_path / "again"
+    assert main(["import", str(source), "--out", str(again), "--input", str(one)]) == 0
+    for path in again.glob("*.yaml"):
+        assert _start_of(path)["input"] == {"anything": 7}
+
+
+def test_imported_http_tasks_get_timeouts_the_stub_meets(tmp_path: Path) -> None:
+    """Every HTTP task of the corpus that set none gets 5 s to connect and to read; one that
+    set its own keeps them."""
+    _require_corpus()
+    out = tmp_path / "out"
+    assert main(["import", *map(str, FILES), "--out", str(out)]) == ExitCode.OK
+    http = [
+        task
+        for path in out.glob("*.yaml")
+        for workflow in yaml.safe_load(path.read_text())["definitions"]["workflows"]
+        for task in iter_tasks(workflow.get("tasks"))
+        if task.get("type") == "HTTP"
+    ]
+    assert len(http) >= 5
+    for task in http:
+        params = task["inputParameters"]
+        request = params.get("http_request", params)
+        assert int(request["connectionTimeOut"]) > 150 and int(request["readTimeOut"]) > 150, task
+
+
+def _start_of(path: Path) -> dict[str, Any]:
+    steps = yaml.safe_load(path.read_text())["steps"]
+    start: dict[str, Any] = steps[0]["start"]
+    return start
+
+
+def _start(out: Path, workflow: str) -> dict[str, Any]:
+    (path,) = [p for p in out.glob("*.yaml") if _start_of(p)["workflow"] == workflow]
+    return _start_of(path)
