@@ -64,27 +64,45 @@ def choose_input(workflow: dict[str, Any], children: Sequence[str]) -> ChosenInp
     """Values for every key ``workflow`` reads; ``children`` are workflows it may start."""
     chosen = ChosenInput()
     template = workflow.get("inputTemplate") or {}
+    special = _structural(workflow, children, chosen)
+    for key, (value, why) in _shapes(workflow).items():
+        if key not in special:
+            special[key] = value
+            chosen.notes.append(f"input {key} = {json.dumps(value)}: {why}")
+    for parts in _paths(workflow):
+        if parts[0] in template:
+            continue
+        if parts[0] in special:
+            chosen.values[parts[0]] = special[parts[0]]
+            continue
+        _place(chosen.values, parts)
+    for key, value in special.items():  # a key only the definition's structure names
+        chosen.values.setdefault(key, value)
+    return chosen
+
+
+def _structural(
+    workflow: dict[str, Any], children: Sequence[str], chosen: ChosenInput
+) -> dict[str, Any]:
+    """Keys whose value picks a path: a SUB_WORKFLOW's child, a SWITCH's case."""
     special: dict[str, Any] = {}
     for task in iter_tasks(workflow.get("tasks")):
-        kind = task.get("type")
+        kind, ref = task.get("type"), task.get("taskReferenceName")
         sub = task.get("subWorkflowParam")
         if kind == "SUB_WORKFLOW" and isinstance(sub, dict):
             key = input_key(sub.get("name"))
-            if key and key not in special:
-                if children:
-                    special[key] = "{{name." + children[0] + "}}"
-                    chosen.children[key] = children[0]
-                    chosen.notes.append(
-                        f"input {key} names the child of SUB_WORKFLOW "
-                        f"{task.get('taskReferenceName')}: {children[0]} (the first other "
-                        "workflow of the same input)"
-                    )
-                else:
-                    chosen.notes.append(
-                        f"input {key} names the child of SUB_WORKFLOW "
-                        f"{task.get('taskReferenceName')}, and the input has no other "
-                        "workflow: the server will fail that task"
-                    )
+            if key and key not in special and children:
+                special[key] = "{{name." + children[0] + "}}"
+                chosen.children[key] = children[0]
+                chosen.notes.append(
+                    f"input {key} names the child of SUB_WORKFLOW {ref}: {children[0]} (the "
+                    "first other workflow of the same file, else of the import)"
+                )
+            elif key and key not in special:
+                chosen.notes.append(
+                    f"input {key} names the child of SUB_WORKFLOW {ref}, and the input has no "
+                    "other workflow: the server will fail that task"
+                )
         cases = task.get("decisionCases")
         if kind in ("SWITCH", "DECISION") and isinstance(cases, dict) and cases:
             param = task.get("expression") if kind == "SWITCH" else task.get("caseValueParam")
@@ -96,19 +114,9 @@ def choose_input(workflow: dict[str, Any], children: Sequence[str]) -> ChosenInp
                     case = next(iter(cases))
                     special[key] = case
                     chosen.notes.append(
-                        f"input {key} = '{case}' takes the first case of "
-                        f"{kind} {task.get('taskReferenceName')}"
+                        f"input {key} = '{case}' takes the first case of {kind} {ref}"
                     )
-    for parts in _paths(workflow):
-        if parts[0] in template:
-            continue
-        if parts[0] in special:
-            chosen.values[parts[0]] = special[parts[0]]
-            continue
-        _place(chosen.values, parts)
-    for key, value in special.items():  # a key only the definition's structure names
-        chosen.values.setdefault(key, value)
-    return chosen
+    return special
 
 
 def given_input(chosen: ChosenInput, given: dict[str, Any], workflows: set[str]) -> ChosenInput:
@@ -122,3 +130,36 @@ def given_input(chosen: ChosenInput, given: dict[str, Any], workflows: set[str])
             result.values[key] = "{{name." + value + "}}"
             result.children[key] = value
     return result
+
+
+_LIST_USE = ("length", "forEach(", "map(", "filter(", "reduce(", "some(", "every(", "[")
+
+
+def _shapes(workflow: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+    """Input keys a task needs of a type a text placeholder is not, each with a value of
+    that type and why: a dynamic fork's task list and its inputs, a START_WORKFLOW's
+    request, a list a script iterates."""
+    found: dict[str, tuple[Any, str]] = {}
+    for task in iter_tasks(workflow.get("tasks")):
+        params = task.get("inputParameters")
+        if not isinstance(params, dict):
+            continue
+        ref, kind = task.get("taskReferenceName"), task.get("type")
+        if kind == "FORK_JOIN_DYNAMIC":
+            tasks_param = task.get("dynamicForkTasksParam") or "forkTaskInputs"
+            inputs_param = task.get("dynamicForkTasksInputParamName")
+            if key := input_key(params.get(str(tasks_param))):
+                found[key] = ([], f"the list of tasks FORK_JOIN_DYNAMIC {ref} forks (none)")
+            if inputs_param and (key := input_key(params.get(str(inputs_param)))):
+                found[key] = ({}, f"the map of inputs of FORK_JOIN_DYNAMIC {ref}'s tasks")
+        elif kind == "START_WORKFLOW" and (key := input_key(params.get("startWorkflow"))):
+            found[key] = ({"name": "sample", "version": 1, "input": {}},
+                          f"the StartWorkflowRequest of START_WORKFLOW {ref}")  # fmt: skip
+        elif kind == "INLINE":
+            script = str(params.get("expression") or "")
+            for name, value in params.items():
+                key = input_key(value)
+                if key and any(f"$.{name}.{use}" in script or f"$.{name}{use}" in script
+                               for use in _LIST_USE):  # fmt: skip
+                    found[key] = ([f"sample {key}"], f"a list the script of INLINE {ref} reads")
+    return found

@@ -245,3 +245,38 @@ def test_a_child_s_features_count_for_the_parent(tmp_path: Path) -> None:
     docs = _import(tmp_path, [parent, child])
     assert docs[0]["applies_to"]["oss"]["versions"] == ">=3.32"
     assert [w["name"] for w in docs[0]["definitions"]["workflows"]] == ["parent", "child"]
+
+
+def test_inputs_a_task_needs_as_a_list_a_map_or_a_request_get_that_type(tmp_path: Path) -> None:
+    """A dynamic fork's task list and inputs, a START_WORKFLOW's request and a list an
+    INLINE script iterates, read from the workflow's input, get a value of that type, so
+    that the workflow does not fail on its placeholder input."""
+    fork = _task(
+        "fork",
+        "FORK_JOIN_DYNAMIC",
+        dynamicForkTasksParam="dynamicTasks",
+        dynamicForkTasksInputParamName="dynamicTasksInput",
+        inputParameters={
+            "dynamicTasks": "${workflow.input.forked}",
+            "dynamicTasksInput": "${workflow.input.forked_inputs}",
+        },
+    )
+    start = _task(
+        "start", "START_WORKFLOW", inputParameters={"startWorkflow": "${workflow.input.request}"}
+    )
+    script = _task(
+        "count",
+        "INLINE",
+        inputParameters={
+            "evaluatorType": "graaljs",
+            "expression": "(function () { return $.items.length; })();",
+            "items": "${workflow.input.orders}",
+            "name": "${workflow.input.customer}",
+        },
+    )
+    (document,) = _import(tmp_path, _workflow("typed", fork, _task("join", "JOIN"), start, script))
+    given = document["steps"][0]["start"]["input"]
+    assert given["forked"] == [] and given["forked_inputs"] == {}
+    assert isinstance(given["request"], dict) and "name" in given["request"]
+    assert given["orders"] == ["sample orders"]
+    assert given["customer"] == "sample customer"  # read as text: a text placeholder
