@@ -73,6 +73,8 @@ class Drive:
     completed: list[str] = field(default_factory=list)  # refs a step completes
     blockers: list[str] = field(default_factory=list)  # why the end is not awaited
     timed_s: float = 0.0  # short WAITs the workflow sits through
+    timers: list[tuple[str, str]] = field(default_factory=list)  # (alias, ref): sure WAITs
+    unsure_timed_s: float = 0.0  # WAITs on a path that may not run: slept through
     joins: bool = False
     settle_s: float = SETTLE_S
     scenario_s: float = 90.0
@@ -89,9 +91,12 @@ class _Walk:
     def tasks(self, tasks: Any, alias: str, sure: bool, where: str) -> None:
         for task in tasks if isinstance(tasks, list) else []:
             if isinstance(task, dict):
+                blocked = len(self.drive.blockers)
                 self.task(task, alias, sure, where)
                 if _has_terminate(task) and task.get("type") != "TERMINATE":
                     sure = False  # a branch may end the workflow: what follows may not run
+                if len(self.drive.blockers) > blocked:
+                    sure = False  # the workflow may stop there: what follows may not run
 
     def task(self, task: dict[str, Any], alias: str, sure: bool, where: str) -> None:
         kind = task.get("type", "SIMPLE")
@@ -108,7 +113,7 @@ class _Walk:
                 )
             return
         if kind == "WAIT":
-            self.drive.timed_s += wait_seconds(task) or 0.0
+            self.timer(task, alias, ref, sure)
         elif kind in ("FORK_JOIN", "FORK"):
             for branch in task.get("forkTasks") or []:
                 self.tasks(branch, alias, sure, where)
@@ -128,6 +133,15 @@ class _Walk:
             )
         elif kind == "SUB_WORKFLOW":
             self.child(task, alias, sure, where)
+
+    def timer(self, task: dict[str, Any], alias: str, ref: str, sure: bool) -> None:
+        """A WAIT that ends by itself: awaited on the sure path, slept through elsewhere."""
+        seconds = wait_seconds(task) or 0.0
+        self.drive.timed_s += seconds
+        if sure:
+            self.drive.timers.append((alias, ref))
+        else:
+            self.drive.unsure_timed_s += seconds
 
     def complete(self, alias: str, ref: str) -> None:
         self.drive.completed.append(ref)
@@ -170,10 +184,16 @@ def plan_drive(workflow: Mapping[str, Any], resolve: Resolve, *, child_step: boo
         if "wait" in step:
             step["wait"]["timeout_s"] = drive.wait_s
     if drive.blockers:
-        if drive.timed_s:
-            drive.steps.append(
-                {"name": "sit through the WAIT timers", "sleep": min(300.0, drive.timed_s + 3)}
-            )
+        # a timer on the sure path is awaited; one that may not run is slept through
+        drive.steps += [
+            {"name": f"WAIT {ref} ends",
+             "wait": {"workflow": alias, "task": ref, "task_status": "COMPLETED",
+                      "timeout_s": drive.wait_s}}
+            for alias, ref in drive.timers
+        ]  # fmt: skip
+        if drive.unsure_timed_s:
+            sleep = min(300.0, drive.unsure_timed_s + 3)
+            drive.steps.append({"name": "sit through the WAIT timers", "sleep": sleep})
         drive.steps.append({"name": "record where the workflow stops", "wait": {"workflow": MAIN}})
     else:
         drive.steps.append(

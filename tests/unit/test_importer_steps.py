@@ -219,3 +219,26 @@ def test_scripts_read_as_blocks(tmp_path: Path) -> None:
     (scenario,) = build(read_files([path]))
     assert "expression: |-\n" in render(scenario)
     assert json.dumps(script) not in render(scenario)
+
+
+def test_a_timer_on_the_sure_path_is_awaited_and_one_after_a_blocker_slept_through(
+    tmp_path: Path,
+) -> None:
+    """Where the workflow's end is not awaited (a dynamic fork), a WAIT that surely runs is
+    awaited until it completes, however slow the machine; one after the dynamic fork may
+    never run, so it is slept through."""
+    first = _task("first", "WAIT", inputParameters={"duration": "2 seconds"})
+    fork = _task(
+        "fork",
+        "FORK_JOIN_DYNAMIC",
+        dynamicForkTasksParam="dynamicTasks",
+        dynamicForkTasksInputParamName="dynamicTasksInput",
+        inputParameters={"dynamicTasks": [], "dynamicTasksInput": {}},
+    )
+    later = _task("later", "WAIT", inputParameters={"duration": "3 seconds"})
+    (doc,) = _import(tmp_path, _workflow("timers", first, fork, _task("join", "JOIN"), later))
+    steps = doc["steps"][1:]
+    awaited = [s["wait"] for s in steps if "wait" in s and s["wait"].get("task")]
+    assert [(w["task"], w["task_status"]) for w in awaited] == [("first", "COMPLETED")]
+    assert [s["sleep"] for s in steps if "sleep" in s] == [6.0]  # 3 s, and 3 s of margin
+    assert steps[-1]["name"] == "record where the workflow stops"
