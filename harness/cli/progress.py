@@ -102,20 +102,25 @@ class Display:
         if isinstance(event, ev.RunFinished):
             self._final(event)
 
+    def _ready(self, event: ev.TargetReady) -> str | None:
+        line = self.lines[event.target]
+        line.state, line.start_s = "running", event.seconds
+        if self.kind == "check":
+            return None
+        text = f"{event.target} ready at {event.url} in {event.seconds:.1f} s"
+        if self.kind == "run" and self.plan is not None:
+            text += f"; running {self.scenarios} scenarios, {self.plan.jobs} at a time"
+        return text
+
     def _update(self, event: ev.Event) -> str | None:
         if isinstance(event, ev.RunPlanned):
             return self._planned(event)
         if isinstance(event, ev.TargetsStarting):
             return self._starting(event)
+        if isinstance(event, ev.ClientNotBuilt):
+            return f"{event.client}: its driver was not built, so it runs nowhere: {event.why}"
         if isinstance(event, ev.TargetReady):
-            line = self.lines[event.target]
-            line.state, line.start_s = "running", event.seconds
-            if self.kind == "check":
-                return None
-            text = f"{event.target} ready at {event.url} in {event.seconds:.1f} s"
-            if self.kind == "run" and self.plan is not None:
-                text += f"; running {self.scenarios} scenarios, {self.plan.jobs} at a time"
-            return text
+            return self._ready(event)
         if isinstance(event, ev.ScenarioStarted):
             self.lines[event.target].running += 1
             return None

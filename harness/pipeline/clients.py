@@ -31,6 +31,7 @@ from harness.clients.build import BuiltDriver, build, driver_digest
 from harness.clients.drive import DriverRun, drive
 from harness.clients.known import ClientSpec, parse_client
 from harness.clients.trace import client_trace
+from harness.errors import HarnessError
 from harness.pipeline import events as ev
 from harness.pipeline import live
 from harness.pipeline.assemble import settings_for
@@ -51,7 +52,8 @@ async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
     targets = (plan.baseline, *plan.candidates)
     servers = live.target_specs(targets)
     folder.save(plan)
-    n = len(specs)
+    built, unbuilt = await asyncio.to_thread(_build_all, specs, emit)
+    n = len(built)
     emit(
         ev.RunPlanned(
             folder.root,
@@ -64,7 +66,6 @@ async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
             plan,
         )
     )
-    built = await asyncio.to_thread(_build_all, specs)
     emit(ev.TargetsStarting(targets))
     runs: dict[tuple[str, str], DriverRun] = {}
     lanes = asyncio.Semaphore(LANES)
@@ -134,7 +135,9 @@ async def clients(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
     emit(ev.Comparing(plan.candidates))
     results = await asyncio.to_thread(_assess, plan, folder, [s.name for s in specs])
     report = await asyncio.to_thread(build_report, results, command=list(plan.command))
-    report["clients"] = matrix(plan.baseline, plan.candidates, specs, runs, results)
+    report["clients"] = matrix(
+        plan.baseline, plan.candidates, specs, runs, results, unbuilt=unbuilt
+    )
     written = await asyncio.to_thread(_write, folder.root, report)
     status, reason = combine(results)
     emit(
@@ -160,8 +163,23 @@ def _write(root: Path, report: dict[str, Any]) -> dict[str, Path]:
     return {**written, MATRIX_JSON: as_json, MATRIX_MD: as_md}
 
 
-def _build_all(specs: list[ClientSpec]) -> list[BuiltDriver]:
-    return [build(spec) for spec in specs]
+def _build_all(specs: list[ClientSpec], emit: ev.Emit) -> tuple[list[BuiltDriver], dict[str, str]]:
+    """Every driver that builds, and why each other did not: a client that cannot be built
+    here (a JDK missing, a registry refusing) is that client's finding, not the run's end."""
+    built: list[BuiltDriver] = []
+    unbuilt: dict[str, str] = {}
+    for spec in specs:
+        try:
+            built.append(build(spec))
+        except HarnessError as exc:
+            unbuilt[spec.name] = exc.message
+            emit(ev.ClientNotBuilt(spec.name, unbuilt[spec.name]))
+    if not built:
+        raise HarnessError(
+            "no client's driver could be built: "
+            + "; ".join(f"{c}: {w}" for c, w in unbuilt.items())
+        )
+    return built, unbuilt
 
 
 def _prefix(spec: ClientSpec) -> str:

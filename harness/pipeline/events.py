@@ -166,8 +166,17 @@ class RunFinished:
     runs: tuple[TargetRuns, ...] = ()  # run: one per target
 
 
+@dataclass(frozen=True, slots=True)
+class ClientNotBuilt:
+    """clients: a client's driver could not be built here; it runs on no target."""
+
+    client: str
+    why: str
+
+
 Event = (
     RunPlanned
+    | ClientNotBuilt
     | TargetsStarting
     | TargetReady
     | ScenarioStarted

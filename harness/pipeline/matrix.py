@@ -27,8 +27,11 @@ def matrix(
     specs: Sequence[ClientSpec],
     runs: Mapping[tuple[str, str], DriverRun],
     results: Sequence[RunResult],
+    *,
+    unbuilt: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """clients.json: every client on every target (the first run on each)."""
+    """clients.json: every client on every target (the first run on each); a client whose
+    driver could not be built (``unbuilt``: client -> why) ran nowhere, and says why."""
     targets = [baseline, *candidates]
     verdicts = {
         (r.candidate.get("target"), s.name): s.verdict for r in results for s in r.scenarios
@@ -46,12 +49,18 @@ def matrix(
                 "runs_on": spec.language,
                 "cells": [
                     _cell(target, runs.get((target, spec.name)), verdicts.get((target, spec.name)))
+                    if spec.name not in (unbuilt or {})
+                    else _unbuilt(target, (unbuilt or {})[spec.name])
                     for target in targets
                 ],
             }
             for spec in specs
         ],
     }
+
+
+def _unbuilt(target: str, why: str) -> dict[str, Any]:
+    return {"target": target, "ran": False, "problem": f"not built: {why}"}
 
 
 def _cell(target: str, run: DriverRun | None, verdict: str | None) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def table_head(targets: Sequence[str]) -> list[str]:
 
 def _text(cell: Mapping[str, Any]) -> str:
     if not cell.get("ran"):
-        return "not run"
+        return f"**{cell['problem']}**" if cell.get("problem") else "not run"
     if cell.get("problem") is not None:
         return f"**broken**: {cell['problem']}"
     failed, made = len(cell["failed"]), cell["made"]

@@ -134,3 +134,41 @@ def test_report_md_has_the_matrix_as_a_table(doc: dict[str, Any]) -> None:
     rows = [line for line in text.splitlines() if "calls ok" in line]
     assert [r.split(" | ")[0] for r in rows] == [f"| {c['client']}" for c in doc["clients"]]
     assert all(r.count("calls ok") == len(SERVERS) for r in rows)
+
+
+def test_a_client_whose_driver_was_not_built_says_why_in_every_cell() -> None:
+    """A driver that cannot be built here (no JDK 21, say) makes that client's row, not the
+    run's end; the others run."""
+    runs = {(s, c): _run(c, s) for c in CLIENTS for s in SERVERS}
+    specs = [parse_client(c) for c in (*CLIENTS, "java-oss:6.0.0")]
+    why = "Building this client's driver needs a Java 21 JDK (with javac)"
+    doc = matrix(BASELINE, [CANDIDATE], specs, runs, [], unbuilt={"java-oss:6.0.0": why})
+    (row,) = [c for c in doc["clients"] if c["client"] == "java-oss:6.0.0"]
+    assert [c["problem"] for c in row["cells"]] == [f"not built: {why}"] * len(SERVERS)
+    assert not any(c["ran"] for c in row["cells"])
+    assert all(c["ran"] for r in doc["clients"] if r is not row for c in r["cells"])
+    line = next(ln for ln in render_matrix(doc).splitlines() if ln.startswith("| java-oss:6.0.0"))
+    assert line.count(f"**not built: {why}**") == len(SERVERS)
+
+
+def test_the_drivers_that_build_are_kept_when_one_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from harness.clients.build import BuiltDriver
+    from harness.errors import HarnessError, MissingPrerequisiteError
+    from harness.pipeline import clients as pipeline
+
+    def build(spec: Any) -> BuiltDriver:
+        if spec.name == "java-oss:6.0.0":
+            raise MissingPrerequisiteError("No Java 21 JDK", "Install one")
+        return BuiltDriver(spec, Path("/nowhere"), ("true",), 0.0, True)
+
+    monkeypatch.setattr(pipeline, "build", build)
+    seen: list[Any] = []
+    specs = [parse_client(c) for c in ("python:2.0.0", "java-oss:6.0.0")]
+    built, unbuilt = pipeline._build_all(specs, seen.append)
+    assert [b.spec.name for b in built] == ["python:2.0.0"]
+    assert unbuilt == {"java-oss:6.0.0": "No Java 21 JDK. Install one"}
+    assert [type(e).__name__ for e in seen] == ["ClientNotBuilt"]
+    with pytest.raises(HarnessError, match="no client's driver could be built"):
+        pipeline._build_all(specs[1:], seen.append)
