@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from harness.classify.assess import Context, Views, assess_scenario
+from harness.classify.imported import placeholder_notices
 from harness.classify.model import RunResult, ScenarioResult
 from harness.classify.settings import Settings
 from harness.traces import TraceSet
@@ -61,7 +62,11 @@ def assess_run(
         catalog_files=list(settings.catalog.files),
         acceptance_file=settings.acceptances.file if settings.acceptances else None,
         acceptances=ledger.acceptance_statuses(),
-        notices=ledger.notices(),
+        notices=[
+            *ledger.notices(),
+            *placeholder_notices(baseline, chosen, "the baseline"),
+            *placeholder_notices(candidate, chosen, str(candidate.target.get("target"))),
+        ],
         settings={
             "fail_on": settings.fail_on,
             "fail_on_known": settings.fail_on_known,
