@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import textwrap
@@ -97,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "conductor-compat: interrupted; every server it started was stopped.", file=sys.stderr
         )
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say to it
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush raises nothing more
+        return int(ExitCode.OK)
     except Exception:  # noqa: BLE001 (a bug in conductor-compat: say so, exit as a harness error)
         traceback.print_exc()
         print(

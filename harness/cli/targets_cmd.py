@@ -23,10 +23,12 @@ from harness.errors import CompatError, ExitCode, HarnessError
 from harness.pipeline import Plan, TargetCheck, run_plan
 from harness.targets import procs
 from harness.targets.java import find_java
+from harness.targets.launcher import has_module
 from harness.targets.lockgen import write_lock
 from harness.targets.locks import UNPUBLISHED, VersionLock, known_locks
 from harness.targets.maven import artifact_path, cache_dir
 from harness.targets.postgres import find_postgres
+from harness.targets.process import STORE_MODULES
 from harness.targets.profiles import PROFILES, Profile, get_profile
 from harness.targets.provision import provision
 from harness.targets.spec import parse_target
@@ -206,6 +208,10 @@ def _store(profile: Profile, lock: VersionLock) -> str:
     if profile.store is None:
         return EMBEDDED_STORES.get(lock.embedded_backend, lock.embedded_backend)
     extra = lock.extra_jars(profile.name)
+    module = STORE_MODULES.get(profile.store)
+    jar = artifact_path(lock.server_jar)
+    if not extra and module and jar.exists() and not has_module(jar, module):
+        return f"not available: its server jar has no {module}, and its lock adds none"
     if not extra:
         return profile.store
     _, module, version, *_ = extra[0].coordinate.split(":")

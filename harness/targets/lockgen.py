@@ -14,7 +14,9 @@ from harness.targets.spec import Flavor, TargetSpec
 
 GROUPS = {Flavor.NETFLIX: "com.netflix.conductor", Flavor.OSS: "org.conductoross"}
 _DYNO_QUEUE = "com/netflix/conductor/redis/dao/DynoQueueDAO.class"
-# Netflix's 3.x jars do not say which JDK built them; 17 is what they were verified on.
+# Netflix's 3.x jars do not say which JDK built them. Their classes target Java 11 up to
+# 3.13.8 and Java 17 from 3.14.0; every one (3.5.2 to 3.15.0) is verified on Java 17, so
+# all run on the same JRE and a difference between two of them is not the JRE's.
 DEFAULT_JAVA = 17
 # What a profile adds to a version's class path when its boot jar lacks the store module:
 # the community module and the part of its dependency tree that BOOT-INF/lib lacks

@@ -6,8 +6,9 @@ between two targets is a difference between versions, not between configurations
 
 - ``embedded`` (default): no external service. Each version uses the embedded
   backend it has: the in-memory Redis emulation with the in-memory dyno queue
-  (3.15.0, 3.21.x), or a fresh SQLite file (3.32.x, whose in-memory store has no
-  queue that works without Redis: verified on 3.32.1, see fixtures/locks).
+  (netflix 3.5.2 to 3.15.0, oss 3.21.x: the same properties on every one), or a fresh
+  SQLite file (3.32.x, whose in-memory store has no queue that works without Redis:
+  verified on 3.32.1, see fixtures/locks).
 - ``redis``: every version on the same real backend, a redis-server that the
   harness starts on loopback for the target, so backends never explain a difference.
 - ``postgres``: every version on a real PostgreSQL server that the harness starts on

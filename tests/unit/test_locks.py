@@ -18,6 +18,35 @@ def test_the_three_supported_versions_are_locked() -> None:
         assert lock.embedded_backend in ("memory", "sqlite")
 
 
+# Every 3.x conductor-server that Maven Central publishes (its maven-metadata.xml, read with
+# mvn on 2026-12-05), each verified to start with the embedded profile and run a workflow.
+PUBLISHED_3X = {
+    "netflix": (
+        "3.5.2 3.8.0 3.8.1 3.8.3 3.9.2 3.10.0 3.10.1 3.10.5 3.10.7 3.11.0 3.11.1 3.11.3 "
+        "3.12.0 3.13.0 3.13.2 3.13.3 3.13.5 3.13.6 3.13.7 3.13.8 3.14.0 3.15.0"
+    ),
+    "oss": "3.21.14 3.32.1 3.32.2 3.32.3",
+}
+
+
+def test_every_published_3x_server_is_locked() -> None:
+    names = {str(lock.target) for lock in known_locks()}
+    wanted = {
+        f"{flavor}:{v}" for flavor, versions in PUBLISHED_3X.items() for v in versions.split()
+    }
+    assert wanted - names == set()
+
+
+def test_each_line_runs_on_its_embedded_store_and_java() -> None:
+    for lock in known_locks():
+        line = (lock.target.flavor.value, lock.target.version or "")
+        if line[0] == "oss" and line[1].startswith("3.32."):
+            assert (lock.java, lock.embedded_backend) == (21, "sqlite"), line
+        else:  # netflix 3.x and oss 3.21.x: the in-memory Redis emulation, on Java 17
+            assert (lock.java, lock.embedded_backend) == (17, "memory"), line
+        assert lock.server_jar.coordinate.endswith(f":conductor-server:{line[1]}:jar:boot")
+
+
 def test_java_21_line_needs_java_21() -> None:
     assert find_lock(parse_target("oss:3.32.1")).java == 21
     assert find_lock(parse_target("netflix:3.15.0")).java == 17
