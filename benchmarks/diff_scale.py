@@ -7,6 +7,12 @@ Each size runs in a fresh process; reported: seconds to scrub both traces, build
 views and diff them (median of --repeats), and the process's peak RSS.
 
     .venv/bin/python benchmarks/diff_scale.py --sizes 1000 2000 5000 10000 --repeats 3
+
+With ``--against DIR`` (another checkout, e.g. ``git worktree add /tmp/diff-head HEAD``),
+each size also runs with that checkout's code (this script, ``PYTHONPATH=DIR``),
+alternating one process with this code and one with that (so that a busy machine slows
+both alike); each row then has the other code's figures under ``before``, and
+``speedup``: its seconds over these (wall clock, and CPU: ``cpu_speedup``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import argparse
 import copy
 import datetime
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -47,26 +54,73 @@ def grown(version: str, size: int) -> dict[str, Any]:
 
 
 def measure(size: int, repeats: int) -> dict[str, Any]:
+    import harness
     from harness.compare import build_view, diff_views
     from harness.normalize import load_spec, scrub_trace
 
     spec = load_spec()
     left, right = grown("netflix-3.15.0", size), grown("oss-3.32.1", size)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    seconds, found = [], 0
+    seconds, cpu, found = [], [], 0
     for _ in range(repeats):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         a = build_view(scrub_trace(left, spec).trace)
         b = build_view(scrub_trace(right, spec).trace)
         found = len(diff_views(a, b))
         seconds.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "tasks": size,
         "seconds": round(statistics.median(seconds), 3),
+        "cpu_seconds": round(statistics.median(cpu), 3),
         "peak_rss_mb": round(peak / 1024, 1),
         "rss_growth_mb": round((peak - before) / 1024, 1),
         "differences": found,
+        "code": str(Path(harness.__file__).parents[1]),  # the checkout measured
+    }
+
+
+def run_one(root: Path, size: int, repeats: int) -> dict[str, Any]:
+    """One fresh process measuring ``size``: this script, with the code of checkout ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", str(size), "--repeats", str(repeats)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
+    ).stdout
+    row: dict[str, Any] = json.loads(out)
+    return row
+
+
+def side_by_side(against: Path, size: int, repeats: int) -> dict[str, Any]:
+    """``size`` measured here and in ``against``, one run each in turn, ``repeats`` times."""
+    here: list[dict[str, Any]] = []
+    there: list[dict[str, Any]] = []
+    for _ in range(repeats):
+        there.append(run_one(against, size, 1))
+        here.append(run_one(ROOT, size, 1))
+    row, before = _merged(here), _merged(there)
+    row["before"] = before
+    row["speedup"] = round(before["seconds"] / row["seconds"], 2)
+    row["cpu_speedup"] = round(before["cpu_seconds"] / row["cpu_seconds"], 2)
+    return row
+
+
+def _merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs of one size: the median time, the highest RSS."""
+    return {
+        "tasks": runs[0]["tasks"],
+        "seconds": round(statistics.median(r["seconds"] for r in runs), 3),
+        "cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs), 3),
+        "runs": [r["seconds"] for r in runs],
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "rss_growth_mb": max(r["rss_growth_mb"] for r in runs),
+        "differences": runs[0]["differences"],
+        "code": runs[0]["code"],
     }
 
 
@@ -76,6 +130,7 @@ def main() -> int:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000, 10000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--against", type=Path, help="another checkout to time side by side")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -83,14 +138,10 @@ def main() -> int:
         return 0
     rows = []
     for size in args.sizes:
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", str(size), "--repeats", str(args.repeats)],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        ).stdout
-        rows.append(json.loads(out))
+        if args.against:
+            rows.append(side_by_side(args.against.resolve(), size, args.repeats))
+        else:
+            rows.append(run_one(ROOT, size, args.repeats))
         print(json.dumps(rows[-1]), flush=True)
     base = rows[0]
     for row in rows:
@@ -98,7 +149,13 @@ def main() -> int:
         row["size_ratio"] = round(row["tasks"] / base["tasks"], 2)
     stamp = datetime.date.today().isoformat()
     target = ROOT / "benchmarks" / f"diff_scale.{stamp}.json"
-    target.write_text(json.dumps({"scenario": SCENARIO, "rows": rows}, indent=1) + "\n")
+    document: dict[str, Any] = {"scenario": SCENARIO, "rows": rows}
+    if args.against:
+        document["note"] = (
+            "seconds (wall), cpu_seconds: medians of --repeats fresh processes; before: "
+            "the same with the code of --against, one process with each code in turn"
+        )
+    target.write_text(json.dumps(document, indent=1) + "\n")
     print(f"written {target}")
     return 0
 

@@ -16,13 +16,16 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
-from typing import Any
+from json.encoder import encode_basestring_ascii
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
 from harness.compare.views import LEVELS, Step, View
 from harness.normalize import render
+from harness.normalize.collect import collection_paused
 
 KINDS = ("added", "removed", "changed", "type", "status_code", "order")
 _KIND = {
@@ -34,6 +37,9 @@ _KIND = {
     "type_changes": "type",
 }
 ABSENT = "absent"
+_TASK_LEVELS = ("tasks", "attempts")  # keyed by task at their second level
+_STEP, _PATH = itemgetter(1), itemgetter(2)  # of a _Raw
+_IS_TEXT = str.__instancecheck__
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +67,7 @@ class Difference:
         return (self.level, self.shape)
 
 
-@dataclass(frozen=True, slots=True)
-class _Raw:
+class _Raw(NamedTuple):  # a tuple: made once per difference found, 100,000s of times
     level: str
     step: Step
     path: tuple[str | int, ...]
@@ -74,13 +79,14 @@ class _Raw:
 
 def diff_views(baseline: View, candidate: View, levels: Sequence[str] = LEVELS) -> list[Difference]:
     raws: list[_Raw] = []
-    for level in LEVELS:
-        if level not in levels:
-            continue
-        left, right = baseline.levels[level], candidate.levels[level]
-        for step in _steps(left, right):
-            raws.extend(_level(level, step, left.get(step, {}), right.get(step, {})))
-    return fold(raws)
+    with collection_paused():
+        for level in LEVELS:
+            if level not in levels:
+                continue
+            left, right = baseline.levels[level], candidate.levels[level]
+            for step in _steps(left, right):
+                _level(raws, level, step, left.get(step, {}), right.get(step, {}))
+        return fold(raws)
 
 
 def _steps(left: Mapping[Step, Any], right: Mapping[Step, Any]) -> list[Step]:
@@ -89,31 +95,32 @@ def _steps(left: Mapping[Step, Any], right: Mapping[Step, Any]) -> list[Step]:
 
 
 def _level(
-    level: str, step: Step, left: Mapping[str, Any], right: Mapping[str, Any]
-) -> Iterator[_Raw]:
+    out: list[_Raw], level: str, step: Step, left: Mapping[str, Any], right: Mapping[str, Any]
+) -> None:
+    """Append to ``out`` what differs at ``level`` in ``step``."""
     if level == "order":
-        yield from _order(step, left, right)
+        out.extend(_order(step, left, right))
         return
     nested = level in ("tasks", "attempts")
     for top in _keys(left, right):
         if top not in right or top not in left:
             if level in ("attempts", "data"):
                 continue  # reported at the status level
-            yield _presence(level, step, (top,), left, right)
+            out.append(_presence(level, step, (top,), left, right))
             continue
         a, b = left[top], right[top]
         if a == b:
             continue
         if not nested or not (isinstance(a, Mapping) and isinstance(b, Mapping)):
-            yield from _deep(level, step, (top,), a, b)
+            _walk(level, step, (top,), a, b, out=out)
             continue
         for key in _keys(a, b):
             if key not in a or key not in b:
                 if level == "attempts":
                     continue  # reported at the tasks level
-                yield _presence(level, step, (top, key), a, b)
+                out.append(_presence(level, step, (top, key), a, b))
             elif a[key] != b[key]:
-                yield from _deep(level, step, (top, key), a[key], b[key])
+                _walk(level, step, (top, key), a[key], b[key], out=out)
 
 
 def _keys(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
@@ -129,20 +136,38 @@ def _presence(
     return _Raw(level, step, path, "removed", a[key], None, "candidate")
 
 
-def _deep(level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any) -> Iterator[_Raw]:
-    """Objects are walked here (cheap, and most of a trace); lists by deepdiff's rules."""
+def _deep(level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any) -> list[_Raw]:
+    """What differs between ``a`` and ``b``, found at ``prefix``."""
+    out: list[_Raw] = []
+    _walk(level, step, prefix, a, b, out=out)
+    return out
+
+
+def _walk(
+    level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any, *, out: list[_Raw]
+) -> None:
+    """Objects are walked here (cheap, and most of a trace); lists by deepdiff's rules.
+    What differs is appended to ``out``."""
     if isinstance(a, Mapping) and isinstance(b, Mapping):
-        for key in _keys(a, b):
-            if key not in a or key not in b:
-                yield _presence(level, step, (*prefix, key), a, b)
-            elif a[key] != b[key] or type(a[key]) is not type(b[key]):
-                yield from _deep(level, step, (*prefix, key), a[key], b[key])
+        shared = 0  # keys in the order of _keys(a, b): a's, then b's own
+        for key, x in a.items():
+            if key not in b:
+                out.append(_Raw(level, step, (*prefix, key), "removed", x, None, "candidate"))
+                continue
+            shared += 1
+            y = b[key]
+            if x != y or type(x) is not type(y):
+                _walk(level, step, (*prefix, key), x, y, out=out)
+        if shared < len(b):
+            for key, y in b.items():
+                if key not in a:
+                    out.append(_Raw(level, step, (*prefix, key), "added", None, y, "baseline"))
         return
     if not (isinstance(a, list) and isinstance(b, list)):
         leaf = "changed" if type(a) is type(b) else "type"  # deepdiff's type_changes
-        yield _Raw(level, step, prefix, _status_code(level, prefix, leaf), a, b, "")
+        out.append(_Raw(level, step, prefix, _status_code(level, prefix, leaf), a, b, ""))
         return
-    yield from _under_list(level, step, prefix, a, b)
+    out.extend(_under_list(level, step, prefix, a, b))
 
 
 # Under a list, values compare as deepdiff compares them (they did go to deepdiff): every
@@ -250,35 +275,59 @@ def _order(step: Step, left: Mapping[str, Any], right: Mapping[str, Any]) -> Ite
 
 def generalize_path(level: str, path: Sequence[str | int]) -> tuple[str, ...]:
     """The path with task keys (second level of tasks/attempts) and list indices as ``*``."""
+    if all(map(_IS_TEXT, path)):  # no index: the most frequent case, made without a list
+        if level in _TASK_LEVELS and len(path) > 1:
+            return (path[0], "*", *path[2:])  # type: ignore[arg-type]
+        return tuple(path)  # type: ignore[arg-type]
     parts = ["*" if isinstance(p, int) else p for p in path]
-    if level in ("tasks", "attempts") and len(parts) > 1:
+    if level in _TASK_LEVELS and len(parts) > 1:
         parts[1] = "*"
     return tuple(parts)
 
 
+# json.dumps(value, sort_keys=True, default=str), with one encoder for every call (what
+# json.dumps makes anew each time) and the JSON of the most frequent values written out
+_ENCODE = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if not value and (kind is dict or kind is list):
+        return "{}" if kind is dict else "[]"
+    return _ENCODE(value)
 
 
 def fold(raws: Iterable[_Raw]) -> list[Difference]:
     groups: dict[tuple[str, tuple[str, ...], str, str, str, str], list[_Raw]] = {}
     for raw in raws:
-        shape = generalize_path(raw.level, raw.path)
+        level, _, path, kind, baseline, candidate, missing = raw
         key = (
-            raw.level,
-            shape,
-            raw.kind,
-            raw.missing,
-            _canonical(raw.baseline),
-            _canonical(raw.candidate),
+            level,
+            generalize_path(level, path),
+            kind,
+            missing,
+            _canonical(baseline),
+            _canonical(candidate),
         )
-        groups.setdefault(key, []).append(raw)
+        members = groups.get(key)
+        if members is None:
+            groups[key] = [raw]
+        else:
+            members.append(raw)
     out: list[Difference] = []
     for (level, shape, kind, missing, _, _), members in groups.items():
         first = members[0]
-        steps = tuple(dict.fromkeys(m.step for m in members))
-        every = tuple(dict.fromkeys(m.path for m in members))
-        paths = tuple(render(p) for p in every)
+        steps = tuple(dict.fromkeys(map(_STEP, members)))
+        every = tuple(dict.fromkeys(map(_PATH, members)))
+        paths = tuple(map(render, every))
         out.append(
             Difference(
                 level,

@@ -25,14 +25,31 @@ def render(path: Sequence[str | int]) -> str:
     """``('a', 0, 'b')`` -> ``a[0].b``; keys that need it are quoted."""
     out: list[str] = []
     for part in path:
-        if isinstance(part, int):
+        if type(part) is str:
+            written = _KEYS.get(part) or _key(part)
+            out.append(written[1] if out else written[0])
+        elif isinstance(part, int):
             out.append(f"[{part}]")
-            continue
-        if re.fullmatch(r"[^.\[\]\"\s]+", part):
-            out.append(part if not out else f".{part}")
         else:
-            out.append(f"[{json.dumps(part)}]")
+            written = _key(part)
+            out.append(written[1] if out else written[0])
     return "".join(out)
+
+
+_KEYS: dict[str, tuple[str, str]] = {}  # key -> how it is written first, and after a part
+
+
+def _key(part: str) -> tuple[str, str]:
+    if re.fullmatch(r"[^.\[\]\"\s]+", part):
+        written = part, f".{part}"
+    else:
+        quoted = f"[{json.dumps(part)}]"
+        written = quoted, quoted
+    if type(part) is str:
+        if len(_KEYS) >= 1 << 16:
+            _KEYS.clear()
+        _KEYS[part] = written
+    return written
 
 
 def generalize(path: Sequence[str | int]) -> str:
