@@ -6,10 +6,15 @@
 A difference every candidate run shows is attributed: to the one catalogued change that
 explains it (*catalogued*, or *accepted* by the team), else it is *open*: unexplained. A
 difference only some candidate runs show is *intermittent*: a finding about the
-candidate. A run that hung or failed its expectation is breaking and gates; any other
-intermittent difference is cleared by a candidate run that completed without it, and
-still shows its rate. Open differences at or above ``fail_on`` make the scenario
-incompatible; catalogued ones at or above it, not accepted, ask for action.
+candidate. A run that hung or failed its expectation is breaking and gates, unless a
+baseline run failed the same way; any other intermittent difference is cleared by a
+candidate run that completed without it, and still shows its rate. Open differences at
+or above ``fail_on`` make the scenario incompatible; catalogued ones at or above it, not
+accepted, ask for action.
+
+A baseline that fails some runs and completes others is compared on the runs that
+completed, and the verdict's reason says how often it failed; one that fails every run
+leaves the scenario inconclusive.
 """
 
 from __future__ import annotations
@@ -23,15 +28,20 @@ from harness.classify.attribute import Ledger
 from harness.classify.consequences import consequences, resolve
 from harness.classify.model import Finding, Run, ScenarioResult
 from harness.classify.predicates import Scene
+from harness.classify.scenario_verdict import (
+    FAILED_RUN,
+    baseline_failures,
+    early_verdict,
+    failed,
+    hung,
+    scenario_verdict,
+    usable,
+)
 from harness.classify.settings import Settings
 from harness.classify.severity import at_least, fingerprint, path_matches
 from harness.compare import LEVELS, Difference, View, build_view, diff_views
 from harness.normalize import Pattern, ScrubSpec, scrub_trace
 from harness.normalize.spec import with_sorted_lists
-
-UNSTABLE_LEVELS = ("status", "tasks")  # noise here means the scenario itself is not deterministic
-HANG = "did not finish within its deadline"
-FAILED_RUN = ("failed_expectation", "error")
 
 Recorded = tuple[Path, Mapping[str, Any]]
 
@@ -95,10 +105,6 @@ def _run(path: Path, trace: Mapping[str, Any]) -> Run:
     )
 
 
-def hung(run: Run) -> bool:
-    return run.outcome == "error" and HANG in str(run.reason or "")
-
-
 def assess_scenario(
     name: str, baseline: Sequence[Recorded], candidate: Sequence[Recorded], context: Context
 ) -> ScenarioResult:
@@ -123,10 +129,14 @@ def assess_scenario(
             for s in some.get("steps") or []
         ],
     )
-    early = _early_verdict(result)
+    early = early_verdict(result)
     if early:
         result.verdict, result.reason = early
         return result
+    failing = [r for r in result.baseline if failed(r)]
+    baseline = [
+        (p, t) for (p, t), r in zip(baseline, result.baseline, strict=True) if not failed(r)
+    ]
     spec = with_sorted_lists(
         context.settings.spec,
         "scenario-unordered",
@@ -134,34 +144,30 @@ def assess_scenario(
         "The scenario's compare.unordered: lists compared as multisets.",
     )
     ordered = bool(compare.get("ordered", True))
-    usable = [(p, t) for (p, t), r in zip(candidate, result.candidate, strict=True) if _usable(r)]
+    compared = [(p, t) for (p, t), r in zip(candidate, result.candidate, strict=True) if usable(r)]
     if not context.settings.recheck:
-        usable = usable[:1]
+        compared = compared[:1]
     views = context.views
     base_views = [views.view(t, spec, ordered, result, "baseline") for _, t in baseline]
-    cand_views = [views.view(t, spec, ordered, result, "candidate") for _, t in usable]
+    cand_views = [views.view(t, spec, ordered, result, "candidate") for _, t in compared]
     noise = [d for v in base_views[1:] for d in diff_views(base_views[0], v, result.levels)]
     per_run = [diff_views(base_views[0], v, result.levels) for v in cand_views]
     result.noise_checked = len(base_views) > 1
     result.rechecked = len(cand_views) > 1
     result.omitted = dict(base_views[0].omitted)
-    runs = [r for r in result.candidate if _usable(r)][: len(cand_views)]
+    runs = [r for r in result.candidate if usable(r)][: len(cand_views)]
     scene = Scene(baseline[0][1].get("definitions"), base_views[0], next(iter(cand_views), None))
-    judge = _Judge(name, context, scene, runs)
+    judge = _Judge(name, context, scene, runs, failing)
     result.noise = [
         judge.plain(d, "noise", None, "differs between two baseline runs") for d in noise
     ]
     result.findings = judge.findings(per_run, noise, compare)
     for finding in result.findings:
         context.ledger.count(finding, name)
-    result.verdict, result.reason = _verdict(result)
+    result.verdict, result.reason = scenario_verdict(result)
+    if failing:
+        result.reason += "; " + baseline_failures(failing, len(result.baseline))
     return result
-
-
-def _usable(run: Run) -> bool:
-    """A candidate run that can be compared: it ran to its end, or failed a finding's way
-    (an unmet expectation, a hang); other errors say nothing about the server."""
-    return run.outcome in ("completed", "failed_expectation") or hung(run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +178,7 @@ class _Judge:
     context: Context
     scene: Scene  # the scenario's definitions and views, for the changes' tests
     runs: list[Run]  # the candidate runs compared, in order
+    baseline_failed: list[Run]  # baseline runs that failed while others completed
 
     def findings(
         self, per_run: list[list[Difference]], noise: list[Difference], compare: Mapping[str, Any]
@@ -224,6 +231,13 @@ class _Judge:
             what = "hung" if any(hung(r) for r in failing) else "failed its expectation"
             severity, rule_name = "breaking", "intermittent-failure"
             note += f"; the candidate {what} in run {', '.join(str(r.repeat) for r in failing)}"
+            shared = [b for b in self.baseline_failed if any(b.reason == r.reason for r in failing)]
+            if shared and all(any(b.reason == r.reason for b in shared) for r in failing):
+                gates = False  # both versions fail this way now and then: not a regression
+                note += (
+                    f", as the baseline did in run {', '.join(str(b.repeat) for b in shared)}: "
+                    "a failure both versions show now and then"
+                )
         change, direction, others = self.context.ledger.explain(difference, self.scene)
         return Finding(
             difference,
@@ -316,28 +330,6 @@ def _as_consequence(this: Finding, root: Finding) -> Finding:
     )
 
 
-def _early_verdict(result: ScenarioResult) -> tuple[str, str] | None:
-    if not result.baseline:
-        return "inconclusive", "no baseline trace of this scenario"
-    if not result.candidate:
-        return "inconclusive", "no candidate trace of this scenario (not run, or interrupted)"
-    for side, runs in (("baseline", result.baseline), ("candidate", result.candidate)):
-        if all(r.outcome == "not_applicable" for r in runs):
-            return "not_applicable", f"not applicable to the {side}: {runs[0].reason}"
-    for run in result.baseline:
-        if run.outcome == "error":
-            return "inconclusive", f"errored on the baseline (run {run.repeat}): {run.reason}"
-        if run.outcome == "failed_expectation":
-            return "inconclusive", (
-                f"the scenario's own expectations fail on the baseline (run {run.repeat}): "
-                f"{run.reason}"
-            )
-    for run in result.candidate:
-        if not _usable(run):
-            return "inconclusive", f"errored on the candidate (run {run.repeat}): {run.reason}"
-    return None
-
-
 def _near(a: Difference, b: Difference) -> bool:
     """Same level and one path inside the other (or equal)."""
     if a.level != b.level:
@@ -345,37 +337,3 @@ def _near(a: Difference, b: Difference) -> bool:
     x, y = a.shape_parts, b.shape_parts
     n = min(len(x), len(y))
     return x[:n] == y[:n]
-
-
-def _verdict(result: ScenarioResult) -> tuple[str, str]:
-    unstable = sorted({n.difference.level for n in result.noise} & set(UNSTABLE_LEVELS))
-    if unstable:
-        return "inconclusive", (
-            f"the baseline itself is not deterministic: its runs differ at the "
-            f"{' and '.join(unstable)} level ({len(result.noise)} noisy paths)"
-        )
-    gating = [f for f in result.findings if f.gates]
-    if gating:
-        listed = _listed(f.severity for f in gating)
-        kind = "unexplained " if any(f.disposition == "open" for f in gating) else ""
-        return "incompatible", f"{len(gating)} {kind}difference{_s(len(gating))} ({listed})"
-    action = {f.change["id"] for f in result.findings if f.requires_action and f.change}
-    if action:
-        return "action_required", (
-            f"{len(action)} catalogued change{_s(len(action))} to handle: "
-            + ", ".join(sorted(action))
-        )
-    if not result.findings:
-        return "compatible", "no differences"
-    return "compatible", f"nothing to act on ({_listed(f.disposition for f in result.findings)})"
-
-
-def _listed(values: Any) -> str:
-    counts: dict[str, int] = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
-    return ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda x: -x[1]))
-
-
-def _s(n: int) -> str:
-    return "s" * (n != 1)

@@ -93,6 +93,7 @@ class Change:
     unrecorded: str = ""
     intermittent: bool = False  # shows in some runs of a version that has it, not in all
     source: str = ""
+    introduced: Mapping[str, str] | None = None  # measured by bisect: first, after, measured, by
 
     def present(self, target: Mapping[str, Any]) -> bool | None:
         """Whether ``target`` has this change; None when its version is unknown."""
@@ -139,6 +140,7 @@ class Change:
             "affects": list(self.affects),
             "action": self.action,
             "link": self.link,
+            **({"introduced": dict(self.introduced)} if self.introduced else {}),
         }
 
 
@@ -282,6 +284,7 @@ def _change(raw: Mapping[str, Any], source: str) -> Change:
         unrecorded=" ".join(str(raw.get("unrecorded") or "").split()),
         intermittent=bool(raw.get("intermittent", False)),
         source=source,
+        introduced=dict(raw["introduced"]) if raw.get("introduced") else None,
         matchers=tuple(
             Matcher(
                 level=m["level"],

@@ -21,6 +21,7 @@ from typing import Any
 
 from harness import __version__
 from harness.cli import (
+    bisect_cmd,
     changes_cmd,
     clients_cmd,
     compare_cmd,
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     scenarios_cmd.register(commands)
     diff_cmd.register(commands)
     merge_cmd.register(commands)
+    bisect_cmd.register(commands)
     import_cmd.register(commands)
     changes_cmd.register(commands)
     config_cmd.register(commands)

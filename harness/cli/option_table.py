@@ -204,6 +204,17 @@ OPTIONS: tuple[Option, ...] = (
       "choice", default="postgres", choices=("postgres", "redis"), dest="profile"),
     Opt("kill", ("--kill",), "kill the old server (SIGKILL) at the switch instead of stopping it "
       "gracefully: a crash, not a planned upgrade", "flag", default=False, plan="kill"),
+    # bisect
+    Opt("bisect_from", ("--from",), "the first version of the range: the reference every other "
+      "version is compared with, which must not show the difference", metavar="TARGET",
+      required=True),
+    Opt("bisect_to", ("--to",), "the last version of the range, which must show the difference",
+      metavar="TARGET", required=True),
+    Opt("bisect_change", ("--change",), "the difference to look for: a change of the catalog, by "
+      "id (`conductor-compat changes` lists them), whatever versions the catalog gives it",
+      metavar="ID", exclusive="sought"),
+    Opt("bisect_fingerprint", ("--fingerprint",), "the difference to look for: one difference, "
+      "by the fingerprint a report gives it", metavar="FP", exclusive="sought"),
     # clients
     Opt("client", ("--client",), "a client SDK as SDK:VERSION, repeatable (`clients list` "
       f"shows them; default: {', '.join(DEFAULT_CLIENTS)})", default=list(DEFAULT_CLIENTS),

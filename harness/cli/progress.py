@@ -126,14 +126,16 @@ class Display:
             return None
         if isinstance(event, ev.ScenarioFinished):
             return self._finished(event)
+        if isinstance(event, ev.BisectProbed):
+            shows = f"shows it ({event.differences} differences)" if event.shows else "does not"
+            return f"{event.target}: {shows}; at most {event.left} more probes"
         if isinstance(event, ev.RecheckPlanned):
             line = self.lines[event.target]
             line.state = "re-check"
             line.total += event.runs
             return (
                 f"{event.target}: {event.runs} more runs of {len(event.scenarios)} scenarios "
-                "that gate "
-                f"({', '.join(event.scenarios)})"
+                f"to re-check ({', '.join(event.scenarios)})"
             )
         if isinstance(event, ev.TargetChecked):
             self.lines[event.target].state = "passed" if event.passed else "failed"

@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.classify import RunResult, Settings, assess_run, load_settings
 from harness.classify.assess import Views
+from harness.classify.scenario_verdict import server_failed
 from harness.pipeline.plan import Plan, RunFolder
 from harness.scenarios import Scenario
 from harness.targets.spec import parse_target
@@ -123,7 +124,7 @@ def assess_all(plan: Plan, roles: Roles, settings: Settings) -> list[RunResult]:
     ]
 
 
-RECHECK_RUNS = 3  # a scenario that gates is run until the candidate has this many runs
+RECHECK_RUNS = 3  # a scenario that gates, or fails on the baseline, runs this many times
 
 
 def recheck_candidates(
@@ -144,4 +145,20 @@ def recheck_candidates(
         runs = candidate.runs.get(scenario.name, [])
         have = {int(t.get("repeat", 1)) for _, t in runs}
         again += [(by_name[scenario.name], r) for r in range(1, wanted + 1) if r not in have]
+    return again
+
+
+def recheck_baseline(plan: Plan, roles: Roles) -> list[tuple[Scenario, int]]:
+    """The further baseline runs of every scenario that failed its own expectations (or
+    hung) on the baseline: up to ``RECHECK_RUNS`` runs, so that a baseline that fails only
+    sometimes is told from one that always fails, and compared on the runs that completed."""
+    recorded = roles.trace_set(plan.baseline)
+    wanted = max(RECHECK_RUNS, plan.baseline_repeats)
+    again = []
+    for scenario in roles.selected:
+        runs = recorded.runs.get(scenario.name, [])
+        if not any(server_failed(t.get("outcome") or {}) for _, t in runs):
+            continue
+        have = {int(t.get("repeat", 1)) for _, t in runs}
+        again += [(scenario, r) for r in range(1, wanted + 1) if r not in have]
     return again

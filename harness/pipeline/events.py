@@ -18,6 +18,7 @@ from harness.pipeline.plan import Plan
 from harness.runner.session import ScenarioFinished, ScenarioStarted
 
 __all__ = [
+    "BisectProbed",
     "CandidateSummary",
     "Comparing",
     "Emit",
@@ -71,8 +72,9 @@ class TargetReady:
 
 @dataclass(frozen=True, slots=True)
 class RecheckPlanned:
-    """Scenarios that gate: fresh candidate runs tell a consistent difference from an
-    intermittent one."""
+    """Scenarios to run again: on a candidate, those that gate (fresh runs tell a
+    consistent difference from an intermittent one); on the baseline, those that failed
+    there (fresh runs tell a failure that comes and goes from one that stays)."""
 
     target: str
     scenarios: tuple[str, ...]
@@ -167,6 +169,16 @@ class RunFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class BisectProbed:
+    """bisect: one version recorded and compared with the first of the range."""
+
+    target: str
+    shows: bool
+    differences: int
+    left: int  # probes still to make, at most
+
+
+@dataclass(frozen=True, slots=True)
 class ClientNotBuilt:
     """clients: a client's driver could not be built here; it runs on no target."""
 
@@ -188,5 +200,6 @@ Event = (
     | Comparing
     | ScenarioAssessed
     | RunFinished
+    | BisectProbed
 )
 Emit = Callable[[Event], None]

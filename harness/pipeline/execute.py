@@ -32,7 +32,13 @@ from harness.classify import Settings
 from harness.errors import ServerDiedError
 from harness.pipeline import events as ev
 from harness.pipeline import live
-from harness.pipeline.assemble import Roles, assess_all, recheck_candidates, settings_for
+from harness.pipeline.assemble import (
+    Roles,
+    assess_all,
+    recheck_baseline,
+    recheck_candidates,
+    settings_for,
+)
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
 from harness.pipeline.plan import Plan, RunFolder
 from harness.pipeline.shard import Shard, record
@@ -241,20 +247,26 @@ async def _drive(
     job.emit(ev.TargetReady(target, server.base_url, server.start_seconds))
     if _died(job, target, await _play(job, target, server, progress.todo[target])):
         return
+    if target == plan.baseline and plan.recheck:
+        again = await asyncio.to_thread(recheck_baseline, plan, job.roles)
+        if again and _died(job, target, await _recheck(job, target, server, again)):
+            return
     if target != plan.baseline and plan.recheck:
         await job.baseline_once.wait()
         again = await asyncio.to_thread(recheck_candidates, plan, job.roles, job.settings, target)
-        if again:
-            job.emit(
-                ev.RecheckPlanned(
-                    target, tuple(dict.fromkeys(s.name for s, _ in again)), len(again)
-                )
-            )
-            progress.todo[target] = list(again)
-            progress.rechecks[target] = len(again)
-            if _died(job, target, await _play(job, target, server, again)):
-                return
+        if again and _died(job, target, await _recheck(job, target, server, again)):
+            return
     job.emit(ev.TargetDone(target))
+
+
+async def _recheck(
+    job: Job, target: str, server: RunningTarget, again: list[tuple[Scenario, int]]
+) -> SessionSummary | None:
+    """Further runs of the scenarios that gate (a candidate) or failed (the baseline)."""
+    job.emit(ev.RecheckPlanned(target, tuple(dict.fromkeys(s.name for s, _ in again)), len(again)))
+    job.progress.todo[target] = list(again)
+    job.progress.rechecks[target] = job.progress.rechecks.get(target, 0) + len(again)
+    return await _play(job, target, server, again)
 
 
 def _died(job: Job, target: str, summary: SessionSummary | None) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.pipeline import events as ev
+from harness.pipeline.bisect import bisect
 from harness.pipeline.check import check
 from harness.pipeline.clients import clients
 from harness.pipeline.execute import execute
@@ -42,4 +43,6 @@ async def run_plan(
         return await check(plan, on_event)
     if plan.kind == "merge":
         return await merge(plan, on_event)
+    if plan.kind == "bisect":
+        return await bisect(plan, on_event)
     return await diff(plan, on_event)

@@ -4,8 +4,10 @@ One ``Plan`` per job, whatever its kind: ``compare`` and ``gate`` (scenarios on 
 targets, compared; the main job), ``run`` (scenarios on live targets, traces only),
 ``diff`` (two recorded trace directories compared, no server), ``check`` (each target
 started, the smoke check run on it, stopped), ``upgrade`` (scenarios played across an
-in-place upgrade from ``baseline`` to the one candidate, on one store) and ``merge`` (the
-run folders of a compare or gate run's shards joined into one comparison, no server).
+in-place upgrade from ``baseline`` to the one candidate, on one store), ``merge`` (the
+run folders of a compare or gate run's shards joined into one comparison, no server) and
+``bisect`` (the versions from ``baseline`` to the one candidate probed for the first that
+shows one difference).
 
 A compare or gate plan is saved as ``run.json`` in the run folder before anything starts,
 so that ``--resume RUN_DIR`` can finish an interrupted run with the same settings:
@@ -38,7 +40,7 @@ from harness.targets.model import DockerSettings, Isolation
 
 RUN_FORMAT = 1
 PLAN_FILE = "run.json"
-KINDS = ("compare", "gate", "run", "diff", "check", "upgrade", "clients", "merge")
+KINDS = ("compare", "gate", "run", "diff", "check", "upgrade", "clients", "merge", "bisect")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ class Plan:
     clients: tuple[str, ...] = DEFAULT_CLIENTS  # clients: the client SDKs played everywhere
     script_timeout_s: float = 120.0  # clients: each wait of a client's script
     shard: str | None = None  # compare, gate: part I/N of the scenarios (pipeline/shard.py)
+    seek: str = ""  # bisect: "change:ID" or "fingerprint:FP", the difference looked for
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -95,13 +98,15 @@ class Plan:
             self._check_upgrade()
         elif self.kind in ("diff", "merge"):
             self._check_recorded()
+        elif self.kind == "bisect":
+            self._check_bisect()
         else:
             if not self.targets:
                 raise BadInputError(f"{self.kind} needs at least one target")
             if len(set(self.targets)) != len(self.targets):
                 raise BadInputError("the same target is named twice")
         self._check_shard()
-        if self.kind in ("run", "diff", "merge") and not self.out:
+        if self.kind in ("run", "diff", "merge", "bisect") and not self.out:
             raise BadInputError(f"{self.kind} needs a folder to write into (--out)")
         for name, value in (
             ("--jobs", self.jobs),
@@ -152,6 +157,15 @@ class Plan:
                 )
         if len(set(self.rollbacks)) != len(self.rollbacks):
             raise BadInputError("the same --rollback-from is named twice")
+
+    def _check_bisect(self) -> None:
+        if not self.baseline or len(self.candidates) != 1:
+            raise BadInputError("bisect goes from one version (--from) to another (--to)")
+        if self.baseline == self.candidates[0]:
+            raise BadInputError(f"--from and --to are both {self.baseline}")
+        kind, _, value = self.seek.partition(":")
+        if kind not in ("change", "fingerprint") or not value:
+            raise BadInputError("name one difference to look for: --change ID or --fingerprint FP")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -109,6 +109,11 @@ def _where(change: Change) -> str:
     where = f"versions {change.versions}"
     if change.backends:
         where += f" on {', '.join(change.backends)}"
+    if change.introduced:
+        where += (
+            f", first in {change.introduced['first']} (not in {change.introduced['after']}; "
+            "measured with `bisect`)"
+        )
     return where
 
 

@@ -142,6 +142,11 @@ def known_locks(directory: Path | None = None) -> list[VersionLock]:
     return sorted(locks, key=lambda lk: (lk.target.flavor.value, _version_key(lk.target)))
 
 
+def release_key(target: TargetSpec) -> tuple[tuple[int, ...], str]:
+    """Release order across both lines: conductor-oss continues Netflix's numbers."""
+    return _version_key(target), target.flavor.value
+
+
 def _version_key(target: TargetSpec) -> tuple[int, ...]:
     return tuple(int(p) for p in (target.version or "0").split("."))
 

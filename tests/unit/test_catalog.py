@@ -22,13 +22,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.classify import RunResult, load_catalog, shipped_catalog_path
+from harness.classify import RunResult, assess_run, load_catalog, shipped_catalog_path
 from harness.classify.assess import Context, assess_scenario
 from harness.classify.catalog import is_catch_all
 from harness.documents import DocumentError
 from harness.traces import load_trace_set
 from tests.unit import library
-from tests.unit.traces import stall_traces
+from tests.unit.traces import NETFLIX_LINE, stall_traces
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SWAP = {"COMPLETED": "FAILED", "FAILED": "COMPLETED"}
@@ -124,6 +124,8 @@ def test_every_change_explains_a_recorded_difference_or_says_which_scenario_woul
         for candidate in library.CANDIDATES
         for c in library.upgrade(candidate).changes
     }
+    older, newer = (load_trace_set(NETFLIX_LINE / v) for v in ("netflix-3.11.3", "netflix-3.12.0"))
+    credited |= {c.change["id"] for c in assess_run(older, newer, library.settings()).changes}
     silent = [c.id for c in load_catalog().changes if c.id not in credited and not c.unrecorded]
     assert silent == []
 

@@ -126,7 +126,7 @@ def test_plain_progress_is_one_line_per_event_worth_logging(tmp_path: Path) -> N
     assert "\x1b[" not in text  # no terminal control in CI logs
     assert "netflix:3.15.0 ready at http://127.0.0.1:1 in 9.5 s" in text
     assert "netflix:3.15.0 [1/4] inline: error (4.0 s): deadline of 4 s" in text
-    assert "oss:3.32.1: 2 more runs of 1 scenarios that gate (inline)" in text
+    assert "oss:3.32.1: 2 more runs of 1 scenarios to re-check (inline)" in text
     assert "INCOMPLETE: 3 scenario runs did not finish" in text
     assert "oss:3.32.1  incompatible" in text
 

@@ -15,6 +15,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 # one run per scenario, with poll bodies: netflix-3.15.0, oss-3.21.14, oss-3.32.1
 SINGLE = FIXTURES / "traces"
 RUNS = FIXTURES / "runs"  # two runs per scenario (run --repeats 2)
+NETFLIX_LINE = FIXTURES / "netflix-line"  # api-metadata-crud on older Netflix versions
 
 
 @functools.cache

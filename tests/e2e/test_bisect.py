@@ -1,0 +1,48 @@
+"""bisect on real servers: five Netflix versions, 3.11.0 to 3.13.0, searched for the
+change that gave definitions their accessPolicy (first in netflix 3.12.0)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ROOT, assert_nothing_left, cli
+
+pytestmark = pytest.mark.e2e
+
+SCENARIO = ROOT / "scenarios" / "api" / "metadata_crud.yaml"
+RANGE = ("--from", "netflix:3.11.0", "--to", "netflix:3.13.0")
+
+
+def test_bisect_finds_the_first_netflix_version_with_a_change(tmp_path: Path) -> None:
+    out = tmp_path / "bisect"
+    run = cli("bisect", *RANGE, "--change", "definitions-gain-access-policy",
+              "--out", str(out), str(SCENARIO))  # fmt: skip
+    assert run.code == 0, run.out + run.err
+    document = json.loads((out / "bisect.json").read_text())
+    assert len(document["versions"]) == 5
+    assert (document["first"], document["last_without"]) == ("netflix:3.12.0", "netflix:3.11.3")
+    probed = {p["target"]: p["shows"] for p in document["probes"]}
+    assert probed == {  # the two ends, then two halvings
+        "netflix:3.11.0": False,
+        "netflix:3.13.0": True,
+        "netflix:3.11.3": False,
+        "netflix:3.12.0": True,
+    }
+    assert "netflix:3.12.0 is the first version that shows change" in run.out
+    assert sorted(p.name for p in (out / "traces").iterdir()) == sorted(
+        f"netflix-{v}" for v in ("3.11.0", "3.11.3", "3.12.0", "3.13.0")
+    )
+    assert_nothing_left(out)
+
+
+def test_bisect_says_when_the_last_version_does_not_show_it(tmp_path: Path) -> None:
+    out = tmp_path / "none"
+    change = ("--change", "definitions-gain-access-policy")
+    run = cli("bisect", "--from", "netflix:3.12.0", "--to", "netflix:3.13.0", *change,
+              "--out", str(out), str(SCENARIO))  # fmt: skip
+    assert run.code == 3, run.out + run.err
+    assert "netflix:3.13.0 does not show change definitions-gain-access-policy" in run.out
+    assert json.loads((out / "bisect.json").read_text())["found"] is False

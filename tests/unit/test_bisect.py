@@ -1,0 +1,112 @@
+"""bisect's parts with no server: the versions of a range, looking for a difference in
+traces recorded from real servers (fixtures/netflix-line: api-metadata-crud on netflix
+3.10.0, 3.11.3 and 3.12.0, recorded by the bisect that measured
+definitions-gain-access-policy), and the probes left."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.classify import load_catalog
+from harness.classify.probe import Sought, sightings
+from harness.classify.severity import fingerprint
+from harness.errors import BadInputError
+from harness.normalize import load_spec
+from harness.pipeline.bisect import Probe, _left, summary, versions_between
+from harness.targets.locks import known_locks
+from harness.traces import TraceSet, load_trace_set
+from tests.unit.traces import NETFLIX_LINE
+
+CHANGE = "definitions-gain-access-policy"
+SPEC = load_spec()
+
+
+def _set(version: str) -> TraceSet:
+    return load_trace_set(NETFLIX_LINE / f"netflix-{version}")
+
+
+def _sought(change: str | None = CHANGE, fp: str | None = None) -> Sought:
+    return Sought.of(load_catalog(), change, fp)
+
+
+def test_the_range_is_every_locked_version_between_in_release_order() -> None:
+    got = versions_between("netflix:3.11.0", "netflix:3.13.0")
+    assert got == ["netflix:3.11.0", "netflix:3.11.1", "netflix:3.11.3", "netflix:3.12.0",
+                   "netflix:3.13.0"]  # fmt: skip
+    across = versions_between("netflix:3.15.0", "oss:3.32.1")
+    assert across == ["netflix:3.15.0", "oss:3.21.14", "oss:3.32.1"]
+    every = versions_between("netflix:3.5.2", "oss:3.32.3")
+    assert len(every) == len(known_locks())  # both lines, one order
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "says"),
+    [
+        ("netflix:3.13.0", "netflix:3.11.0", "newer than --to"),
+        ("netflix:3.12.1", "netflix:3.13.0", "not a known version"),
+        ("remote:http://127.0.0.1:8080", "netflix:3.13.0", "not a known version"),
+    ],
+)
+def test_a_bad_range_is_bad_input(first: str, last: str, says: str) -> None:
+    with pytest.raises(BadInputError, match=says):
+        versions_between(first, last)
+
+
+def test_the_change_shows_where_its_version_has_it_and_not_before() -> None:
+    sought = _sought()
+    found = sightings(sought, _set("3.11.3"), _set("3.12.0"), SPEC)
+    assert {s.scenario for s in found} == {"api-metadata-crud"}
+    assert {s.difference.path for s in found} == {
+        '["step GET /api/metadata/taskdefs/{{name.cc_md_task}} #1"].body.accessPolicy',
+        '["step GET /api/metadata/workflow/{{name.md_wf}} #1"].body.accessPolicy',
+    }
+    assert sightings(sought, _set("3.10.0"), _set("3.11.3"), SPEC) == []
+    assert sightings(sought, _set("3.12.0"), _set("3.12.0"), SPEC) == []
+
+
+def test_a_fingerprint_is_looked_for_alike() -> None:
+    (first, *_) = sightings(_sought(), _set("3.11.3"), _set("3.12.0"), SPEC)
+    mark = fingerprint(first.scenario, first.difference)
+    found = sightings(_sought(None, mark), _set("3.10.0"), _set("3.12.0"), SPEC)
+    assert [fingerprint(s.scenario, s.difference) for s in found] == [mark]
+
+
+@pytest.mark.parametrize(
+    ("change", "fp", "says"),
+    [
+        ("no-such-change", None, "no change 'no-such-change' in the catalog"),
+        (None, None, "--change ID or --fingerprint FP"),
+        (CHANGE, "abc", "--change ID or --fingerprint FP"),
+    ],
+)
+def test_the_difference_sought_must_be_one_the_catalog_knows(
+    change: str | None, fp: str | None, says: str
+) -> None:
+    with pytest.raises(BadInputError, match=says):
+        _sought(change, fp)
+
+
+def test_the_probes_left_halve_the_range() -> None:
+    versions = [f"netflix:3.{n}.0" for n in range(8, 17)]  # nine versions
+    probes = {versions[0]: Probe(versions[0], False, ())}
+    assert _left(versions, probes) == 4  # --to, then three halvings of seven
+    probes[versions[-1]] = Probe(versions[-1], True, ())
+    assert _left(versions, probes) == 3
+    probes[versions[4]] = Probe(versions[4], False, ())
+    assert _left(versions, probes) == 2
+    probes[versions[6]] = Probe(versions[6], True, ())
+    assert _left(versions, probes) == 1
+
+
+def test_the_answer_names_both_ends_or_says_it_was_not_found() -> None:
+    base = {"sought": "change x (X)", "from": "netflix:3.10.0", "to": "netflix:3.13.0",
+            "versions": ["netflix:3.10.0", "netflix:3.12.0", "netflix:3.13.0"],
+            "probes": [{}, {}]}  # fmt: skip
+    found = {**base, "found": True, "first": "netflix:3.12.0", "last_without": "netflix:3.10.0"}
+    assert summary(found) == (
+        "found",
+        "netflix:3.12.0 is the first version that shows change x (X); netflix:3.10.0 does not "
+        "(2 of 3 versions probed)",
+    )
+    verdict, reason = summary({**base, "found": False})
+    assert verdict == "not_found" and reason.startswith("netflix:3.13.0 does not show change x")
