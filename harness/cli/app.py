@@ -31,6 +31,7 @@ from harness.cli import (
     import_cmd,
     merge_cmd,
     scenarios_cmd,
+    site_cmd,
     targets_cmd,
     upgrade_cmd,
 )
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff_cmd.register(commands)
     merge_cmd.register(commands)
     bisect_cmd.register(commands)
+    site_cmd.register(commands)
     import_cmd.register(commands)
     changes_cmd.register(commands)
     config_cmd.register(commands)

@@ -204,6 +204,13 @@ OPTIONS: tuple[Option, ...] = (
       "choice", default="postgres", choices=("postgres", "redis"), dest="profile"),
     Opt("kill", ("--kill",), "kill the old server (SIGKILL) at the switch instead of stopping it "
       "gracefully: a crash, not a planned upgrade", "flag", default=False, plan="kill"),
+    # site
+    Opt("published", ("--published",), "the folder of published report folders, where "
+      "index.html and matrix.html are written (default: reports/published)", "path",
+      default=Path("reports/published"), metavar="DIR"),
+    Opt("site_baseline", ("--baseline",), "the baseline the release matrix compares every "
+      f"version with (default: {DEFAULT_BASELINE})", default=DEFAULT_BASELINE,
+      metavar="TARGET"),
     # bisect
     Opt("bisect_from", ("--from",), "the first version of the range: the reference every other "
       "version is compared with, which must not show the difference", metavar="TARGET",

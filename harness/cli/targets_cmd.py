@@ -165,17 +165,24 @@ async def cmd_up(args: argparse.Namespace) -> int:
 
 
 async def cmd_list(args: argparse.Namespace) -> int:
-    print(f"{'TARGET':<16} {'JAVA':<5} {'JRE FOUND':<16} {'EMBEDDED':<9} {'SIZE':>8}  CACHED")
+    print(f"{'TARGET':<16} {'JAVA':<6} {'JRE FOUND':<16} {'EMBEDDED':<9} {'SIZE':>8}  CACHED")
     for lock in known_locks():
         try:
-            jre = find_java(lock.java).describe()
+            jre = find_java(lock.java, lock.java_max, provide=False).describe()
         except CompatError:
-            jre = "missing"
+            jre = "first start" if lock.java_max else "missing"
         jar = lock.server_jar
         cached = "yes" if artifact_path(jar).exists() else "no"
+        java = f"{lock.java}-{lock.java_max}" if lock.java_max else str(lock.java)
         print(
-            f"{lock.target!s:<16} {lock.java:<5} {jre:<16} {lock.embedded_backend:<9} "
+            f"{lock.target!s:<16} {java:<6} {jre:<16} {lock.embedded_backend:<9} "
             f"{jar.size / 2**20:6.0f}MB  {cached}"
+        )
+    if any(lock.java_max for lock in known_locks()):
+        print(
+            "\nJAVA 11-14: the server evaluates JavaScript with the JDK's own Nashorn, which "
+            "Java 15 removed; it runs on Java 11 (Debian 11's OpenJDK, fetched with apt into "
+            "the cache on its first start when the machine has none)."
         )
     print(f"\n{'PROFILE':<9} {'TARGET':<16} STORE")
     locks = known_locks()

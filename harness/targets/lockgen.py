@@ -8,15 +8,14 @@ import zipfile
 from pathlib import Path
 
 from harness.errors import BadInputError, UnknownTargetError
+from harness.targets.java import NASHORN_LAST
 from harness.targets.locks import UNPUBLISHED, Artifact, VersionLock, lock_path, sha256_file
 from harness.targets.maven import artifact_path, download
 from harness.targets.spec import Flavor, TargetSpec
 
 GROUPS = {Flavor.NETFLIX: "com.netflix.conductor", Flavor.OSS: "org.conductoross"}
 _DYNO_QUEUE = "com/netflix/conductor/redis/dao/DynoQueueDAO.class"
-# Netflix's 3.x jars do not say which JDK built them. Their classes target Java 11 up to
-# 3.13.8 and Java 17 from 3.14.0; every one (3.5.2 to 3.15.0) is verified on Java 17, so
-# all run on the same JRE and a difference between two of them is not the JRE's.
+# A jar that names no JDK (no Build-Jdk-Spec, no X-Compile-Target-JDK) is taken to need 17.
 DEFAULT_JAVA = 17
 # What a profile adds to a version's class path when its boot jar lacks the store module:
 # the community module and the part of its dependency tree that BOOT-INF/lib lacks
@@ -48,7 +47,7 @@ def inspect_jar(jar: Path) -> tuple[int, str]:
         manifest = boot.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")
         java = DEFAULT_JAVA
         for line in manifest.splitlines():
-            if line.startswith("Build-Jdk-Spec:"):
+            if line.startswith(("Build-Jdk-Spec:", "X-Compile-Target-JDK:")):
                 java = int(line.split(":", 1)[1].strip())
         libs = [n for n in boot.namelist() if n.startswith("BOOT-INF/lib/")]
         for name in libs:
@@ -62,6 +61,18 @@ def inspect_jar(jar: Path) -> tuple[int, str]:
         f"{jar} has neither the in-memory dyno queue nor SQLite persistence, so the embedded "
         "profile cannot run it without external services."
     )
+
+
+def newest_java(jar: Path, built_for: int) -> int | None:
+    """The newest Java the jar runs correctly on: a jar built for a Java that had Nashorn
+    and carrying no Nashorn of its own evaluates JavaScript with the JDK's, which Java 15
+    removed (None: no such bound)."""
+    if built_for > NASHORN_LAST:
+        return None
+    with zipfile.ZipFile(jar) as boot:
+        if any("/nashorn-core-" in n for n in boot.namelist()):
+            return None
+    return NASHORN_LAST
 
 
 def pinned(coord: str) -> Artifact:
@@ -100,6 +111,7 @@ def write_lock(target: TargetSpec, directory: Path | None = None, java: int | No
         artifacts=(Artifact(coord, name, staged.stat().st_size, sha256_file(staged)),),
         path=lock_path(target, directory),
         class_path=class_path(target),
+        java_max=newest_java(staged, built_for),
     )
     lock.path.parent.mkdir(parents=True, exist_ok=True)
     lock.path.write_text(json.dumps(lock.to_json(), indent=2) + "\n", encoding="utf-8")

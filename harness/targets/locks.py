@@ -72,6 +72,7 @@ class VersionLock:
     artifacts: tuple[Artifact, ...]
     path: Path
     class_path: Mapping[str, tuple[Artifact, ...]] = field(default_factory=dict, hash=False)
+    java_max: int | None = None  # the newest Java it runs correctly on (None: any newer)
 
     @property
     def server_jar(self) -> Artifact:
@@ -86,6 +87,7 @@ class VersionLock:
             "lock_format": LOCK_FORMAT,
             "target": str(self.target),
             "java": self.java,
+            **({"java_max": self.java_max} if self.java_max else {}),
             "embedded_backend": self.embedded_backend,
             "artifacts": [a.to_json() for a in self.artifacts],
         }
@@ -130,6 +132,7 @@ def load_lock(path: Path) -> VersionLock:
             artifacts=artifacts,
             path=path,
             class_path=class_path,
+            java_max=int(raw["java_max"]) if raw.get("java_max") else None,
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadInputError(f"Lock file {path} is unreadable: {exc}.") from exc

@@ -131,7 +131,7 @@ def prepare(spec: TargetSpec, profile: Profile, *, unpack_jar: bool = True) -> P
     fast with a clear error. ``unpack_jar``: run the jar unpacked, with a class data
     sharing archive (``sharing``), rather than with ``-jar``."""
     lock = find_lock(spec)
-    java = find_java(lock.java)
+    java = find_java(lock.java, lock.java_max)
     check_store(profile)
     jar = resolve(lock)
     class_path = tuple(resolve_class_path(lock, profile.name))

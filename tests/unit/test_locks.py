@@ -42,7 +42,9 @@ def test_each_line_runs_on_its_embedded_store_and_java() -> None:
         line = (lock.target.flavor.value, lock.target.version or "")
         if line[0] == "oss" and line[1].startswith("3.32."):
             assert (lock.java, lock.embedded_backend) == (21, "sqlite"), line
-        else:  # netflix 3.x and oss 3.21.x: the in-memory Redis emulation, on Java 17
+        elif lock.java_max:  # netflix up to 3.13.8: Java 11, for its Nashorn
+            assert (lock.java, lock.java_max, lock.embedded_backend) == (11, 14, "memory"), line
+        else:  # netflix 3.14, 3.15 and oss 3.21.x: the in-memory Redis emulation, on Java 17
             assert (lock.java, lock.embedded_backend) == (17, "memory"), line
         assert lock.server_jar.coordinate.endswith(f":conductor-server:{line[1]}:jar:boot")
 
