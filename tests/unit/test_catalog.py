@@ -124,8 +124,9 @@ def test_every_change_explains_a_recorded_difference_or_says_which_scenario_woul
         for candidate in library.CANDIDATES
         for c in library.upgrade(candidate).changes
     }
-    older, newer = (load_trace_set(NETFLIX_LINE / v) for v in ("netflix-3.11.3", "netflix-3.12.0"))
-    credited |= {c.change["id"] for c in assess_run(older, newer, library.settings()).changes}
+    for pair in (("netflix-3.11.3", "netflix-3.12.0"), ("netflix-3.13.8", "netflix-3.14.0")):
+        older, newer = (load_trace_set(NETFLIX_LINE / v) for v in pair)
+        credited |= {c.change["id"] for c in assess_run(older, newer, library.settings()).changes}
     silent = [c.id for c in load_catalog().changes if c.id not in credited and not c.unrecorded]
     assert silent == []
 
