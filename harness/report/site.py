@@ -65,11 +65,12 @@ def collect(directory: Path) -> list[Published]:
         if report is None:
             continue
         run = report.get("run") or {}
+        command = report.get("command") or ["compare"]
         out.append(
             Published(
                 folder=folder.name,
                 created=str(report.get("created_at") or ""),
-                kind=str(run.get("kind") or "compare"),
+                kind=str(run.get("kind") or command[0]),  # upgrade and clients: no run
                 baseline=str((report.get("baseline") or {}).get("target") or ""),
                 comparisons=tuple(report.get("comparisons") or ()),
                 files=tuple(f for f in REPORT_FILES if (folder / f).is_file()),

@@ -33,6 +33,8 @@ def test_the_matrix_counts_what_each_change_explained_in_each_version() -> None:
     published = collect(PUBLISHED)
     chosen = latest_by_version(published, "netflix:3.15.0")
     assert {"oss:3.21.14", "oss:3.32.1"} <= set(chosen)
+    assert not [v for v in chosen if "→" in v]  # upgrade and client runs are not columns
+    assert {p.kind for p in published} >= {"compare", "upgrade", "clients"}
     page = render_matrix(published, "netflix:3.15.0")
     report = _report(COMPARE)
     for comparison in report["comparisons"]:
