@@ -128,6 +128,8 @@ def _cause(cause: Mapping[str, Any], tier: Tier, matrix: bool) -> list[str]:
         head += f" · on {text(', '.join(cause['candidates']))}"
     if "intermittent" in cause["dispositions"]:
         head += f" · intermittent ({rate_text(example) or 'some runs'})"
+    if cause["gates"]:  # what an acceptance or a search names it by
+        head += " · " + ", ".join(f"`{p}`" for p in cause.get("fingerprints") or [])
     if tier.diff and cause["gates"]:
         where = f"  e.g. {code(example['scenario'])} at {code(example['path'])}, "
         where += text(step_label(example["step"]))

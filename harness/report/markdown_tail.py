@@ -85,13 +85,32 @@ def scenario_blocks(report: Mapping[str, Any]) -> list[Block]:
         cells = " | ".join(_cell(b.get(name)) for b in by)
         blocks.append((ROWS, [f"| {text(name)} | {cells} |"]))
     blocks.append(("", [""]))
-    for comparison in comparisons:
-        label = text(target_label(comparison["candidate"]))
-        found = [(name, by_name) for name in names if (by_name := _detail(comparison, name))]
-        if found:
-            blocks.append(("", [f"## Scenario details: {label}\n"]))
-            blocks += [(DETAILS, lines) for _, lines in found]
+    # The worst scenarios of every candidate first, so that the cut for size never drops
+    # an incompatible scenario's details for another candidate's compatible ones.
+    headed: set[str] = set()
+    for rank in range(len(DETAIL_ORDER) + 1):
+        for comparison in comparisons:
+            label = text(target_label(comparison["candidate"]))
+            found = [
+                lines
+                for name in names
+                if _rank(by[comparisons.index(comparison)].get(name)) == rank
+                and (lines := _detail(comparison, name))
+            ]
+            if found:
+                more = " (continued)" if label in headed else ""
+                headed.add(label)
+                blocks.append(("", [f"## Scenario details: {label}{more}\n"]))
+                blocks += [(DETAILS, lines) for lines in found]
     return blocks
+
+
+DETAIL_ORDER = ("incompatible", "inconclusive", "action_required")
+
+
+def _rank(scenario: Mapping[str, Any] | None) -> int:
+    verdict = (scenario or {}).get("verdict")
+    return DETAIL_ORDER.index(verdict) if verdict in DETAIL_ORDER else len(DETAIL_ORDER)
 
 
 def _detail(comparison: Mapping[str, Any], name: str) -> list[str]:
