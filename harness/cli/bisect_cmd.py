@@ -8,12 +8,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.cli.options import add_options, parse_targets, plan_values, registered, say
+from harness.cli.options import (
+    add_options,
+    parse_targets,
+    plan_values,
+    registered,
+    say,
+    scenario_paths,
+)
 from harness.cli.progress import Display, choose_mode
 from harness.errors import BadInputError
 from harness.pipeline import Plan, run_plan
 from harness.pipeline.plan import slug
-from harness.resources import library_dir
 from harness.scenarios import ScenarioError
 
 
@@ -65,10 +71,7 @@ def register(commands: Any) -> None:
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    paths = args.paths or [_library()]
-    for path in paths:
-        if not path.exists():
-            raise BadInputError(f"{path} does not exist (give scenario files or folders)")
+    paths = scenario_paths(args.paths)
     parse_targets([args.bisect_from, args.bisect_to])  # unknown: exit 2
     if bool(args.bisect_change) == bool(args.bisect_fingerprint):
         raise BadInputError("name the difference to look for: --change ID or --fingerprint FP")
@@ -86,13 +89,6 @@ def _plan(args: argparse.Namespace) -> Plan:
         out=str(args.out or _default_out(args.reports, seek)),
     )
     return Plan(kind="bisect", command=tuple(sys.argv[1:]), **values)
-
-
-def _library() -> Path:
-    for root in (Path("scenarios"), library_dir()):
-        if root.is_dir():
-            return root
-    raise BadInputError("no scenario library found; give scenario files or folders")
 
 
 def _default_out(reports: Path, seek: str) -> Path:

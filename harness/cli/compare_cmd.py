@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 from typing import Any
 
 from harness.cli.config import FLAG
@@ -22,11 +21,11 @@ from harness.cli.options import (
     plan_values,
     registered,
     say,
+    scenario_paths,
 )
 from harness.cli.progress import Display, choose_mode
 from harness.errors import BadInputError, ExitCode
 from harness.pipeline import Plan, RunFolder, default_folder, execute
-from harness.resources import library_dir
 from harness.scenarios import ScenarioError
 from harness.targets.spec import DEFAULT_BASELINE, RECOMMENDED_CANDIDATE
 
@@ -36,7 +35,6 @@ EXIT = {
     "incompatible": ExitCode.FINDING,
     "inconclusive": ExitCode.INCONCLUSIVE,
 }
-REPO_LIBRARY = library_dir()  # the shipped library: package data, or the checkout's
 # The options of both, after the baseline's: what to run, where, how to judge, how to run.
 SHARED = (
     "paths",
@@ -100,10 +98,7 @@ def register(commands: Any) -> None:
 def _plan(args: argparse.Namespace, kind: str) -> Plan:
     if kind == "gate" and args.baselines is None:
         raise BadInputError("gate needs --baselines DIR (a folder of recorded baseline traces)")
-    paths = args.paths or [_library()]
-    for path in paths:
-        if not path.exists():
-            raise BadInputError(f"{path} does not exist (give scenario files or folders)")
+    paths = scenario_paths(args.paths)
     baseline = str(args.baselines.resolve()) if kind == "gate" else args.baseline
     parse_targets(args.candidate + ([] if kind == "gate" else [baseline]))  # unknown: exit 2
     docker = docker_settings(args)
@@ -114,13 +109,6 @@ def _plan(args: argparse.Namespace, kind: str) -> Plan:
         images=tuple(f"{t}={i}" for t, i in docker.images.items()),
     )
     return Plan(kind=kind, command=tuple(sys.argv[1:]), **values)
-
-
-def _library() -> Path:
-    for candidate in (Path("scenarios"), REPO_LIBRARY):
-        if candidate.is_dir():
-            return candidate
-    raise BadInputError("no scenario library found (scenarios/); give scenario files or folders")
 
 
 def _resumed(args: argparse.Namespace) -> tuple[Plan, RunFolder]:

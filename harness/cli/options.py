@@ -17,7 +17,8 @@ The helpers commands share (``parse_targets``, ``docker_settings``, ...) live in
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from harness.cli.common import (
@@ -30,6 +31,8 @@ from harness.cli.common import (
 )
 from harness.cli.option import Option
 from harness.cli.option_table import COMPARISON, GROUPS, OPTIONS, SERVER
+from harness.errors import BadInputError
+from harness.resources import library_dir
 
 __all__ = [
     "COMPARISON",
@@ -119,3 +122,19 @@ def plan_values(
 def judgement(args: argparse.Namespace) -> dict[str, Any]:
     """The comparison options of a command line, as ``load_settings`` takes them."""
     return plan_values(args, COMPARISON, text=False)
+
+
+def scenario_paths(given: Sequence[Path]) -> list[Path]:
+    """The scenario files and folders given, each checked to exist; none given: the
+    library (scenarios/ here, else the shipped one)."""
+    if not given:
+        for root in (Path("scenarios"), library_dir()):
+            if root.is_dir():
+                return [root]
+        raise BadInputError(
+            "no scenario library found (scenarios/); give scenario files or folders"
+        )
+    for path in given:
+        if not path.exists():
+            raise BadInputError(f"{path} does not exist (give scenario files or folders)")
+    return list(given)
