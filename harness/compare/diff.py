@@ -12,20 +12,28 @@ values are one difference, listing every step and path where it occurs.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from itertools import zip_longest
-from json.encoder import encode_basestring_ascii
-from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
+from harness.compare.fold import (
+    ADDED,
+    REMOVED,
+    At,
+    Difference,
+    Fold,
+    Path,
+    canonical,
+    generalize_path,
+)
 from harness.compare.views import LEVELS, Step, View
-from harness.normalize import render
 from harness.normalize.collect import collection_paused
+from harness.normalize.paths import extend
+
+__all__ = ["KINDS", "Difference", "diff_views", "generalize_path"]
 
 KINDS = ("added", "removed", "changed", "type", "status_code", "order")
 _KIND = {
@@ -38,55 +46,20 @@ _KIND = {
 }
 ABSENT = "absent"
 _TASK_LEVELS = ("tasks", "attempts")  # keyed by task at their second level
-_STEP, _PATH = itemgetter(1), itemgetter(2)  # of a _Raw
-_IS_TEXT = str.__instancecheck__
-
-
-@dataclass(frozen=True, slots=True)
-class Difference:
-    """One divergence, before classification. ``baseline``/``candidate`` hold the values;
-    ``missing`` says which side has none (``"baseline"``, ``"candidate"`` or ``""``)."""
-
-    level: str
-    kind: str
-    path: str  # the first place it occurs, e.g. wf1.second#1.outputData.result
-    shape: str  # generalized: wf1.*.outputData.result
-    baseline: Any
-    candidate: Any
-    missing: str
-    steps: tuple[Step, ...]
-    paths: tuple[str, ...]
-    shape_parts: tuple[str, ...] = ()
-    all_parts: tuple[tuple[str | int, ...], ...] = ()
-
-    @property
-    def step(self) -> Step:
-        return self.steps[0] if self.steps else None
-
-    def key(self) -> tuple[str, str]:
-        return (self.level, self.shape)
-
-
-class _Raw(NamedTuple):  # a tuple: made once per difference found, 100,000s of times
-    level: str
-    step: Step
-    path: tuple[str | int, ...]
-    kind: str
-    baseline: Any
-    candidate: Any
-    missing: str
 
 
 def diff_views(baseline: View, candidate: View, levels: Sequence[str] = LEVELS) -> list[Difference]:
-    raws: list[_Raw] = []
+    fold = Fold()
     with collection_paused():
         for level in LEVELS:
             if level not in levels:
                 continue
+            fold.enter(level)
             left, right = baseline.levels[level], candidate.levels[level]
             for step in _steps(left, right):
-                _level(raws, level, step, left.get(step, {}), right.get(step, {}))
-        return fold(raws)
+                fold.step = step
+                _level(fold, level, left.get(step, {}), right.get(step, {}))
+        return fold.differences()
 
 
 def _steps(left: Mapping[Step, Any], right: Mapping[Step, Any]) -> list[Step]:
@@ -94,80 +67,96 @@ def _steps(left: Mapping[Step, Any], right: Mapping[Step, Any]) -> list[Step]:
     return sorted(keys, key=lambda s: (s is None, s if s is not None else 0))
 
 
-def _level(
-    out: list[_Raw], level: str, step: Step, left: Mapping[str, Any], right: Mapping[str, Any]
-) -> None:
-    """Append to ``out`` what differs at ``level`` in ``step``."""
+def _level(fold: Fold, level: str, left: Mapping[str, Any], right: Mapping[str, Any]) -> None:
+    """Fold into ``fold`` what differs at ``level`` in its step."""
     if level == "order":
-        out.extend(_order(step, left, right))
+        _order(fold, left, right)
         return
-    nested = level in ("tasks", "attempts")
+    nested = level in _TASK_LEVELS
     for top in _keys(left, right):
         if top not in right or top not in left:
             if level in ("attempts", "data"):
                 continue  # reported at the status level
-            out.append(_presence(level, step, (top,), left, right))
+            _presence(fold, (top,), left, right)
             continue
         a, b = left[top], right[top]
         if a == b:
             continue
-        if not nested or not (isinstance(a, Mapping) and isinstance(b, Mapping)):
-            _walk(level, step, (top,), a, b, out=out)
+        if type(top) is not str or (
+            nested and not (isinstance(a, Mapping) and isinstance(b, Mapping))
+        ):
+            _walk(fold, ((top,), None, None), a, b)
             continue
+        if not nested:
+            _walk(fold, ((top,), fold.root((top,)), extend("", top)), a, b)
+            continue
+        shape, text = fold.root((top, "*")), extend("", top)
         for key in _keys(a, b):
             if key not in a or key not in b:
                 if level == "attempts":
                     continue  # reported at the tasks level
-                out.append(_presence(level, step, (top, key), a, b))
+                _presence(fold, (top, key), a, b)
             elif a[key] != b[key]:
-                _walk(level, step, (top, key), a[key], b[key], out=out)
+                _walk(fold, ((top, key), shape, extend(text, key)), a[key], b[key])
 
 
 def _keys(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys([*a, *b]))
 
 
-def _presence(
-    level: str, step: Step, path: tuple[str | int, ...], a: Mapping[Any, Any], b: Mapping[Any, Any]
-) -> _Raw:
+def _presence(fold: Fold, path: Path, a: Mapping[Any, Any], b: Mapping[Any, Any]) -> None:
     key = path[-1]
     if key in b:
-        return _Raw(level, step, path, "added", None, b[key], "baseline")
-    return _Raw(level, step, path, "removed", a[key], None, "candidate")
+        fold.add((path, None, None), "added", None, b[key], "baseline")
+    else:
+        fold.add((path, None, None), "removed", a[key], None, "candidate")
 
 
-def _deep(level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any) -> list[_Raw]:
-    """What differs between ``a`` and ``b``, found at ``prefix``."""
-    out: list[_Raw] = []
-    _walk(level, step, prefix, a, b, out=out)
-    return out
+def _deep(prefix: Path, a: Any, b: Any, level: str = "data") -> list[Any]:
+    """What differs between ``a`` and ``b``, found at ``prefix``: each path with its kind
+    and values (as canonical JSON)."""
+    fold = Fold()
+    fold.enter(level)
+    _walk(fold, (prefix, None, None), a, b)
+    return [
+        (g.kind, path, g.missing, canonical(g.baseline), canonical(g.candidate))
+        for g in fold.groups.values()
+        for path in g.paths
+    ]
 
 
-def _walk(
-    level: str, step: Step, prefix: tuple[str | int, ...], a: Any, b: Any, *, out: list[_Raw]
-) -> None:
-    """Objects are walked here (cheap, and most of a trace); lists by deepdiff's rules.
-    What differs is appended to ``out``."""
+def _walk(fold: Fold, at: At, a: Any, b: Any) -> None:
+    """Objects are walked here (cheap, and most of a trace); lists by deepdiff's rules."""
     if isinstance(a, Mapping) and isinstance(b, Mapping):
+        add = fold.add_key
         shared = 0  # keys in the order of _keys(a, b): a's, then b's own
         for key, x in a.items():
             if key not in b:
-                out.append(_Raw(level, step, (*prefix, key), "removed", x, None, "candidate"))
+                add(at, key, REMOVED, x, None)
                 continue
             shared += 1
             y = b[key]
             if x != y or type(x) is not type(y):
-                _walk(level, step, (*prefix, key), x, y, out=out)
+                _walk(fold, _child(at, key), x, y)
         if shared < len(b):
-            for key, y in b.items():
-                if key not in a:
-                    out.append(_Raw(level, step, (*prefix, key), "added", None, y, "baseline"))
+            for key in [k for k in b if k not in a]:
+                add(at, key, ADDED, None, b[key])
         return
+    path = at[0]
     if not (isinstance(a, list) and isinstance(b, list)):
         leaf = "changed" if type(a) is type(b) else "type"  # deepdiff's type_changes
-        out.append(_Raw(level, step, prefix, _status_code(level, prefix, leaf), a, b, ""))
+        fold.add(at, _status_code(fold, path, leaf), a, b, "")
         return
-    out.extend(_under_list(level, step, prefix, a, b))
+    _under_list(fold, path, a, b)
+
+
+def _child(at: At, key: Any) -> At:
+    """Where ``key`` is, under ``at``."""
+    path, shape, text = at
+    if shape is None or text is None or type(key) is not str:
+        return (*path, key), None, None
+    kid = shape.kids.get(key) or shape.kid(key)
+    return (*path, key), kid, text + kid.after
 
 
 # Under a list, values compare as deepdiff compares them (they did go to deepdiff): every
@@ -181,61 +170,53 @@ _NONE = object()  # the missing side of a pair of items
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _under_list(
-    level: str, step: Step, path: tuple[str | int, ...], x: Any, y: Any
-) -> Iterator[_Raw]:
+def _under_list(fold: Fold, path: Path, x: Any, y: Any) -> None:
     if x is y:
         return
     if type(x) is not type(y):
-        yield _Raw(level, step, path, "type", x, y, "")
+        fold.add((path, None, None), "type", x, y, "")
     elif isinstance(x, dict):
-        yield from _objects(level, step, path, x, y)
+        _objects(fold, path, x, y)
     elif isinstance(x, list):
-        yield from _lists(level, step, path, x, y)
+        _lists(fold, path, x, y)
     elif x != y:
-        yield _Raw(level, step, path, _status_code(level, path, "changed"), x, y, "")
+        fold.add((path, None, None), _status_code(fold, path, "changed"), x, y, "")
 
 
-def _objects(
-    level: str, step: Step, path: tuple[str | int, ...], x: dict[str, Any], y: dict[str, Any]
-) -> Iterator[_Raw]:
+def _objects(fold: Fold, path: Path, x: dict[str, Any], y: dict[str, Any]) -> None:
     shared = [k for k in y if k in x]
     union = len(x) + len(y) - len(shared)
     if union > 1 and len(shared) / union < _DEEPER:
-        yield _Raw(level, step, path, _status_code(level, path, "changed"), x, y, "")
+        fold.add((path, None, None), _status_code(fold, path, "changed"), x, y, "")
         return
     for key, value in y.items():
         if key not in x:
-            yield _Raw(level, step, (*path, key), "added", None, value, "baseline")
+            fold.add(((*path, key), None, None), "added", None, value, "baseline")
     for key, value in x.items():
         if key not in y:
-            yield _Raw(level, step, (*path, key), "removed", value, None, "candidate")
+            fold.add(((*path, key), None, None), "removed", value, None, "candidate")
     for key in shared:
-        yield from _under_list(level, step, (*path, key), x[key], y[key])
+        _under_list(fold, (*path, key), x[key], y[key])
 
 
-def _lists(
-    level: str, step: Step, path: tuple[str | int, ...], x: list[Any], y: list[Any]
-) -> Iterator[_Raw]:
+def _lists(fold: Fold, path: Path, x: list[Any], y: list[Any]) -> None:
     if _scalars(x) and _scalars(y):
-        yield from _deepdiff(level, step, path, x, y)
+        _deepdiff(fold, path, x, y)
         return
     for i, (a, b) in enumerate(zip_longest(x, y, fillvalue=_NONE)):
         if b is _NONE:
-            yield _Raw(level, step, (*path, i), "removed", a, None, "candidate")
+            fold.add(((*path, i), None, None), "removed", a, None, "candidate")
         elif a is _NONE:
-            yield _Raw(level, step, (*path, i), "added", None, b, "baseline")
-        elif not (a == b and _canonical(a) == _canonical(b)):
-            yield from _under_list(level, step, (*path, i), a, b)
+            fold.add(((*path, i), None, None), "added", None, b, "baseline")
+        elif not (a == b and canonical(a) == canonical(b)):
+            _under_list(fold, (*path, i), a, b)
 
 
 def _scalars(items: list[Any]) -> bool:
     return all(isinstance(x, _SCALARS) for x in items)
 
 
-def _deepdiff(
-    level: str, step: Step, prefix: tuple[str | int, ...], a: list[Any], b: list[Any]
-) -> Iterator[_Raw]:
+def _deepdiff(fold: Fold, prefix: Path, a: list[Any], b: list[Any]) -> None:
     """Lists of scalars: deepdiff's sequence matching (an item inserted is one addition,
     not a shift of every later item)."""
     tree = DeepDiff(a, b, view="tree", verbose_level=2, ignore_numeric_type_changes=False)
@@ -252,17 +233,17 @@ def _deepdiff(
                 if isinstance(item.t1, NotPresent)
                 else ("candidate" if isinstance(item.t2, NotPresent) else "")
             )
-            yield _Raw(level, step, path, _status_code(level, path, kind), left, right, missing)
+            fold.add((path, None, None), _status_code(fold, path, kind), left, right, missing)
 
 
-def _status_code(level: str, path: tuple[str | int, ...], kind: str) -> str:
+def _status_code(fold: Fold, path: Path, kind: str) -> str:
     """A changed ``status`` of an API answer is its own kind."""
-    if level == "api" and kind == "changed" and path and path[-1] == "status":
+    if fold.level == "api" and kind == "changed" and path and path[-1] == "status":
         return "status_code"
     return kind
 
 
-def _order(step: Step, left: Mapping[str, Any], right: Mapping[str, Any]) -> Iterator[_Raw]:
+def _order(fold: Fold, left: Mapping[str, Any], right: Mapping[str, Any]) -> None:
     for workflow in _keys(left, right):
         a, b = left.get(workflow), right.get(workflow)
         if not isinstance(a, list) or not isinstance(b, list) or a == b:
@@ -270,79 +251,4 @@ def _order(step: Step, left: Mapping[str, Any], right: Mapping[str, Any]) -> Ite
         common_a = [x for x in a if x in b]
         common_b = [x for x in b if x in a]
         if common_a != common_b:
-            yield _Raw("order", step, (workflow,), "order", a, b, "")
-
-
-def generalize_path(level: str, path: Sequence[str | int]) -> tuple[str, ...]:
-    """The path with task keys (second level of tasks/attempts) and list indices as ``*``."""
-    if all(map(_IS_TEXT, path)):  # no index: the most frequent case, made without a list
-        if level in _TASK_LEVELS and len(path) > 1:
-            return (path[0], "*", *path[2:])  # type: ignore[arg-type]
-        return tuple(path)  # type: ignore[arg-type]
-    parts = ["*" if isinstance(p, int) else p for p in path]
-    if level in _TASK_LEVELS and len(parts) > 1:
-        parts[1] = "*"
-    return tuple(parts)
-
-
-# json.dumps(value, sort_keys=True, default=str), with one encoder for every call (what
-# json.dumps makes anew each time) and the JSON of the most frequent values written out
-_ENCODE = json.JSONEncoder(sort_keys=True, default=str).encode
-
-
-def _canonical(value: Any) -> str:
-    if value is None:
-        return "null"
-    kind = type(value)
-    if kind is str:
-        return encode_basestring_ascii(value)
-    if kind is int:
-        return int.__repr__(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if not value and (kind is dict or kind is list):
-        return "{}" if kind is dict else "[]"
-    return _ENCODE(value)
-
-
-def fold(raws: Iterable[_Raw]) -> list[Difference]:
-    groups: dict[tuple[str, tuple[str, ...], str, str, str, str], list[_Raw]] = {}
-    for raw in raws:
-        level, _, path, kind, baseline, candidate, missing = raw
-        key = (
-            level,
-            generalize_path(level, path),
-            kind,
-            missing,
-            _canonical(baseline),
-            _canonical(candidate),
-        )
-        members = groups.get(key)
-        if members is None:
-            groups[key] = [raw]
-        else:
-            members.append(raw)
-    out: list[Difference] = []
-    for (level, shape, kind, missing, _, _), members in groups.items():
-        first = members[0]
-        steps = tuple(dict.fromkeys(map(_STEP, members)))
-        every = tuple(dict.fromkeys(map(_PATH, members)))
-        paths = tuple(map(render, every))
-        out.append(
-            Difference(
-                level,
-                kind,
-                paths[0],
-                render(shape),
-                first.baseline,
-                first.candidate,
-                missing,
-                steps,
-                paths,
-                shape,
-                every,
-            )
-        )
-    order = {lv: i for i, lv in enumerate(LEVELS)}
-    out.sort(key=lambda d: (order[d.level], d.step if d.step is not None else 1 << 30, d.path))
-    return out
+            fold.add(((workflow,), None, None), "order", a, b, "")

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.normalize.collect import collection_paused
 from harness.normalize.symbols import seq_of
 
 _SYMBOL = re.compile(r"<([^<>]+)>")
@@ -35,6 +36,7 @@ TASK_SET_FIELDS = ("taskType", "status", "iteration")
 IDENTITY_FIELDS = ("taskId", "referenceTaskName", "retryCount", "workflowInstanceId")
 STATUS_FIELDS = ("status", "reasonForIncompletion")
 NOT_DATA = ("tasks", "workflowId", *STATUS_FIELDS)
+_NOT_ATTEMPT = (*TASK_SET_FIELDS, *IDENTITY_FIELDS)
 COMPARED_ORIGINS = ("setup", "step", "capture")
 
 Step = int | None
@@ -67,14 +69,16 @@ def task_key(task: Mapping[str, Any], workflow: str) -> str:
 def build_view(trace: Mapping[str, Any], *, ordered: bool = True) -> View:
     """Cut a scrubbed trace into levels."""
     view = View()
-    for step in trace.get("steps") or []:
-        documents = step.get("snapshots")
-        if documents:
-            _snapshots(view, step["index"], documents, ordered)
-    outcome = trace.get("outcome") or {}
-    last = outcome.get("step")
-    view.levels["status"].setdefault(last, {})["scenario"] = {"outcome": outcome.get("status")}
-    _exchanges(view, trace.get("exchanges") or [])
+    with collection_paused():
+        for step in trace.get("steps") or []:
+            documents = step.get("snapshots")
+            if documents:
+                _snapshots(view, step["index"], documents, ordered)
+        outcome = trace.get("outcome") or {}
+        last = outcome.get("step")
+        status = view.levels["status"].setdefault(last, {})
+        status["scenario"] = {"outcome": outcome.get("status")}
+        _exchanges(view, trace.get("exchanges") or [])
     return view
 
 
@@ -93,15 +97,18 @@ def _snapshots(view: View, step: int, documents: list[Mapping[str, Any]], ordere
         listed = sorted(
             (t for t in document.get("tasks") or [] if isinstance(t, Mapping)), key=seq_of
         )
-        tasks[workflow], attempts[workflow] = {}, {}
-        for task in listed:
-            key = task_key(task, workflow)
+        keys = [task_key(t, workflow) for t in listed]
+        tasks[workflow] = {}
+        attempts[workflow] = {}
+        pop = dict.pop
+        for key, task in zip(keys, listed, strict=True):
             tasks[workflow][key] = {k: task.get(k) for k in TASK_SET_FIELDS}
-            attempts[workflow][key] = {
-                k: v for k, v in task.items() if k not in TASK_SET_FIELDS + IDENTITY_FIELDS
-            }
+            fields = dict(task)  # every other field, in the task's order
+            for k in _NOT_ATTEMPT:
+                pop(fields, k, None)
+            attempts[workflow][key] = fields
         if ordered:
-            order[workflow] = [task_key(t, workflow) for t in listed]
+            order[workflow] = keys
     for level, document in (
         ("status", status),
         ("tasks", tasks),

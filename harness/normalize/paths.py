@@ -39,6 +39,22 @@ def render(path: Sequence[str | int]) -> str:
 _KEYS: dict[str, tuple[str, str]] = {}  # key -> how it is written first, and after a part
 
 
+def written(part: str | int, first: bool = False) -> str:
+    """How ``part`` is written in a rendered path: first, or after another part."""
+    if type(part) is str:
+        forms = _KEYS.get(part) or _key(part)
+    elif isinstance(part, int):
+        return f"[{part}]"
+    else:
+        forms = _key(part)
+    return forms[0] if first else forms[1]
+
+
+def extend(rendered: str, part: str | int) -> str:
+    """``render((*path, part))``, given ``rendered``, the ``render`` of ``path``."""
+    return rendered + written(part) if rendered else written(part, first=True)
+
+
 def _key(part: str) -> tuple[str, str]:
     if re.fullmatch(r"[^.\[\]\"\s]+", part):
         written = part, f".{part}"

@@ -107,6 +107,7 @@ class Node:
         "rewritten_keys",
         "sorts",
         "stamp",
+        "stamp_count",
         "texts",
     )
 
@@ -132,6 +133,7 @@ class Node:
         shortest = (plan.shortest[id(t)] for _, t in self.ids)
         self.cut = 0 if self.rewrites else min(shortest, default=sys.maxsize)
         self.stamp = _first(plan.stamps, path)
+        self.stamp_count = None if self.stamp is None else plan.counts[self.stamp.name]
         self.counter = _first(plan.counters, path)
         self.integral = _first(plan.integral, path)
         self.numeric = not (self.stamp is None and self.counter is None and self.integral is None)

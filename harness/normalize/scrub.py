@@ -74,6 +74,9 @@ class _Walker:
         stamps = spec.of_kind("timestamps")
         self.chains = [(rule, chain) for rule in stamps for chain in rule.order]
         self.chain_keys = frozenset(key for _, chain in self.chains for key in chain)
+        self.chain_order = tuple(dict.fromkeys(key for _, chain in self.chains for key in chain))
+        # the chains with two keys or more among an object's chain keys (else none is broken)
+        self.chains_for: dict[tuple[str, ...], list[tuple[Rule, tuple[str, ...]]]] = {}
         # rules that look at a value's siblings (taskType): what they take, what they give
         self.conditional: list[tuple[Rule, Callable[[Any], bool], str]] = [
             *((r, _is_number, COUNT) for r in spec.of_kind("counters") if r.when),
@@ -154,18 +157,19 @@ class _Walker:
         # a rule takes them)
         out = dict(value)
         entries, numeric, cut = node.entries, node.numeric_keys, self.plan.cut
+        rewritten = node.rewritten_keys
         for key, item in value.items():
             kind = type(item)
-            if kind is str:
-                if len(item) >= cut or key in node.rewritten_keys:
-                    out[key] = self._text(item, entries[key][1])
-            elif kind is dict:
-                out[key] = self._mapping(item, entries[key][1])
-            elif kind is int or kind is float:
+            if kind is int or kind is float:
                 if key in numeric and not (late and key in late):
                     out[key] = self._number(item, numeric[key])
+            elif kind is str:
+                if len(item) >= cut or key in rewritten:
+                    out[key] = self._text(item, entries[key][1])
+            elif kind is dict:  # an empty one is copied: nothing in it to scrub
+                out[key] = self._mapping(item, entries[key][1]) if item else {}
             elif kind is list:
-                out[key] = self._list(item, entries[key][1])
+                out[key] = self._list(item, entries[key][1]) if item else []
             elif not (kind is bool or item is None or (late and key in late)):
                 out[key] = self.scrub(item, entries[key][1])
         if late:
@@ -196,7 +200,7 @@ class _Walker:
             if kind is str:
                 out[name] = item if len(item) < child.cut else self._text(item, child)
             elif kind is dict:
-                out[name] = self._mapping(item, child)
+                out[name] = self._mapping(item, child) if item else {}
             elif kind is int or kind is float:
                 out[name] = self._number(item, child) if child.numeric else item
             elif kind is bool or item is None:
@@ -248,7 +252,10 @@ class _Walker:
     ) -> dict[str, Any]:
         get = value.get
         for rule, takes, gives in self.conditional:
-            if all(get(key) in values for key, values in rule.when):  # rule.holds_in
+            for key, values in rule.when:  # rule.holds_in, without a generator
+                if get(key) not in values:
+                    break
+            else:
                 for key, item in value.items():
                     if takes(item) and key not in late:
                         child = node.child(key)
@@ -277,9 +284,15 @@ class _Walker:
         return False
 
     def _order_violations(self, value: Mapping[str, Any], node: Node) -> dict[str, Any]:
+        present = tuple([key for key in self.chain_order if key in value])
+        chains = self.chains_for.get(present)
+        if chains is None:
+            chains = self.chains_for[present] = [
+                (rule, chain) for rule, chain in self.chains if len(set(chain) & set(present)) > 1
+            ]
         late: dict[str, Any] = {}
         get = value.get
-        for rule, chain in self.chains:
+        for rule, chain in chains:
             previous: str | None = None  # the chain's last timestamp so far: its key, value
             since = 0.0
             for key in chain:
@@ -317,8 +330,8 @@ class _Walker:
         if known is None:
             known = node.texts[value] = self._rewrite(value, node)
         text, bumps = known
-        if bumps:
-            self._bump(bumps, node)
+        for count, n in bumps:  # _bump
+            count.note(node, n)
         return text
 
     def _rewrite(self, value: Any, node: Node) -> tuple[Any, Bumps]:
@@ -339,8 +352,8 @@ class _Walker:
         return value, tuple(bumps)
 
     def _number(self, value: float, node: Node) -> Any:
-        if node.stamp is not None and value >= 0:
-            self.counts[node.stamp.name].note(node)
+        if node.stamp_count is not None and value >= 0:
+            node.stamp_count.note(node)
             return TIME if value > 0 else UNSET
         if node.counter is not None:
             self.counts[node.counter.name].note(node)

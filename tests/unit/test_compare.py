@@ -8,15 +8,16 @@ another moment.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.compare import Difference, build_view, diff_views
+from harness.compare import Difference, View, build_view, diff_views
 from harness.compare import diff as diff_module
-from harness.normalize import load_spec, scrub_trace
+from harness.normalize import load_spec, render, scrub_trace
 from tests.unit.traces import scenario_names, trace
 
 SPEC = load_spec()
@@ -159,9 +160,58 @@ def test_the_item_walk_and_deepdiff_agree(a: Any, b: Any) -> None:
         if force:
             diff_module._scalars = lambda items: True
         try:
-            return list(diff_module._deep("data", 0, ("wf1",), [a], [b]))
+            return diff_module._deep(("wf1",), [a], [b])
         finally:
             diff_module._scalars = keep
 
     key = repr
     assert sorted(raws(False), key=key) == sorted(raws(True), key=key)
+
+
+# values that compare equal in Python and are written differently in JSON, and the reverse
+_ALIKE = [1, 1.0, True, 1, "1", 0, False, 0.0, -0.0, [], {}, [0], {"a": 1}, {"a": 1.0}, None]
+
+
+def _tasks_view(tasks: dict[str, dict[str, Any]]) -> View:
+    view = View()
+    view.levels["attempts"][1] = {"wf1": tasks}
+    return view
+
+
+def _grouped(found: list[Difference]) -> dict[tuple[str, str, str, str], list[str]]:
+    return {
+        (d.kind, d.shape, json.dumps(d.baseline), json.dumps(d.candidate)): list(d.paths)
+        for d in found
+    }
+
+
+def test_the_fold_keeps_apart_values_json_writes_differently_wherever_they_repeat() -> None:
+    """Each difference at a place joins the last one's group there when its values are
+    plainly alike; 1, 1.0 and True, 0 and -0.0, [0] and [] still fold apart."""
+    values = [_ALIKE[(i * 7) % len(_ALIKE)] for i in range(60)] + _ALIKE * 2
+    keys = [f"t{i}#0" for i in range(len(values))]
+    baseline = {k: {"x": v, "keep": 1} for k, v in zip(keys, values, strict=True)}
+    candidate = {k: {"keep": 1, "y": v} for k, v in zip(keys, values, strict=True)}
+    expected: dict[tuple[str, str, str, str], list[str]] = {}
+    for key, value in zip(keys, values, strict=True):
+        text = json.dumps(value)
+        expected.setdefault(("removed", "wf1.*.x", text, "null"), []).append(f"wf1.{key}.x")
+        expected.setdefault(("added", "wf1.*.y", "null", text), []).append(f"wf1.{key}.y")
+    found = diff_views(_tasks_view(baseline), _tasks_view(candidate))
+    assert _grouped(found) == expected
+    assert all(d.steps == (1,) for d in found)
+
+    scalars = [v for v in values if not isinstance(v, list | dict)]
+    keys = keys[: len(scalars)]
+    baseline = {k: {"x": v} for k, v in zip(keys, scalars, strict=True)}
+    shifted = scalars[3:] + scalars[:3]
+    candidate = {k: {"x": v} for k, v in zip(keys, shifted, strict=True)}
+    expected = {}
+    for key, a, b in zip(keys, scalars, shifted, strict=True):
+        if a != b:  # tasks whose fields are equal (1 and 1.0) are not walked
+            kind = "changed" if type(a) is type(b) else "type"
+            group = (kind, "wf1.*.x", json.dumps(a), json.dumps(b))
+            expected.setdefault(group, []).append(f"wf1.{key}.x")
+    found = diff_views(_tasks_view(baseline), _tasks_view(candidate))
+    assert _grouped(found) == expected
+    assert all([render(p) for p in d.all_parts] == list(d.paths) for d in found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import textwrap
 from pathlib import Path
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 
 from harness.documents import DocumentError
 from harness.normalize import Pattern, load_spec, render, scrub_trace
-from harness.normalize.paths import _match, split_pattern
+from harness.normalize.collect import collection_paused
+from harness.normalize.paths import _match, extend, split_pattern
 from tests.unit.traces import FIXTURES, scenario_names, trace
 
 SPEC = load_spec()
@@ -212,3 +214,36 @@ def test_the_last_key_check_never_changes_a_match(
     last key; its answer is always the walk's."""
     compiled = Pattern.parse(".".join(pattern))
     assert compiled.matches(path) == _match(compiled.parts, tuple(str(p) for p in path))
+
+
+_PARTS = st.one_of(
+    st.sampled_from(["a", "body", "", "x.y", "a b", 'q"', "[1]", "*", "é"]), st.integers(0, 12)
+)
+
+
+@given(path=st.lists(_PARTS, max_size=6))
+def test_a_path_rendered_part_by_part_is_the_path_rendered(path: list[str | int]) -> None:
+    rendered = ""
+    for part in path:
+        rendered = extend(rendered, part)
+    assert rendered == render(path)
+
+
+@pytest.mark.skipif(not gc.isenabled() or gc.get_freeze_count() > 0, reason="gc state")
+def test_what_a_paused_walk_made_is_moved_to_the_oldest_generation() -> None:
+    with collection_paused():
+        made = [[i] for i in range(100)]
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    assert any(o is made for o in gc.get_objects(generation=2))
+
+
+def test_a_paused_walk_leaves_frozen_objects_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collection_paused():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
