@@ -28,6 +28,7 @@ from harness.cli import (
     config,
     config_cmd,
     diff_cmd,
+    explore_cmd,
     import_cmd,
     merge_cmd,
     scenarios_cmd,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff_cmd.register(commands)
     merge_cmd.register(commands)
     bisect_cmd.register(commands)
+    explore_cmd.register(commands)
     site_cmd.register(commands)
     import_cmd.register(commands)
     changes_cmd.register(commands)

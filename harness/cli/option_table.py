@@ -204,6 +204,12 @@ OPTIONS: tuple[Option, ...] = (
       "choice", default="postgres", choices=("postgres", "redis"), dest="profile"),
     Opt("kill", ("--kill",), "kill the old server (SIGKILL) at the switch instead of stopping it "
       "gracefully: a crash, not a planned upgrade", "flag", default=False, plan="kill"),
+    Opt("switch_points", ("--switch-points",), "which switch points are played: 'all' (default) "
+      "plays each scenario at every switch point it has (the steps its upgrade: switch_after "
+      "names, or by default every step after which work is in flight), one round per point, "
+      "each round on a store of its own with one switch; 'first' plays the first point only, "
+      "in one round (quicker, as CI runs it)", "choice", default="all",
+      choices=("all", "first"), key="switch_points", plan="switch_points"),
     # site
     Opt("published", ("--published",), "the folder of published report folders, where "
       "index.html and matrix.html are written (default: reports/published)", "path",
@@ -211,6 +217,28 @@ OPTIONS: tuple[Option, ...] = (
     Opt("site_baseline", ("--baseline",), "the baseline the release matrix compares every "
       f"version with (default: {DEFAULT_BASELINE})", default=DEFAULT_BASELINE,
       metavar="TARGET"),
+    # explore
+    Opt("explore_candidate", ("--candidate",), "the candidate the generated scenarios are "
+      f"compared on (default: {RECOMMENDED_CANDIDATE})", default=RECOMMENDED_CANDIDATE,
+      metavar="TARGET"),
+    Opt("budget", ("--budget",), "how long the search goes on, as 90s, 20m or 2h (default: 20m); "
+      "the scenario being played when it ends finishes, and the findings so far are written",
+      default="20m", metavar="TIME"),
+    Opt("seed", ("--seed",), "the seed of the first search round (default: a random one, "
+      "written in explore.json so that a run can be repeated)", "int", metavar="N",
+      plan="seed"),
+    Opt("without_change", ("--without-change",), "leave this change out of the catalog "
+      "(repeatable): a control, since the search should find what it explains again",
+      default=[], metavar="ID", many=True, plan="without_changes"),
+    Opt("explore_runs", ("--explore-runs",), "runs on each target of a generated scenario that "
+      "shows an unexplained difference (default: 3): the baseline's own runs tell noise apart",
+      "int", default=3, metavar="N", minimum=1, plan="explore_runs"),
+    Opt("reproduce", ("--reproduce",), "how many of those runs must show a difference for it "
+      "to count, in the search and in every shrinking step (default: 2)", "int", default=2,
+      metavar="K", minimum=1, plan="reproduce"),
+    Opt("max_findings", ("--max-findings",), "stop once this many findings are shrunk "
+      "(default: search until --budget is spent)", "int", metavar="N", minimum=1,
+      plan="max_findings"),
     # bisect
     Opt("bisect_from", ("--from",), "the first version of the range: the reference every other "
       "version is compared with, which must not show the difference", metavar="TARGET",

@@ -126,9 +126,8 @@ class Display:
             return None
         if isinstance(event, ev.ScenarioFinished):
             return self._finished(event)
-        if isinstance(event, ev.BisectProbed):
-            shows = f"shows it ({event.differences} differences)" if event.shows else "does not"
-            return f"{event.target}: {shows}; at most {event.left} more probes"
+        if isinstance(event, ev.ExploreExample | ev.ExploreFound | ev.BisectProbed):
+            return _searched(event, verbose=self.verbose)
         if isinstance(event, ev.RecheckPlanned):
             line = self.lines[event.target]
             line.state = "re-check"
@@ -158,7 +157,7 @@ class Display:
                 total=t.runs + t.done,
                 done=t.done,
                 recorded=t.recorded,
-                bar=self.kind != "check",
+                bar=self.kind not in ("check", "explore"),
             )
         if self.kind == "diff":
             b, c = event.targets
@@ -167,6 +166,12 @@ class Display:
             )
         if self.kind in ("run", "check"):
             return None
+        if self.kind == "explore" and self.plan is not None:
+            seed = "a random seed" if self.plan.seed is None else f"seed {self.plan.seed}"
+            return (
+                f"exploring for {self.plan.budget_s:.0f} s with {seed}: generated scenarios "
+                f"on both targets at once; folder {event.folder}"
+            )
         if self.kind == "merge" and self.plan is not None:
             return (
                 f"merging {len(self.plan.paths)} shards: {event.scenarios} scenarios; run "
@@ -272,6 +277,29 @@ class Display:
     def close(self) -> None:
         if self.mode == "live":
             self._erase()
+
+
+def _searched(
+    event: ev.ExploreExample | ev.ExploreFound | ev.BisectProbed, *, verbose: bool
+) -> str | None:
+    """explore: every 10th example (every one with --verbose), any that shows something
+    new, and each finding; bisect: each probe."""
+    if isinstance(event, ev.BisectProbed):
+        shows = f"shows it ({event.differences} differences)" if event.shows else "does not"
+        return f"{event.target}: {shows}; at most {event.left} more probes"
+    if isinstance(event, ev.ExploreFound):
+        how = {"complete": "shrunk to", "partial": "partly shrunk to"}.get(
+            event.shrinking, "not shrunk:"
+        )
+        return f"finding {event.signature}: {how} {event.size} tasks and workers, {event.file}"
+    if not (verbose or event.new or event.examples % 10 == 0):
+        return None
+    text = f"{event.examples} examples, {event.found} findings"
+    if event.new:
+        text += f"; this one ({event.phase}) shows {event.new} new unexplained differences"
+    elif event.phase == "shrink":
+        text += "; shrinking"
+    return text
 
 
 def _assessed(event: ev.ScenarioAssessed, *, named: bool = False) -> str:

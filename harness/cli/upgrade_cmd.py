@@ -32,10 +32,14 @@ def register(commands: Any) -> None:
         help="play scenarios across an in-place upgrade (or rollback) on one store, and compare",
         description="Upgrade in place, with executions in flight. On one store (a PostgreSQL "
         "or redis-server the harness starts), the --from server plays every scenario under "
-        "PATH up to its switch point (the step its `upgrade: switch_after` names; by default "
-        "the first step after which a workflow is still running); then it is stopped "
+        "PATH up to its first switch point (the first step its `upgrade: switch_after` names; "
+        "by default the first step after which a workflow is still running); then it is stopped "
         "(--kill: killed with SIGKILL), the --to server starts on the same store, and every "
-        "scenario goes on with it. Then each version plays the same scenarios wholly "
+        "scenario goes on with it. A scenario with several switch points (a list of steps, "
+        "or by default every step after which work is in flight) is played again at each "
+        "later point, in a round of its own with a store and a switch of its own, reported "
+        "as a column of its own (--switch-points first: the first point only). "
+        "Then each version plays the same scenarios wholly "
         "on servers of its own (--from twice, so that noise is told from differences). The "
         "reports compare both with --from played wholly: the 'new' column is what the new "
         "version changes, the '→' column what the upgrade does to executions in flight. A "
@@ -57,6 +61,7 @@ def register(commands: Any) -> None:
         "rollback_from",
         "upgrade_profile",
         "kill",
+        "switch_points",
         "out",
         "reports",
         *(o for o in COMPARISON if o != "no_recheck"),  # the switch is played once

@@ -179,6 +179,26 @@ class BisectProbed:
 
 
 @dataclass(frozen=True, slots=True)
+class ExploreExample:
+    """explore: one generated scenario played on both targets."""
+
+    phase: str  # search | shrink
+    examples: int  # played so far
+    found: int  # findings so far
+    new: int  # unexplained differences it showed that no finding has yet
+
+
+@dataclass(frozen=True, slots=True)
+class ExploreFound:
+    """explore: a finding written as a scenario file."""
+
+    signature: str
+    file: Path
+    shrinking: str  # complete | partial | none
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class ClientNotBuilt:
     """clients: a client's driver could not be built here; it runs on no target."""
 
@@ -201,5 +221,7 @@ Event = (
     | ScenarioAssessed
     | RunFinished
     | BisectProbed
+    | ExploreExample
+    | ExploreFound
 )
 Emit = Callable[[Event], None]

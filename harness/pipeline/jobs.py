@@ -10,6 +10,7 @@ from harness.pipeline.bisect import bisect
 from harness.pipeline.check import check
 from harness.pipeline.clients import clients
 from harness.pipeline.execute import execute
+from harness.pipeline.explore import explore
 from harness.pipeline.merge import merge
 from harness.pipeline.outcome import Outcome
 from harness.pipeline.plan import Plan, RunFolder, default_folder
@@ -45,4 +46,6 @@ async def run_plan(
         return await merge(plan, on_event)
     if plan.kind == "bisect":
         return await bisect(plan, on_event)
+    if plan.kind == "explore":
+        return await explore(plan, on_event)
     return await diff(plan, on_event)

@@ -40,7 +40,18 @@ from harness.targets.model import DockerSettings, Isolation
 
 RUN_FORMAT = 1
 PLAN_FILE = "run.json"
-KINDS = ("compare", "gate", "run", "diff", "check", "upgrade", "clients", "merge", "bisect")
+KINDS = (
+    "compare",
+    "gate",
+    "run",
+    "diff",
+    "check",
+    "upgrade",
+    "clients",
+    "merge",
+    "bisect",
+    "explore",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +93,17 @@ class Plan:
     max_tasks: int | None = None
     kill: bool = False  # upgrade: the old server is killed (SIGKILL), not stopped
     rollbacks: tuple[str, ...] = ()  # upgrade: candidates also switched back to the baseline
+    switch_points: str = "all"  # upgrade: every switch point in a round of its own, or first
     clients: tuple[str, ...] = DEFAULT_CLIENTS  # clients: the client SDKs played everywhere
     script_timeout_s: float = 120.0  # clients: each wait of a client's script
     shard: str | None = None  # compare, gate: part I/N of the scenarios (pipeline/shard.py)
     seek: str = ""  # bisect: "change:ID" or "fingerprint:FP", the difference looked for
+    budget_s: float = 1200.0  # explore: how long the search goes on
+    seed: int | None = None  # explore: the first round's seed (None: a random one)
+    without_changes: tuple[str, ...] = ()  # explore: changes left out of the catalog
+    explore_runs: int = 3  # explore: runs of a scenario that shows a difference, each side
+    reproduce: int = 2  # explore: runs that must show it for it to count
+    max_findings: int | None = None  # explore: stop once this many are shrunk
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -98,15 +116,15 @@ class Plan:
             self._check_upgrade()
         elif self.kind in ("diff", "merge"):
             self._check_recorded()
-        elif self.kind == "bisect":
-            self._check_bisect()
+        elif self.kind in ("bisect", "explore"):
+            self._check_pair()
         else:
             if not self.targets:
                 raise BadInputError(f"{self.kind} needs at least one target")
             if len(set(self.targets)) != len(self.targets):
                 raise BadInputError("the same target is named twice")
         self._check_shard()
-        if self.kind in ("run", "diff", "merge", "bisect") and not self.out:
+        if self.kind in ("run", "diff", "merge", "bisect", "explore") and not self.out:
             raise BadInputError(f"{self.kind} needs a folder to write into (--out)")
         for name, value in (
             ("--jobs", self.jobs),
@@ -166,6 +184,22 @@ class Plan:
         kind, _, value = self.seek.partition(":")
         if kind not in ("change", "fingerprint") or not value:
             raise BadInputError("name one difference to look for: --change ID or --fingerprint FP")
+
+    def _check_pair(self) -> None:
+        if self.kind == "bisect":
+            self._check_bisect()
+            return
+        if not self.baseline or len(self.candidates) != 1:
+            raise BadInputError("explore compares one baseline with one candidate")
+        if self.baseline == self.candidates[0]:
+            raise BadInputError(f"--baseline and --candidate are both {self.baseline}")
+        if self.budget_s <= 0:
+            raise BadInputError("--budget must be more than 0")
+        if not 1 <= self.reproduce <= self.explore_runs:
+            raise BadInputError(
+                f"--reproduce {self.reproduce} must be between 1 and --explore-runs "
+                f"{self.explore_runs}"
+            )
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -7,6 +7,9 @@ compared with the same scenarios played wholly on the old server and wholly on t
         namespace; the old server on it plays every scenario to its switch point; the old
         server stops (gracefully, or killed with --kill); the new server starts on the
         same store; every run goes on
+        then, with --switch-points all, one round per later switch point, one after
+        another, each on a store of its own: every scenario with a k-th point plays to it,
+        one switch, the rest (a column of its own: 'OLD→NEW (switch point k)')
     then each on servers of its own:
         the old version, wholly: every scenario ``baseline_repeats`` times (the baseline,
             played once however many new versions there are)
@@ -31,7 +34,7 @@ import asyncio
 import signal
 import time
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +48,15 @@ from harness.pipeline.assemble import settings_for
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
 from harness.pipeline.plan import Plan, RunFolder, slug
 from harness.report import build_report, write_reports
-from harness.runner.across import run_across
+from harness.runner.across import later_rounds, run_across
+from harness.runner.session import ScenarioFinished, ScenarioStarted
 from harness.scenarios import Scenario, require_valid
 from harness.targets import get_profile, netns, process
 from harness.targets.model import Isolation, RunningTarget
 from harness.targets.profiles import Profile
 from harness.targets.spec import TargetSpec
 from harness.targets.stores import start_store
-from harness.traces import load_trace_set
+from harness.traces import load_trace_set, read_trace
 
 ARROW = "→"
 LANES = 2  # servers playing at once
@@ -61,6 +65,13 @@ LANES = 2  # servers playing at once
 def across_label(old: str, new: str) -> str:
     """The name of an upgrade's traces and report column: 'netflix:3.15.0→oss:3.32.1'."""
     return f"{old}{ARROW}{new}"
+
+
+def point_label(across: str, point: int) -> str:
+    """The name of the round at switch point ``point`` (1 for the first) of an upgrade:
+    the first round keeps the upgrade's name, a later one names its point:
+    'netflix:3.15.0→oss:3.32.1 (switch point 2)'."""
+    return across if point == 1 else f"{across} (switch point {point})"
 
 
 async def upgrade(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
@@ -99,7 +110,7 @@ async def upgrade(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
 
     switches = [across_label(frm, to) for frm, to in job.switches]
     await live.each_target([*switches, job.old, *job.news], lane)
-    emit(ev.Comparing(compared))
+    emit(ev.Comparing(tuple(name for name, _ in job.columns(compared))))
     written: dict[str, Path] = {}
     results: list[RunResult] = []
     comparisons: list[dict[str, Any]] = []
@@ -142,6 +153,8 @@ class _Upgrade:
     profile: Profile
     isolation: Isolation
     workdir: Path
+    # an upgrade's later rounds, played: its label -> (each round's label, its scenarios)
+    rounds: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -158,6 +171,8 @@ class _Upgrade:
             )
         if plan.runtime != "process":
             raise BadInputError("upgrade runs with the process runtime")
+        if plan.switch_points not in ("all", "first"):
+            raise BadInputError(f"--switch-points is all or first, not {plan.switch_points!r}")
         isolation = plan.isolation(scenarios)
         return cls(
             plan, folder, scenarios, emit, specs, profile, isolation, folder.new_servers_dir()
@@ -203,11 +218,51 @@ class _Upgrade:
         await live.play(self.scenarios, server, traces, jobs, self.emit, repeats=repeats, name=name)
         self.emit(ev.TargetDone(name))
 
+    def columns(self, names: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+        """What each of ``names`` is compared as, with the scenarios it played: a version
+        wholly, or an upgrade's first round, every scenario; after an upgrade, each of its
+        later rounds, with the scenarios that had that switch point."""
+        every = [s.name for s in self.scenarios]
+        found: list[tuple[str, list[str]]] = []
+        for name in names:
+            found.append((name, every))
+            found.extend((label, list(chosen)) for label, chosen in self.rounds.get(name, []))
+        return found
+
     async def across(self, frm: str, to: str, stack: AsyncExitStack) -> None:
-        """One store, the server ``frm`` on it, every run to its switch point, the switch,
-        the rest on the server ``to``."""
-        plan, profile, isolation = self.plan, self.profile, self.isolation
+        """The upgrade from ``frm`` to ``to``: its first round, every scenario switched at
+        its first point; then with --switch-points all each later round, one after
+        another, each with the servers and store of its own stopped before the next."""
         label = across_label(frm, to)
+        async with AsyncExitStack() as own:
+            first = await self.round(frm, to, label, self.scenarios, stack=own, emit=self.emit)
+        if self.plan.switch_points == "first":
+            self.emit(ev.TargetDone(label))
+            return
+        traces = await asyncio.to_thread(
+            lambda: {f.scenario: read_trace(f.path) for f in first if f.path.exists()}
+        )
+        for k, chosen in enumerate(later_rounds(self.scenarios, traces), start=2):
+            name = point_label(label, k)
+            async with AsyncExitStack() as own:
+                shown = _shown(self.emit, label, k)
+                await self.round(frm, to, name, chosen, stack=own, emit=shown)
+            self.rounds.setdefault(label, []).append((name, tuple(s.name for s in chosen)))
+        self.emit(ev.TargetDone(label))
+
+    async def round(
+        self,
+        frm: str,
+        to: str,
+        label: str,
+        scenarios: list[Scenario],
+        *,
+        stack: AsyncExitStack,
+        emit: ev.Emit,
+    ) -> tuple[ScenarioFinished, ...]:
+        """One store, the server ``frm`` on it, every run to its switch point, the switch,
+        the rest on the server ``to``; the traces under ``label``."""
+        plan, profile, isolation = self.plan, self.profile, self.isolation
         run_dir = (self.workdir / ("across-" + self.folder.traces(label).name)).resolve()
         space = None
         if isolation.enforce:
@@ -229,7 +284,8 @@ class _Upgrade:
             "ready_timeout_s": plan.ready_timeout_s,
         }
         server = await process.start(old, profile, run_dir / "old", old_stack, **common)
-        self.emit(ev.TargetReady(label, server.base_url, server.start_seconds))
+        shown = across_label(frm, to)  # the progress line of every round
+        emit(ev.TargetReady(shown, server.base_url, server.start_seconds))
         started: list[RunningTarget] = []
 
         async def switch() -> RunningTarget:
@@ -247,27 +303,26 @@ class _Upgrade:
             )
             return replace(locked, isolation=server.identity.isolation).to_json()
 
-        await run_across(
-            self.scenarios,
+        summary, _ = await run_across(
+            scenarios,
             server,
             switch,
             self.folder.traces(label),
             label=label,
             new_identity=new_identity,
-            emit=self.emit,
+            emit=emit,
         )
-        self.emit(ev.TargetDone(label))
+        return summary.finished
 
     def assess(self) -> list[tuple[Path, list[RunResult]]]:
         """Each new version wholly, and across the upgrade to it, against the old wholly
         (the run folder's report); then for each rollback, the old version wholly and the
         rollback, against the version rolled back from (a report of its own)."""
         settings = settings_for(self.plan)
-        names = [s.name for s in self.scenarios]
-        upgrades = [c for c in self.compared if c not in self._rolled_back]
-        groups = [(self.folder.root, self.old, upgrades)]
+        upgrades = tuple(c for c in self.compared if c not in self._rolled_back)
+        groups = [(self.folder.root, self.old, self.columns(upgrades))]
         for new in self.plan.rollbacks:
-            rolled = [self.old, across_label(new, self.old)]
+            rolled = self.columns((self.old, across_label(new, self.old)))
             groups.append((rollback_folder(self.folder.root, new), new, rolled))
         assessed: list[tuple[Path, list[RunResult]]] = []
         for out, base, candidates in groups:
@@ -281,7 +336,7 @@ class _Upgrade:
                     names=names,
                     views=views,
                 )
-                for c in candidates
+                for c, names in candidates
             ]
             assessed.append((out, results))
         return assessed
@@ -289,3 +344,15 @@ class _Upgrade:
     @property
     def _rolled_back(self) -> set[str]:
         return {across_label(r, self.old) for r in self.plan.rollbacks}
+
+
+def _shown(emit: ev.Emit, line: str, point: int) -> ev.Emit:
+    """``emit``, with a later round's scenario runs shown on its upgrade's progress line."""
+
+    def shown(event: ev.Event) -> None:
+        if isinstance(event, ScenarioStarted | ScenarioFinished):
+            named = f"{event.scenario} (switch point {point})"
+            event = replace(event, target=line, scenario=named)
+        emit(event)
+
+    return shown

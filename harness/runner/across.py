@@ -3,13 +3,17 @@ the switch (``switch.py``), and each goes on with the new server. Each trace is 
 it finishes, with the identity of the upgrade (``label``: 'netflix:3.15.0→oss:3.32.1').
 
 Every run plays at once: a barrier cannot wait for runs that a job limit holds back.
+
+A scenario with several switch points is played in several rounds, one switch each: the
+first round switches every scenario at its first point; ``later_rounds`` says, from the
+first round's traces, which scenarios play each later round and where they switch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,7 @@ from harness.runner.session import (
     SessionSummary,
     keep_trace,
 )
-from harness.runner.switch import Switchover
+from harness.runner.switch import Switchover, at_point, switch_points
 from harness.runner.trace import new_trace
 from harness.scenarios.model import Scenario
 from harness.targets.model import RunningTarget
@@ -68,3 +72,17 @@ async def run_across(
     order = {s.name: i for i, s in enumerate(scenarios)}
     ordered = tuple(sorted(finished, key=lambda f: order[f.scenario]))
     return SessionSummary(label, ordered, round(time.monotonic() - began, 3)), switchover
+
+
+def later_rounds(
+    scenarios: Sequence[Scenario], first: Mapping[str, Mapping[str, Any]]
+) -> list[list[Scenario]]:
+    """Rounds 2, 3, ...: in round k, every scenario with a k-th switch point, switching
+    there (its points from ``first``, its trace of the first round, by scenario name; a
+    scenario without one sits out every later round)."""
+    points = {s.name: switch_points(s, first[s.name]) for s in scenarios if s.name in first}
+    most = max((len(p) for p in points.values()), default=0)
+    return [
+        [at_point(s, points[s.name][k]) for s in scenarios if len(points.get(s.name, ())) > k]
+        for k in range(1, most)
+    ]

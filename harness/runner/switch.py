@@ -2,6 +2,10 @@
 point, then one switch (the old server stopped, the new one started on the same store),
 then every run goes on with the new server.
 
+A scenario may have several switch points (the steps it names, or by default every step
+after which work is in flight: ``switch_points``); each is played in a round of its own,
+one switch per round, the scenario switching at its k-th point in round k (``at_point``).
+
 The runs meet at a barrier: a run arrives at its switch point, or leaves (it ended before
 reaching one); when every run has arrived or left, the switch is made once, and every run
 that arrived goes on with the server it gives. A switch that fails (the new server refuses
@@ -13,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.runner.settle import TERMINAL_WORKFLOW, Document
@@ -112,15 +116,42 @@ def _told(exc: BaseException) -> str:
 
 
 def switch_after(scenario: Scenario, step: Step, documents: list[Document]) -> bool:
-    """Is ``step`` the scenario's switch point? The step the scenario names (``upgrade:
-    switch_after``); by default, the first step after which a workflow of the run is still
-    in flight."""
+    """Is ``step`` the scenario's switch point in this run? The first step the scenario
+    names (``upgrade: switch_after``); by default, the first step after which a workflow of
+    the run is still in flight. (A later round of an upgrade plays the scenario with its
+    k-th point as the one it names: ``at_point``.)"""
     named = scenario.switch_after
-    if named is not None:
-        return step.index == named
+    if named:
+        return step.index == named[0]
+    return in_flight(documents)
+
+
+def switch_points(scenario: Scenario, trace: Mapping[str, Any]) -> tuple[int, ...]:
+    """Every switch point of ``scenario``, as step indices in step order, from one trace
+    of it (a run that played its steps, switched or not): the steps it names, or by
+    default every step after whose settle a workflow of the run was still in flight. A
+    run the server could not play (not applicable) has none."""
+    if (trace.get("outcome") or {}).get("status") == "not_applicable":
+        return ()
+    if scenario.switch_after:
+        return scenario.switch_after
+    return tuple(
+        int(entry["index"])
+        for entry in trace.get("steps") or []
+        if in_flight(entry.get("snapshots") or [])
+    )
+
+
+def at_point(scenario: Scenario, index: int) -> Scenario:
+    """``scenario`` switching after the step ``index`` only (one round of an upgrade)."""
+    return replace(scenario, switch_after=(index,))
+
+
+def in_flight(documents: Sequence[Mapping[str, Any]]) -> bool:
+    """Is a workflow of these snapshots still running or paused (not terminal)?"""
     return any(_in_flight(d) for d in documents)
 
 
-def _in_flight(document: dict[str, Any]) -> bool:
+def _in_flight(document: Mapping[str, Any]) -> bool:
     status = document.get("status")
     return bool(status) and status not in TERMINAL_WORKFLOW

@@ -191,7 +191,7 @@ def _load_scenario(file: Path, root: Path | None, allow_outbound: bool, limits: 
         steps=steps,
         capture={"task_logs": True, "queue_sizes": True, "running": True, **doc.get("capture", {})},
         compare=dict(doc.get("compare", {})),
-        switch_after=_step_index(doc.get("upgrade", {}).get("switch_after"), steps),
+        switch_after=_step_indices(doc.get("upgrade", {}).get("switch_after"), steps),
     )
 
 
@@ -299,9 +299,12 @@ def _steps(source: Source) -> tuple[tuple[Step, ...], list[Problem]]:
 def _step_references(source: Source, steps: tuple[Step, ...]) -> list[Problem]:
     """Fields that name a step, by number (1 for the first) or by name: each names one."""
     data = source.data
-    fields: list[tuple[Any, tuple[Any, ...]]] = [
-        (data.get("upgrade", {}).get("switch_after"), ("upgrade", "switch_after"))
-    ]
+    switch = data.get("upgrade", {}).get("switch_after")
+    fields: list[tuple[Any, tuple[Any, ...]]] = (
+        [(s, ("upgrade", "switch_after", i)) for i, s in enumerate(switch)]
+        if isinstance(switch, list)
+        else [(switch, ("upgrade", "switch_after"))]
+    )
     for worker, body in (data.get("workers") or {}).items():
         if isinstance(body, dict):
             fields.append((body.get("poll_from"), ("workers", worker, "poll_from")))
@@ -328,6 +331,12 @@ def _step_index(wanted: int | str | None, steps: tuple[Step, ...]) -> int | None
     if isinstance(wanted, int):
         return wanted - 1
     return next(s.index for s in steps if s.name == wanted)
+
+
+def _step_indices(wanted: Any, steps: tuple[Step, ...]) -> tuple[int, ...]:
+    """Steps named by number or name, one or a list, as their indices in step order."""
+    given = wanted if isinstance(wanted, list) else [] if wanted is None else [wanted]
+    return tuple(sorted({i for w in given if (i := _step_index(w, steps)) is not None}))
 
 
 def require_valid(

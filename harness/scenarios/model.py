@@ -131,7 +131,8 @@ class Scenario:
     steps: tuple[Step, ...] = ()
     capture: dict[str, bool] = field(default_factory=dict)
     compare: dict[str, Any] = field(default_factory=dict)
-    switch_after: int | None = None  # upgrade: the index of the step to switch after
+    # upgrade: the indices of the steps to switch after, in step order (none: by default)
+    switch_after: tuple[int, ...] = ()
 
     def applicability(self, flavor: str, version: str | None) -> tuple[bool, str | None]:
         """Whether the scenario applies to ``flavor:version``, and why not."""

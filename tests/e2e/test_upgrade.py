@@ -66,6 +66,8 @@ def upgraded(
         *(a for back in backs for a in ("--rollback-from", back)),
         "--profile",
         profile,
+        "--switch-points",
+        "first",  # the library's one point each: every scenario in one round
         "--out",
         str(folder),
         "--quiet",
@@ -171,7 +173,10 @@ def test_an_interrupted_upgrade_leaves_no_server_or_store(tmp_path: Path, sig: i
     _store("postgres")
     folder = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "upgrade", "--to", "oss:3.21.14", "--out", str(folder)],
+        [
+            *(sys.executable, "-m", "harness", "upgrade", "--to", "oss:3.21.14"),
+            *("--switch-points", "first", "--out", str(folder)),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

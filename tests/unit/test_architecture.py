@@ -36,6 +36,8 @@ ALLOWED: dict[str, set[str]] = {
     "clients": {"errors", "schemas", "targets", "runner", "__init__"},
     # Definitions in, scenario files out: reads servers through conductor, never starts one.
     "importer": {"errors", "schemas", "conductor", "scenarios"},
+    # Generated scenarios (Hypothesis strategies, the search): no server, no comparison.
+    "explore": {"errors"},
     # The comparison side never imports targets, runner or conductor: recorded traces
     # must be comparable with no server at all.
     "normalize": {"errors", "schemas", "documents"},
@@ -51,6 +53,7 @@ ALLOWED: dict[str, set[str]] = {
         "scenarios",
         "runner",
         "clients",
+        "explore",
         "normalize",
         "compare",
         "classify",

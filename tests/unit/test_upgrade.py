@@ -107,14 +107,18 @@ def _write(tmp_path: Path, poll_from: str, upgrade: str) -> Path:
 
 def test_a_switch_point_and_a_first_polling_step_by_name_or_number(tmp_path: Path) -> None:
     named = load_scenario(_write(tmp_path, "poll now", "upgrade: {switch_after: the switch}"))
-    assert named.switch_after == 1
+    assert named.switch_after == (1,)
     assert named.workers["cc_held"].poll_from == 2
     assert not named.workers["cc_held"].polls_at(1)
     assert named.workers["cc_held"].polls_at(2)
     numbered = load_scenario(_write(tmp_path, "3", "upgrade: {switch_after: 2}"))
-    assert (numbered.switch_after, numbered.workers["cc_held"].poll_from) == (1, 2)
+    assert (numbered.switch_after, numbered.workers["cc_held"].poll_from) == ((1,), 2)
+    several = load_scenario(_write(tmp_path, "3", "upgrade: {switch_after: [3, the switch]}"))
+    assert several.switch_after == (1, 2)  # in step order
+    same = load_scenario(_write(tmp_path, "3", "upgrade: {switch_after: [2, the switch]}"))
+    assert same.switch_after == (1,)  # one step, named twice
     default = load_scenario(_write(tmp_path, "3", ""))
-    assert default.switch_after is None
+    assert default.switch_after == ()
 
 
 def test_a_step_reference_that_names_no_step_names_its_line(tmp_path: Path) -> None:
@@ -124,6 +128,14 @@ def test_a_step_reference_that_names_no_step_names_its_line(tmp_path: Path) -> N
     found = {(p.field, p.line, p.message) for p in caught.value.problems}
     assert ("workers.cc_held.poll_from", 10, "no step is named 'poll later'") in found
     assert ("upgrade.switch_after", 18, "there is no step 7: 3 steps") in found
+    listed = _write(tmp_path, "3", "upgrade: {switch_after: [the switch, 7, nowhere]}")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(listed)
+    listed_found = {(p.field, p.message) for p in caught.value.problems}
+    assert listed_found == {
+        ("upgrade.switch_after[1]", "there is no step 7: 3 steps"),
+        ("upgrade.switch_after[2]", "no step is named 'nowhere'"),
+    }
 
 
 def test_the_default_switch_point_is_the_first_step_that_leaves_work_in_flight(
@@ -135,6 +147,9 @@ def test_the_default_switch_point_is_the_first_step_that_leaves_work_in_flight(
     assert switch_after(scenario, step, [{"status": "COMPLETED"}, {"status": "RUNNING"}])
     assert switch_after(scenario, step, [{"status": "PAUSED"}])
     assert not switch_after(scenario, step, [])  # a step that did not settle: no snapshot
+    several = load_scenario(_write(tmp_path, "3", "upgrade: {switch_after: [2, 3]}"))
+    running = [{"status": "RUNNING"}]
+    assert [switch_after(several, s, running) for s in several.steps] == [False, True, False]
 
 
 def test_an_upgrade_plan_goes_from_one_version_to_others() -> None:

@@ -65,11 +65,11 @@ def test_every_scenario_names_its_switch_step_and_goes_on_after_it(
     library: list[Scenario],
 ) -> None:
     for scenario in _each(library):
-        assert scenario.switch_after is not None, scenario.name
+        assert len(scenario.switch_after) == 1, scenario.name
         named = scenario.document["upgrade"]["switch_after"]
-        step = scenario.steps[scenario.switch_after]
+        step = scenario.steps[scenario.switch_after[0]]
         assert isinstance(named, str) and step.name == named, scenario.name
-        assert len(scenario.steps) > scenario.switch_after + 1, (
+        assert len(scenario.steps) > scenario.switch_after[0] + 1, (
             f"{scenario.name}: no step after the switch"
         )
 
@@ -83,8 +83,8 @@ def test_workers_that_start_late_start_after_the_switch(library: list[Scenario])
     ]
     assert late, "no scenario holds a task no worker polled before the switch"
     for scenario, worker in late:
-        assert scenario.switch_after is not None and worker.poll_from is not None
-        assert worker.poll_from > scenario.switch_after, f"{scenario.name}: {worker.task}"
+        assert scenario.switch_after and worker.poll_from is not None
+        assert worker.poll_from > scenario.switch_after[0], f"{scenario.name}: {worker.task}"
 
 
 def test_timing_scenarios_are_tagged_wall_clock(library: list[Scenario]) -> None:
