@@ -30,7 +30,7 @@ JS_CASES = ("pos", "neg", "zero")
 OUTPUTS = {
     "none": None,
     "attempt": {"v": "{{task.attempt}}", "n": 1},
-    "input": {"v": "{{input.p0}}", "all": "{{input}}"},
+    "input": {"v": "{{task.ref}}", "all": "{{input}}"},
     "nested": {"v": {"deep": ["{{task.iteration}}", {"k": "{{task.ref}}"}]}, "n": 2},
 }
 

@@ -43,6 +43,7 @@ class Shown:
     verdict: str
     runs: int  # runs of it on each target
     seconds: float
+    reason: str = ""  # the verdict's reason (an inconclusive one says how the baseline failed)
 
     def worst_first(self) -> tuple[str, ...]:
         """The unexplained differences' signatures: those shown in every run before those
@@ -133,6 +134,7 @@ class Pair:
             result.verdict,
             runs,
             round(time.monotonic() - began, 1),
+            result.reason,
         )
         self.memo[name] = shown
         if not found:  # only a finding's traces are kept

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import shutil
 import statistics
 from collections import Counter
@@ -45,6 +46,12 @@ class Files:
 def _value(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _first_line(text: str) -> str:
+    """A reason without what varies from scenario to scenario (ids, seconds)."""
+    line = text.splitlines()[0] if text else ""
+    return re.sub(r"\d+(\.\d+)?", "N", line)[:200]
 
 
 def describe(difference: dict[str, Any]) -> str:
@@ -142,6 +149,11 @@ def write_findings(
         "replayed": sum(1 for s in played if s.runs > 1),
         "baseline_failed": sum(1 for s in played if s.verdict == "inconclusive"),
         "verdicts": dict(Counter(s.verdict for s in played)),
+        "inconclusive_reasons": dict(
+            Counter(
+                _first_line(s.reason) for s in played if s.verdict == "inconclusive"
+            ).most_common(10)
+        ),
         "changes_reached": dict(reached.most_common()),
         "findings": entries,
     }
@@ -177,6 +189,10 @@ def markdown(document: dict[str, Any]) -> str:
         lines.append("")
     verdicts = ", ".join(f"{v} {n}" for v, n in sorted(d["verdicts"].items()))
     lines += [f"Verdicts of the scenarios played: {verdicts or 'none'}.", ""]
+    if d["inconclusive_reasons"]:
+        lines += ["Why scenarios were inconclusive (the baseline failed them):", ""]
+        lines += [f"- {n}: {r}" for r, n in d["inconclusive_reasons"].items()]
+        lines.append("")
     if d["changes_reached"]:
         lines += ["Catalogued changes the generated scenarios reached (scenarios):", ""]
         lines += [f"- `{c}`: {n}" for c, n in d["changes_reached"].items()]

@@ -5,8 +5,10 @@ outputs, attempts) and nothing is known to be about to move it: an async system 
 still SCHEDULED, a DO_WHILE whose current iteration has ended (nested tasks included),
 a JOIN whose branches are all done or that waits on nothing (3.15.0 re-checks a JOIN on
 a back-off of up to 30 s, so a stable-looking snapshot there is not final), a WAIT past
-its ``until`` or ``duration``, a SUB_WORKFLOW whose child has ended, a RUNNING workflow
-with nothing left to run, or a worker task the simulated workers still owe an answer.
+its ``until`` or ``duration``, a task a decision runs to its end at once (INLINE,
+SET_VARIABLE, ...) not ended yet, a SUB_WORKFLOW whose child has ended, a RUNNING workflow
+with nothing left to run or not decided yet (no task at all), or a worker task the
+simulated workers still owe an answer.
 Tasks waiting on a timer that has not fired (a callback, a WAIT, a HUMAN, an async
 system task the server's executor has already taken and put back with a callback) are
 settled: moving them is a step's job.
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.scenarios.definitions import ASYNC_SYSTEM_TASKS, iter_tasks
+from harness.scenarios.definitions import ASYNC_SYSTEM_TASKS, IMMEDIATE_SYSTEM_TASKS, iter_tasks
 
 Document = dict[str, Any]
 TERMINAL_TASK = frozenset(
@@ -66,37 +68,42 @@ def pending(
         tasks = document.get("tasks") or []
         latest = {t.get("referenceTaskName"): t for t in tasks}
         for task in tasks:
-            ref, kind, status = (
-                task.get("referenceTaskName"),
-                task.get("taskType"),
-                task.get("status"),
-            )
-            if kind in ASYNC_SYSTEM_TASKS and status == "SCHEDULED":
-                if not postponed(task):
-                    reasons.append(f"{kind} {ref} is scheduled")
-            elif kind == "JOIN" and status == "IN_PROGRESS" and _join_ready(task, latest):
-                waits_on = (task.get("inputData") or {}).get("joinOn")
-                done = "has all its branches done" if waits_on else "waits on nothing"
-                reasons.append(f"JOIN {ref} {done}")
-            elif kind == "DO_WHILE" and status == "IN_PROGRESS" and _iteration_done(task, latest):
-                reasons.append(f"DO_WHILE {ref} has finished iteration {task.get('iteration')}")
-            elif kind == "WAIT" and status == "IN_PROGRESS" and _wait_due(task, now_ms):
-                reasons.append(f"WAIT {ref} is past its time")
-            elif kind == "SUB_WORKFLOW" and status == "IN_PROGRESS":
-                child = by_id.get(str(task.get("subWorkflowId") or ""))
-                if child is not None and child.get("status") in TERMINAL_WORKFLOW:
-                    reasons.append(f"SUB_WORKFLOW {ref} has a finished child")
-            else:
-                why = owes(task)
-                if why:
-                    reasons.append(why)
-        if (
-            document.get("status") == "RUNNING"
-            and tasks
-            and all(t.get("status") in TERMINAL_TASK for t in tasks)
+            why = _task_pending(task, latest, by_id, now_ms) or owes(task)
+            if why:
+                reasons.append(why)
+        if document.get("status") == "RUNNING" and not tasks:
+            reasons.append(f"workflow {document.get('workflowName')} has not been decided yet")
+        elif document.get("status") == "RUNNING" and all(
+            t.get("status") in TERMINAL_TASK for t in tasks
         ):
             reasons.append(f"workflow {document.get('workflowName')} has no task left to run")
     return reasons
+
+
+def _task_pending(
+    task: Mapping[str, Any],
+    latest: Mapping[Any, Any],
+    by_id: Mapping[str, Mapping[str, Any]],
+    now_ms: float,
+) -> str | None:
+    """Why the server is about to move ``task`` by itself (None: nothing known)."""
+    ref, kind, status = task.get("referenceTaskName"), task.get("taskType"), task.get("status")
+    if kind in ASYNC_SYSTEM_TASKS and status == "SCHEDULED":
+        return None if postponed(task) else f"{kind} {ref} is scheduled"
+    if kind in IMMEDIATE_SYSTEM_TASKS and status in ("SCHEDULED", "IN_PROGRESS"):
+        return f"{kind} {ref} is {status}, a task a decision ends at once"
+    if kind == "JOIN" and status == "IN_PROGRESS" and _join_ready(task, latest):
+        waits_on = (task.get("inputData") or {}).get("joinOn")
+        return f"JOIN {ref} {'has all its branches done' if waits_on else 'waits on nothing'}"
+    if kind == "DO_WHILE" and status == "IN_PROGRESS" and _iteration_done(task, latest):
+        return f"DO_WHILE {ref} has finished iteration {task.get('iteration')}"
+    if kind == "WAIT" and status == "IN_PROGRESS" and _wait_due(task, now_ms):
+        return f"WAIT {ref} is past its time"
+    if kind == "SUB_WORKFLOW" and status == "IN_PROGRESS":
+        child = by_id.get(str(task.get("subWorkflowId") or ""))
+        if child is not None and child.get("status") in TERMINAL_WORKFLOW:
+            return f"SUB_WORKFLOW {ref} has a finished child"
+    return None
 
 
 def postponed(task: Mapping[str, Any]) -> bool:

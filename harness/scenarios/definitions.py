@@ -24,6 +24,13 @@ SYSTEM_TASK_TYPES: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
+# System tasks a decision runs to their end at once: one seen not yet ended belongs to a
+# decision still under way (conductor-oss 3.30+ decides a sub-workflow's child from a
+# queue, and a snapshot can catch its INLINE IN_PROGRESS).
+IMMEDIATE_SYSTEM_TASKS: frozenset[str] = frozenset(
+    {"INLINE", "JSON_JQ_TRANSFORM", "SET_VARIABLE", "TERMINATE", "NOOP", "LAMBDA"}
+)
+
 # System tasks that run on the server's background workers, not inside the call that
 # scheduled them: a snapshot with one of them SCHEDULED is not settled yet.
 ASYNC_SYSTEM_TASKS: frozenset[str] = frozenset(

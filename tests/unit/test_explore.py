@@ -69,6 +69,8 @@ def test_every_drawing_is_a_valid_scenario_that_ends_by_itself(
                 assert not any(t.get("type") == "DO_WHILE" for t in _tasks(task["loopOver"]))
             if task.get("type") == "WAIT":
                 assert task["inputParameters"]["duration"] in ("1s", "2s")
+    # a worker's output names only what every task has (the whole input, never a key)
+    assert "{{input." not in json.dumps(document.get("workers", {}))
     assert document["steps"][-1]["wait"]["status"] == [
         "COMPLETED",
         "FAILED",

@@ -183,3 +183,15 @@ def trace_of_baseline(scenario: str) -> dict[str, Any]:
     path = TRACES.parent / "baselines" / "netflix-3.15.0" / f"{scenario}.trace.json"
     data: dict[str, Any] = json.loads(path.read_text())
     return data
+
+
+def test_a_task_a_decision_ends_at_once_is_pending_until_it_ends() -> None:
+    """oss:3.32.1 decides a sub-workflow's child from a queue: a snapshot right after the
+    start caught the child's INLINE IN_PROGRESS (fixtures/explore/inline-in-progress, a run
+    made before this rule, which settled there too early)."""
+    path = TRACES.parent / "explore" / "inline-in-progress" / "oss-3.32.1.trace.json"
+    start, wait = json.loads(path.read_text())["steps"]
+    assert pending(start["snapshots"], nobody_owes) == [
+        "INLINE t3 is IN_PROGRESS, a task a decision ends at once"
+    ]
+    assert pending(wait["snapshots"], nobody_owes) == []
