@@ -207,7 +207,7 @@ async def explore(plan: Plan, emit: ev.Emit) -> Outcome:
     seconds = _since(began)
     files = write_findings(out, plan, **_made(seed, search, pair, began))
     for finding in files.findings:
-        emit(ev.ExploreFound(finding.signature, finding.file, finding.shrinking, finding.size))
+        emit(finding)
     shutil.rmtree(out / "work", ignore_errors=True)
     count = len(files.findings)
     verdict = "found" if count else "none_found"

@@ -23,24 +23,17 @@ import yaml
 
 from harness.explore.render import render
 from harness.explore.search import Found, Tally
+from harness.pipeline import events as ev
 from harness.pipeline.explore_pair import Shown
 from harness.pipeline.plan import Plan
 
 FORMAT = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Written:
-    signature: str
-    file: Path
-    shrinking: str  # complete | partial | none
-    size: int
-
-
 @dataclass(slots=True)
 class Files:
     reports: dict[str, Path] = field(default_factory=dict)
-    findings: list[Written] = field(default_factory=list)
+    findings: list[ev.ExploreFound] = field(default_factory=list)  # also the events
 
 
 def _value(value: Any) -> str:
@@ -111,7 +104,9 @@ def write_findings(
         traces = out / "findings" / finding.signature
         if shown.folder.is_dir():
             shutil.copytree(shown.folder, traces, dirs_exist_ok=True)
-        files.findings.append(Written(finding.signature, file, finding.shrinking, finding.size))
+        files.findings.append(
+            ev.ExploreFound(finding.signature, file, finding.shrinking, finding.size)
+        )
         entries.append(
             {
                 "signature": finding.signature,
