@@ -6,7 +6,10 @@ which upstream change made it; its matchers say precisely which differences it c
 A change is *reached* by a comparison when one side has it and the other does not; seen
 from the side without it (an upgrade) its matchers apply as written, seen the other way
 (a rollback, an older candidate) with the two values swapped and added/removed turned
-round. Knowledge does not expire and is never scoped to scenario names.
+round. A change that shows only across a rollback (``across``) is reached only by a run
+carried across one, from a version that has it to one that does not, compared with a run
+played wholly: the matchers' old side is the run played wholly, the new side the run
+carried across. Knowledge does not expire and is never scoped to scenario names.
 
 >>> catalog = load_catalog()
 >>> change.explains(difference, direction, scene)   # does it explain this difference?
@@ -32,6 +35,7 @@ from harness.normalize import Pattern
 
 SHIPPED = "changes.yaml"
 FORWARD, BACKWARD = "forward", "backward"
+ROLLBACK = "rollback"
 _TURNED = {"added": "removed", "removed": "added"}
 
 
@@ -94,6 +98,7 @@ class Change:
     intermittent: bool = False  # shows in some runs of a version that has it, not in all
     source: str = ""
     introduced: Mapping[str, str] | None = None  # measured by bisect: first, after, measured, by
+    across: str = ""  # "rollback": shows only in runs carried from a version with it to one without
 
     def present(self, target: Mapping[str, Any]) -> bool | None:
         """Whether ``target`` has this change; None when its version is unknown."""
@@ -106,10 +111,23 @@ class Change:
         backend = target.get("backend")
         return not self.backends or backend is None or backend in self.backends
 
+    def crossed(self, target: Mapping[str, Any]) -> bool | None:
+        """Whether ``target`` is a run carried across a rollback from a version that has
+        this change to one that does not; None when a version is unknown."""
+        origin = target.get("upgrade_from")
+        if not isinstance(origin, Mapping):
+            return False
+        had, has = self.present(origin), self.present(target)
+        if had is None or has is None:
+            return None
+        return had and not has
+
     def reach(self, baseline: Mapping[str, Any], candidate: Mapping[str, Any]) -> str | None:
         """FORWARD when only the candidate has the change, BACKWARD when only the baseline
-        has it, None when both or neither do (or a version is unknown)."""
-        had, has = self.present(baseline), self.present(candidate)
+        has it, None when both or neither do (or a version is unknown). A change that shows
+        only across a rollback: FORWARD when only the candidate was carried across one."""
+        test = self.crossed if self.across else self.present
+        had, has = test(baseline), test(candidate)
         if had is None or has is None or had == has:
             return None
         return FORWARD if has else BACKWARD
@@ -141,6 +159,7 @@ class Change:
             "action": self.action,
             "link": self.link,
             **({"introduced": dict(self.introduced)} if self.introduced else {}),
+            **({"across": self.across} if self.across else {}),
         }
 
 
@@ -155,7 +174,7 @@ class Catalog:
         return [
             c
             for c in self.changes
-            if c.intermittent and c.present(baseline) and c.present(candidate)
+            if c.intermittent and not c.across and c.present(baseline) and c.present(candidate)
         ]
 
     def reached(
@@ -285,6 +304,7 @@ def _change(raw: Mapping[str, Any], source: str) -> Change:
         intermittent=bool(raw.get("intermittent", False)),
         source=source,
         introduced=dict(raw["introduced"]) if raw.get("introduced") else None,
+        across=str(raw.get("across") or ""),
         matchers=tuple(
             Matcher(
                 level=m["level"],

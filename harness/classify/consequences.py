@@ -16,21 +16,26 @@ stays unexplained with it). The relations, each between findings of one scenario
 - a task present on one side only: the worker calls that carried it;
 - a failure workflow's ``input.failedWorkflow``: the same difference in the workflow that
   failed;
+- a candidate run that ended at a step without completing (the step did not settle)
+  where the baseline's went on: the run's outcome, what it never recorded (the snapshots
+  and calls of the steps after that one, the captures at the end), from the status change
+  of a workflow in that step's snapshots;
 - what a client SDK's call gave its caller (a client's trace: an ``SDK`` exchange): a
   server answer whose status code changed during that call, or the same difference (kind
   and place in the body) of a server answer during that call, which the SDK passed on
   (in its result, or in the body of the error it raised).
 
 A root and its consequence are seen at the same steps, except for an exchange's own
-fields, worker calls and the lists captured at the end. A finding
-that its own catalogued change explains stays with that change unless the root has it.
+fields, worker calls, the lists captured at the end and what a run that ended early lost.
+A finding that its own catalogued change explains stays with that change unless the root
+has it.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from harness.classify.model import Finding
 from harness.compare import Difference
@@ -46,6 +51,8 @@ _NAMED_TASK = re.compile(r"<(wf\d+)/([^<>]+)>")
 _TASK_WAY = {"SCHEDULED": "running", "IN_PROGRESS": "running", "COMPLETED": "done"}
 _TASK_WAY |= {"COMPLETED_WITH_ERRORS": "done", "SKIPPED": "done"}
 _WORKFLOW_WAY = {"RUNNING": "running", "PAUSED": "running", "COMPLETED": "done"}
+_OUTCOME = ("scenario",)  # the status level's place for a run's outcome
+_CAPTURE = "capture "
 
 # shown on their own: what the baseline does by itself, what the scenario ignores, and
 # what the candidate does only sometimes (a finding about the candidate)
@@ -63,11 +70,14 @@ def places(d: Difference) -> list[Parts]:
 def consequences(findings: Sequence[Finding]) -> dict[int, int]:
     """index of a finding -> index of the finding it follows from."""
     roots = _roots(findings)
+    stop = _stop(findings)
     out: dict[int, int] = {}
     for index, finding in enumerate(findings):
         if finding.disposition in _OWN:
             continue
         root = _root_of(findings, index, roots)
+        if root is None and stop is not None:
+            root = _after_stop(findings, index, stop)
         if root is not None and _may_follow(findings[root], finding):
             out[index] = root
     return out
@@ -213,6 +223,51 @@ def _copied(findings: Sequence[Finding], index: int) -> int | None:
         ):
             return other
     return None
+
+
+def _stop(findings: Sequence[Finding]) -> int | None:
+    """The step at which the candidate's run ended without completing, when the baseline's
+    compared run went on (its outcome is recorded at that step on one side only)."""
+    for finding in findings:
+        d = finding.difference
+        if d.level != "status" or d.shape_parts != _OUTCOME or d.missing != "baseline":
+            continue
+        ended = d.candidate.get("outcome") if isinstance(d.candidate, Mapping) else None
+        if ended != "completed" and len(d.steps) == 1 and d.steps[0] is not None:
+            return d.steps[0]
+    return None
+
+
+def _after_stop(findings: Sequence[Finding], index: int, stop: int) -> int | None:
+    """For what a candidate run that ended at step ``stop`` lost by ending there: the
+    status change of a workflow at that step."""
+    if not _lost(findings[index].difference, stop):
+        return None
+    for root, finding in enumerate(findings):
+        d = finding.difference
+        if (
+            root != index
+            and finding.disposition not in ("noise", "ignored")
+            and d.level == "status"
+            and d.kind == "changed"
+            and len(d.shape_parts) == 2
+            and d.shape_parts[1] == "status"
+            and stop in d.steps
+        ):
+            return root
+    return None
+
+
+def _lost(d: Difference, stop: int) -> bool:
+    """The run's outcome, or a whole snapshot or call the candidate never recorded: of a
+    step after ``stop``, or captured at the end."""
+    if d.level == "status" and d.shape_parts == _OUTCOME:
+        return True
+    if d.missing != "candidate" or len(d.shape_parts) != 1:
+        return False
+    if d.level == "api" and str(d.shape_parts[0]).startswith(_CAPTURE):
+        return True
+    return bool(d.steps) and all(s is not None and s > stop for s in d.steps)
 
 
 def _covering(findings: Sequence[Finding], index: int, candidates: list[int]) -> int | None:

@@ -48,6 +48,7 @@ async def cmd_changes(args: argparse.Namespace) -> int:
     width = max((len(c.id) for c in ordered), default=10)
     for change in ordered:
         stores = f" [{', '.join(change.backends)}]" if change.backends else ""
+        stores += f" ({change.across} only)" if change.across else ""
         print(
             f"{change.severity:<10} {change.id:<{width}}  {change.versions}{stores}  {change.title}"
         )

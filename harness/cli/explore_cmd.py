@@ -33,22 +33,24 @@ def register(commands: Any) -> None:
         help="generate workflows, play them on two servers, and shrink every difference no "
         "catalogued change explains to a scenario file",
         description="Search for what no scenario was written for. Hypothesis draws whole "
-        "scenarios: a workflow of the task types both lines know (worker tasks with retries "
-        "and optional ones, INLINE, JSON_JQ_TRANSFORM, SET_VARIABLE, WAIT, NOOP, TERMINATE), "
-        "nested in forks, switches, a loop and a sub-workflow, with expressions over inputs, "
-        "outputs and variables, and what each worker does (complete, fail once or always, "
-        "fail terminally, answer in progress first, send logs). Both servers start once; "
-        "each scenario plays on both at once and is compared as `compare` does. A scenario "
-        "that shows a difference the catalog does not explain is played until each side "
-        "has --explore-runs runs; the difference counts when --reproduce of them show it. "
-        "Hypothesis then shrinks it, each step judged the same way, to a small scenario: "
-        "OUT/scenarios/explore-<fingerprint>.yaml, ready for the library, with its traces "
-        "under OUT/findings/. The search goes on, looking for differences not found yet, "
-        "until --budget is spent. explore.json and explore.md sum it up: examples run, per "
-        "minute, the findings, and the catalogued changes the scenarios reached. Failing "
-        "examples are kept in Hypothesis's database in the cache, and replayed first by the "
-        "next run on the same pair. Exit 0 nothing unexplained, 1 findings, 2 bad input, "
-        "4 harness error, 130 interrupted (the findings so far are written).",
+        "scenarios: a workflow of the task types both lines know (worker tasks with retries and "
+        "optional ones, INLINE, JSON_JQ_TRANSFORM, SET_VARIABLE, WAIT, NOOP, TERMINATE), nested "
+        "in forks, switches, a loop and a sub-workflow, with expressions over inputs, outputs and "
+        "variables, and what each worker does (complete, fail once or always, fail terminally, "
+        "answer in progress first, send logs). Both servers start once; each scenario plays on "
+        "both at once and is compared as `compare` does. A scenario that shows a difference the "
+        "catalog does not explain is played until each side has --explore-runs runs; the "
+        "difference counts when --reproduce of them show it. Hypothesis then shrinks it, each "
+        "step judged the same way, to a small scenario, which is played --confirm-runs more times "
+        "on both: what the baseline's own runs then show the candidate's way too is a race, "
+        "listed under OUT/races/; the rest is written to "
+        "OUT/scenarios/explore-<fingerprint>.yaml, ready for the library, with its traces under "
+        "OUT/findings/. The search goes on, looking for differences not found yet, until --budget "
+        "is spent. explore.json and explore.md sum it up: examples run, per minute, the findings, "
+        "and the catalogued changes the scenarios reached. Failing examples are kept in "
+        "Hypothesis's database in the cache, and replayed first by the next run on the same pair. "
+        "Exit 0 nothing unexplained, 1 findings, 2 bad input, 4 harness error, 130 interrupted "
+        "(the findings so far are written).",
     )
     add_options(
         parser,
@@ -60,6 +62,7 @@ def register(commands: Any) -> None:
         "without_change",
         "explore_runs",
         "reproduce",
+        "confirm_runs",
         "max_findings",
         "out",
         "reports",

@@ -236,6 +236,11 @@ OPTIONS: tuple[Option, ...] = (
     Opt("reproduce", ("--reproduce",), "how many of those runs must show a difference for it "
       "to count, in the search and in every shrinking step (default: 2)", "int", default=2,
       metavar="K", minimum=1, plan="reproduce"),
+    Opt("confirm_runs", ("--confirm-runs",), "more runs on each target of a finding's final "
+      "scenario before it is written (default: 8; 0: none): a difference that the baseline's "
+      "own runs then also show the candidate's way is a race between concurrent tasks that "
+      "the first runs did not reveal, listed apart and not counted as a finding", "int",
+      default=8, metavar="N", minimum=0, plan="confirm_runs"),
     Opt("max_findings", ("--max-findings",), "stop once this many findings are shrunk "
       "(default: search until --budget is spent)", "int", metavar="N", minimum=1,
       plan="max_findings"),

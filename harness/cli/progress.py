@@ -126,7 +126,9 @@ class Display:
             return None
         if isinstance(event, ev.ScenarioFinished):
             return self._finished(event)
-        if isinstance(event, ev.ExploreExample | ev.ExploreFound | ev.BisectProbed):
+        if isinstance(
+            event, ev.ExploreExample | ev.ExploreConfirmed | ev.ExploreFound | ev.BisectProbed
+        ):
             return _searched(event, verbose=self.verbose)
         if isinstance(event, ev.RecheckPlanned):
             line = self.lines[event.target]
@@ -279,14 +281,27 @@ class Display:
             self._erase()
 
 
+def _confirmed(event: ev.ExploreConfirmed) -> str:
+    if not event.race:
+        return f"finding {event.signature}: holds over {event.runs} runs on each target"
+    return (
+        f"finding {event.signature}: a race, not a finding: over {event.runs} runs on each "
+        f"target, {event.why}"
+    )
+
+
 def _searched(
-    event: ev.ExploreExample | ev.ExploreFound | ev.BisectProbed, *, verbose: bool
+    event: ev.ExploreExample | ev.ExploreConfirmed | ev.ExploreFound | ev.BisectProbed,
+    *,
+    verbose: bool,
 ) -> str | None:
     """explore: every 10th example (every one with --verbose), any that shows something
     new, and each finding; bisect: each probe."""
     if isinstance(event, ev.BisectProbed):
         shows = f"shows it ({event.differences} differences)" if event.shows else "does not"
         return f"{event.target}: {shows}; at most {event.left} more probes"
+    if isinstance(event, ev.ExploreConfirmed):
+        return _confirmed(event)
     if isinstance(event, ev.ExploreFound):
         how = {"complete": "shrunk to", "partial": "partly shrunk to"}.get(
             event.shrinking, "not shrunk:"

@@ -225,18 +225,19 @@ def render(drawn: Drawn, *, label: str = "") -> dict[str, Any]:
     }
     if not task_defs:
         del document["workers"]
+    if any(t.get("type") == "FORK_JOIN" for t in _all_tasks(workflows)):
+        document["compare"] = {"ordered": False}  # branches run concurrently
     digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:10]
     document["name"] = f"explore-{digest}"
     return document
 
 
-def _worker_names(workflows: list[dict[str, Any]]) -> list[str]:
-    found: list[str] = []
+def _all_tasks(workflows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
 
     def walk(tasks: list[dict[str, Any]]) -> None:
         for task in tasks:
-            if "type" not in task:
-                found.append(task["name"])
+            found.append(task)
             for branch in task.get("forkTasks", []):
                 walk(branch)
             for case in task.get("decisionCases", {}).values():
@@ -247,3 +248,7 @@ def _worker_names(workflows: list[dict[str, Any]]) -> list[str]:
     for workflow in workflows:
         walk(workflow["tasks"])
     return found
+
+
+def _worker_names(workflows: list[dict[str, Any]]) -> list[str]:
+    return [t["name"] for t in _all_tasks(workflows) if "type" not in t]

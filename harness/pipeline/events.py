@@ -189,6 +189,17 @@ class ExploreExample:
 
 
 @dataclass(frozen=True, slots=True)
+class ExploreConfirmed:
+    """explore: a finding played again before it is written; ``race``: the difference is
+    the targets' own variation after all, judged over every run (``why``)."""
+
+    signature: str
+    runs: int  # runs on each target, in all
+    race: bool
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class ExploreFound:
     """explore: a finding written as a scenario file."""
 
@@ -222,6 +233,7 @@ Event = (
     | RunFinished
     | BisectProbed
     | ExploreExample
+    | ExploreConfirmed
     | ExploreFound
 )
 Emit = Callable[[Event], None]

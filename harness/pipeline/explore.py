@@ -8,6 +8,8 @@ difference shrunk to a scenario file.
     a drawing that shows an unexplained difference is played again on both until each
         has ``--explore-runs`` runs; a difference counts when it shows in at least
         ``--reproduce`` of them (noise, the baseline's own variation, is told apart then)
+    each finding's final scenario is played ``--confirm-runs`` more times on both: one
+        that the baseline's own runs then show both ways is a race, listed apart
     write each finding: OUT/scenarios/explore-<fingerprint>.yaml (ready for the library),
         OUT/findings/<fingerprint>/ (its traces), explore.json and explore.md
     stop the targets (whatever happens)
@@ -32,13 +34,13 @@ from harness.classify import Settings
 from harness.classify.catalog import Catalog
 from harness.errors import BadInputError, ExitCode
 from harness.explore.render import render
-from harness.explore.search import Abort, Search, Tally
+from harness.explore.search import Abort, Found, Search, Tally
 from harness.explore.strategies import Drawn
 from harness.pipeline import events as ev
 from harness.pipeline import live
 from harness.pipeline.assemble import settings_for
-from harness.pipeline.explore_pair import Pair
-from harness.pipeline.explore_write import write_findings
+from harness.pipeline.explore_pair import Pair, Race
+from harness.pipeline.explore_write import Files, write_findings
 from harness.pipeline.outcome import Outcome
 from harness.pipeline.plan import Plan, slug
 from harness.targets.maven import cache_dir
@@ -92,7 +94,9 @@ def _since(began: float) -> float:
     return round(time.monotonic() - began, 1)
 
 
-def _made(seed: int, search: Search, pair: Pair, began: float) -> dict[str, Any]:
+def _made(
+    seed: int, search: Search, pair: Pair, began: float, races: dict[str, Race] | None = None
+) -> dict[str, Any]:
     """What ``write_findings`` needs of the search so far."""
     return {
         "seed": seed,
@@ -100,7 +104,38 @@ def _made(seed: int, search: Search, pair: Pair, began: float) -> dict[str, Any]
         "memo": pair.memo,
         "tally": search.tally,
         "seconds": _since(began),
+        "races": races or {},
     }
+
+
+async def _confirm(
+    pair: Pair, found: list[Found], extra: int, emit: ev.Emit, keep: Callable[[], object]
+) -> dict[str, Race]:
+    """Each finding's scenario played ``extra`` more times on both targets: the races
+    among them (by signature), which the first few runs happened not to reveal. If it
+    cannot finish (a server died, Ctrl-C), ``keep`` writes the findings as they are."""
+    try:
+        return await _confirming(pair, found, extra, emit)
+    except BaseException:
+        keep()
+        raise
+
+
+async def _confirming(pair: Pair, found: list[Found], extra: int, emit: ev.Emit) -> dict[str, Race]:
+    races: dict[str, Race] = {}
+    if extra <= 0:
+        return races
+    for finding in found:
+        name = str(render(finding.drawn)["name"])
+        shown = pair.memo.get(name)
+        if shown is None or finding.signature not in shown.unexplained:
+            continue
+        race = await pair.confirm(name, finding.signature, extra)
+        if race is not None:
+            races[finding.signature] = race
+        why = race.why if race else "it holds"
+        emit(ev.ExploreConfirmed(finding.signature, pair.memo[name].runs, race is not None, why))
+    return races
 
 
 async def _start(
@@ -195,27 +230,41 @@ async def explore(plan: Plan, emit: ev.Emit) -> Outcome:
             database=database_for(plan, settings),
             on_example=shown,
         )
+
+        def keep() -> object:
+            return write_findings(out, plan, **_made(seed, search, pair, began))
+
         try:
             await _in_thread(lambda: search.run(None, plan.max_findings))
         except Abort as stopped:
-            write_findings(out, plan, **_made(seed, search, pair, began))
+            keep()
             raise stopped.error or BadInputError("the search stopped") from None
         except asyncio.CancelledError:  # Ctrl-C: what was found so far is kept
             search.stop.set()
-            write_findings(out, plan, **_made(seed, search, pair, began))
+            keep()
             raise
-    seconds = _since(began)
-    files = write_findings(out, plan, **_made(seed, search, pair, began))
+        races = await _confirm(pair, list(search.found), plan.confirm_runs, emit, keep)
+    files = write_findings(out, plan, **_made(seed, search, pair, began, races))
+    shutil.rmtree(out / "work", ignore_errors=True)
+    return _finished(
+        files, search.tally.examples, len(races), out, seconds=_since(began), emit=emit
+    )
+
+
+def _finished(
+    files: Files, examples: int, races: int, out: Path, *, seconds: float, emit: ev.Emit
+) -> Outcome:
     for finding in files.findings:
         emit(finding)
-    shutil.rmtree(out / "work", ignore_errors=True)
     count = len(files.findings)
     verdict = "found" if count else "none_found"
     shrunk = sum(f.shrinking == "complete" for f in files.findings)
     reason = (
-        f"{search.tally.examples} examples, {count} unexplained "
+        f"{examples} examples, {count} unexplained "
         f"difference{'s' * (count != 1)}, {shrunk} shrunk file{'s' * (shrunk != 1)}"
     )
+    if races:
+        reason += f", {races} race{'s' * (races != 1)} set apart"
     emit(ev.RunFinished(verdict, reason, True, files.reports, seconds))
     code = ExitCode.FINDING if count else ExitCode.OK
     return Outcome(verdict, reason, True, files.reports, out, int(code))

@@ -9,6 +9,7 @@ explains, and remembered, so that Hypothesis's replays of a drawing cost nothing
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -58,6 +59,25 @@ class Shown:
         return tuple(sorted(self.unexplained, key=rank))
 
 
+@dataclass(frozen=True, slots=True)
+class Race:
+    """A finding that more runs took back: judged over every run, the baseline's own runs
+    (or the candidate's) show the difference both ways."""
+
+    signature: str
+    difference: dict[str, Any]  # as the first runs showed it
+    runs: int  # runs on each target, the confirming ones included
+    disposition: str  # the difference over every run (noise: the baseline's runs differ)
+    verdict: str
+    reason: str
+
+    @property
+    def why(self) -> str:
+        if self.verdict == "inconclusive":
+            return self.reason.splitlines()[0] if self.reason else "the baseline failed it"
+        return f"the difference is {self.disposition}"
+
+
 def signature(finding: Finding) -> str:
     """A difference's fingerprint with the scenario left out: generated scenarios have
     names of their own, and the same difference shows in many of them."""
@@ -92,6 +112,19 @@ def unexplained(result: ScenarioResult, needed: int) -> dict[str, dict[str, Any]
             },
         )
     return out
+
+
+def race_of(
+    result: ScenarioResult, sought: str, first: dict[str, Any], runs: int, needed: int
+) -> Race | None:
+    """None when a finding (``first``: its difference as first shown) still holds in
+    ``result``, judged over more runs; else the race it turned out to be."""
+    if sought in unexplained(result, needed):
+        return None
+    disposition = next(
+        (f.disposition for f in result.findings if signature(f) == sought), "not shown"
+    )
+    return Race(sought, first, runs, disposition, result.verdict, result.reason)
 
 
 @dataclass(slots=True)
@@ -140,6 +173,19 @@ class Pair:
         if not found:  # only a finding's traces are kept
             await asyncio.to_thread(shutil.rmtree, folder, True)
         return shown
+
+    async def confirm(self, name: str, sought: str, extra: int) -> Race | None:
+        """A finding's scenario played ``extra`` more times on both targets and judged
+        again over every run: None when the difference holds, else the race it was."""
+        shown = self.memo[name]
+        scenario = load_scenario(shown.folder / "scenario.yaml")
+        first = shown.runs + 1
+        await self._play(scenario, shown.folder, list(range(first, first + extra)))
+        result = await asyncio.to_thread(self._assess, shown.folder, name)
+        found = unexplained(result, self.needed)
+        kept = found if sought in found else {**found, sought: shown.unexplained[sought]}
+        self.memo[name] = dataclasses.replace(shown, unexplained=kept, runs=shown.runs + extra)
+        return race_of(result, sought, shown.unexplained[sought], shown.runs + extra, self.needed)
 
     async def _play(self, scenario: Scenario, folder: Path, repeats: list[int]) -> None:
         targets = (self.baseline, self.candidate)

@@ -3,6 +3,8 @@ summary (explore.json for machines, explore.md for people).
 
     OUT/scenarios/explore-<signature>.yaml   the smallest scenario that showed it
     OUT/findings/<signature>/                its traces on both targets
+    OUT/races/explore-<signature>.yaml, OUT/races/<signature>/
+                                             one that more runs showed to be a race
     OUT/explore.json, OUT/explore.md
 """
 
@@ -24,7 +26,7 @@ import yaml
 from harness.explore.render import render
 from harness.explore.search import Found, Tally
 from harness.pipeline import events as ev
-from harness.pipeline.explore_pair import Shown
+from harness.pipeline.explore_pair import Race, Shown
 from harness.pipeline.plan import Plan
 
 FORMAT = 1
@@ -90,20 +92,39 @@ def write_findings(
     memo: dict[str, Shown],
     tally: Tally,
     seconds: float,
+    races: dict[str, Race] | None = None,
 ) -> Files:
     files = Files()
     entries = []
+    raced = []
+    races = races or {}
     for finding in found:
         shown = memo.get(str(render(finding.drawn)["name"]))
         if shown is None or finding.signature not in shown.unexplained:
             continue
+        race = races.get(finding.signature)
         name, text = _scenario_text(plan, seed, finding, shown)
-        file = out / "scenarios" / f"{name}.yaml"
+        where = out / ("races" if race else "scenarios")
+        file = where / f"{name}.yaml"
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(text, encoding="utf-8")
-        traces = out / "findings" / finding.signature
+        traces = (where if race else out / "findings") / finding.signature
         if shown.folder.is_dir():
             shutil.copytree(shown.folder, traces, dirs_exist_ok=True)
+        if race is not None:
+            raced.append(
+                {
+                    "signature": finding.signature,
+                    "file": str(file.relative_to(out)),
+                    "traces": str(traces.relative_to(out)),
+                    "runs": race.runs,
+                    "disposition": race.disposition,
+                    "verdict": race.verdict,
+                    "why": race.why,
+                    "difference": race.difference,
+                }
+            )
+            continue
         files.findings.append(
             ev.ExploreFound(finding.signature, file, finding.shrinking, finding.size)
         )
@@ -150,7 +171,9 @@ def write_findings(
             ).most_common(10)
         ),
         "changes_reached": dict(reached.most_common()),
+        "confirm_runs": plan.confirm_runs,
         "findings": entries,
+        "races": raced,
     }
     out.mkdir(parents=True, exist_ok=True)
     files.reports["explore.json"] = out / "explore.json"
@@ -181,6 +204,18 @@ def markdown(document: dict[str, Any]) -> str:
             text = describe(f["difference"]).replace("|", "\\|")
             shrunk = {"complete": "yes", "partial": "partly", "none": "no"}[f["shrunk"]]
             lines.append(f"| `{f['file']}` | {shrunk} | {f['size']} | {text} |")
+        lines.append("")
+    if d.get("races"):
+        lines += [
+            "Races: found, then played more times, where the targets' own runs showed "
+            "the difference both ways (not findings):",
+            "",
+            "| scenario | runs | over every run | difference first shown |",
+            "|---|---:|---|---|",
+        ]
+        for r in d["races"]:
+            text = describe(r["difference"]).replace("|", "\\|")
+            lines.append(f"| `{r['file']}` | {r['runs']} | {r['why']} | {text} |")
         lines.append("")
     verdicts = ", ".join(f"{v} {n}" for v, n in sorted(d["verdicts"].items()))
     lines += [f"Verdicts of the scenarios played: {verdicts or 'none'}.", ""]

@@ -103,6 +103,7 @@ class Plan:
     without_changes: tuple[str, ...] = ()  # explore: changes left out of the catalog
     explore_runs: int = 3  # explore: runs of a scenario that shows a difference, each side
     reproduce: int = 2  # explore: runs that must show it for it to count
+    confirm_runs: int = 8  # explore: more runs of each finding before it is written
     max_findings: int | None = None  # explore: stop once this many are shrunk
 
     def __post_init__(self) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.classify import Catalog, Change
+from harness.classify.catalog import ROLLBACK
 from harness.classify.severity import SEVERITIES
 from harness.report.markdown import code
 from harness.report.migration_clients import render_clients
@@ -109,6 +110,8 @@ def _where(change: Change) -> str:
     where = f"versions {change.versions}"
     if change.backends:
         where += f" on {', '.join(change.backends)}"
+    if change.across == ROLLBACK:
+        where += ", rolled back to a version without it"
     if change.introduced:
         where += (
             f", first in {change.introduced['first']} (not in {change.introduced['after']}; "

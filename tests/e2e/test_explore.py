@@ -26,13 +26,14 @@ def test_explore_finds_a_change_left_out_of_the_catalog_and_shrinks_it(tmp_path:
     out = tmp_path / "explore"
     run = cli("explore", "--baseline", BASELINE, "--candidate", CANDIDATE, "--seed", "1",
               "--budget", "6m", "--max-findings", "1", "--without-change", CHANGE,
-              "--out", str(out), timeout=900)  # fmt: skip
+              "--confirm-runs", "2", "--out", str(out), timeout=900)  # fmt: skip
     assert run.code == 1, run.out + run.err  # 1: findings
     summary = json.loads((out / "explore.json").read_text())
     assert f"{summary['examples']} examples, 1 unexplained difference" in run.out
     assert summary["without_changes"] == [CHANGE] and summary["seed"] == 1
     (finding,) = summary["findings"]
     assert finding["shrunk"] == "complete", finding
+    assert summary["races"] == [] and finding["runs"] == 3 + 2  # it held over 2 more runs
     assert finding["size"] <= 4  # the sub-workflow, its child's one task, a worker at most
     scenario = load_scenario(out / finding["file"])  # a valid scenario, ready to commit
     tasks = scenario.workflows[0]["tasks"]

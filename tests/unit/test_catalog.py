@@ -28,10 +28,11 @@ from harness.classify.catalog import is_catch_all
 from harness.documents import DocumentError
 from harness.traces import load_trace_set
 from tests.unit import library
-from tests.unit.traces import NETFLIX_LINE, stall_traces
+from tests.unit.traces import NETFLIX_LINE, rollback_delay_traces, stall_traces
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SWAP = {"COMPLETED": "FAILED", "FAILED": "COMPLETED"}
+ROLLED_BACK = ("oss-3.32.1", "oss-3.32.1-netflix-3.15.0")  # PostgreSQL: wholly, and across
 
 
 def test_the_shipped_catalog_is_valid_and_links_every_change_upstream() -> None:
@@ -127,6 +128,8 @@ def test_every_change_explains_a_recorded_difference_or_says_which_scenario_woul
     for pair in (("netflix-3.11.3", "netflix-3.12.0"), ("netflix-3.13.8", "netflix-3.14.0")):
         older, newer = (load_trace_set(NETFLIX_LINE / v) for v in pair)
         credited |= {c.change["id"] for c in assess_run(older, newer, library.settings()).changes}
+    wholly, across = (load_trace_set(rollback_delay_traces(t)) for t in ROLLED_BACK)
+    credited |= {c.change["id"] for c in assess_run(wholly, across, library.settings()).changes}
     silent = [c.id for c in load_catalog().changes if c.id not in credited and not c.unrecorded]
     assert silent == []
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from harness.explore.render import render
 from harness.explore.search import Found, Search, Tally, size
 from harness.explore.strategies import MAX_ITERATIONS, Drawn, Node, drawn
 from harness.pipeline.explore import without
-from harness.pipeline.explore_pair import Pair, Shown, unexplained
+from harness.pipeline.explore_pair import Pair, Race, Shown, race_of, unexplained
 from harness.pipeline.explore_write import write_findings
 from harness.pipeline.plan import Plan
 from harness.scenarios import load_scenario
@@ -71,6 +73,10 @@ def test_every_drawing_is_a_valid_scenario_that_ends_by_itself(
                 assert task["inputParameters"]["duration"] in ("1s", "2s")
     # a worker's output names only what every task has (the whole input, never a key)
     assert "{{input." not in json.dumps(document.get("workers", {}))
+    # concurrent branches: the order of their tasks is not compared
+    workflows = document["definitions"]["workflows"]
+    forks = any(t.get("type") == "FORK_JOIN" for w in workflows for t in _tasks(w["tasks"]))
+    assert document.get("compare", {}).get("ordered", True) is not forks
     assert document["steps"][-1]["wait"]["status"] == [
         "COMPLETED",
         "FAILED",
@@ -192,3 +198,63 @@ def test_a_finding_is_written_as_a_scenario_file_that_loads(tmp_path: Path) -> N
     assert summary["findings"][0]["shrunk"] == "complete"
     assert (tmp_path / "findings" / "abc" / "netflix-3.15.0").is_dir()
     assert "| `scenarios/explore-abc.yaml` | yes | 2 |" in (tmp_path / "explore.md").read_text()
+
+
+RACE = FIXTURES / "explore" / "race-terminate.tar.xz"  # 10 runs on each, recorded
+RACED = "explore-427d4c3412079c35"  # fixtures/explore/triaged/: a worker task beside a TERMINATE
+
+
+def _runs(tmp_path: Path, first: int) -> Path:
+    """The recorded race's first ``first`` runs of each target, as a run folder."""
+    with tarfile.open(RACE) as archive:
+        archive.extractall(tmp_path / "all", filter="data")
+    folder = tmp_path / f"first-{first}"
+    for target in ("netflix-3.15.0", "oss-3.32.1"):
+        (folder / target).mkdir(parents=True)
+        for n in range(1, first + 1):
+            part = "" if n == 1 else f".run{n}"
+            trace = f"{RACED}{part}.trace.json"
+            shutil.copy(tmp_path / "all" / target / trace, folder / target / trace)
+    return folder
+
+
+def test_a_finding_that_more_runs_show_both_ways_on_the_baseline_is_a_race(
+    tmp_path: Path,
+) -> None:
+    """Recorded: on netflix:3.15.0 whether the worker gets its task before the TERMINATE
+    in the other branch cancels it is a coin toss (its in-memory queue breaks a tie by task
+    id); oss:3.32.1's SQLite queue hands it out in order. Three runs of each happened to
+    agree; ten show the baseline's own runs differ."""
+    pair = Pair({}, BASELINE, CANDIDATE, tmp_path, load_settings())
+    three = _runs(tmp_path, 3)
+    found = unexplained(pair._assess(three, RACED), 2)
+    sought = next(s for s, d in found.items() if d["path"] == "wf1.t4#0.status")
+    assert (found[sought]["baseline"], found[sought]["candidate"]) == ("COMPLETED", "CANCELED")
+    assert race_of(pair._assess(three, RACED), sought, found[sought], 3, 2) is None
+    ten = pair._assess(_runs(tmp_path, 10), RACED)
+    race = race_of(ten, sought, found[sought], 10, 2)
+    assert race is not None and race.verdict == "inconclusive"
+    assert "the baseline itself is not deterministic" in race.why
+
+
+def test_a_race_is_written_apart_and_is_not_a_finding(tmp_path: Path) -> None:
+    example = Drawn(workers=(), tasks=(Node("SUB_WORKFLOW"),),
+                    child=(Node("SET_VARIABLE", (0, ())),), inputs=(), outputs=())  # fmt: skip
+    document = render(example)
+    difference = {"level": "tasks", "kind": "changed", "path": "wf1.t1#0.status",
+                  "shape": "wf1.*.status", "baseline": "COMPLETED", "candidate": "CANCELED",
+                  "severity": "behavioral", "rate": [3, 3]}  # fmt: skip
+    shown = Shown(document["name"], RECORDED, document, {"r": difference}, (), "incompatible",
+                  11, 9.0)  # fmt: skip
+    race = Race("r", difference, 11, "not shown", "inconclusive", "the baseline itself is not "
+                "deterministic: its runs differ at the tasks level (45 noisy paths)")  # fmt: skip
+    plan = Plan(kind="explore", baseline=BASELINE, candidates=(CANDIDATE,), out=str(tmp_path))
+    files = write_findings(
+        tmp_path, plan, seed=5, found=[Found("r", example, 1, 0, True)],
+        memo={shown.name: shown}, tally=Tally(10, 0, 1), seconds=60.0, races={"r": race},
+    )  # fmt: skip
+    assert files.findings == []
+    assert load_scenario(tmp_path / "races" / "explore-r.yaml").name == "explore-r"
+    summary = json.loads((tmp_path / "explore.json").read_text())
+    assert summary["findings"] == [] and summary["races"][0]["runs"] == 11
+    assert "the baseline itself is not deterministic" in (tmp_path / "explore.md").read_text()

@@ -73,3 +73,22 @@ def library_traces(target: str) -> Path:
         atexit.register(shutil.rmtree, where, True)
         _EXTRACTED[target] = where / target
     return _EXTRACTED[target]
+
+
+ROLLBACK_DELAY = FIXTURES / "upgrade" / "pg-rollback-delay.tar.xz"
+
+
+def rollback_delay_traces(name: str) -> Path:
+    """upgrade-fork-half-done on PostgreSQL (fixtures/README.md): played wholly on
+    ``oss-3.32.1``, ``oss-3.21.14`` or ``netflix-3.15.0``, or carried across a rollback
+    (``oss-3.32.1-netflix-3.15.0``, ``oss-3.32.1-oss-3.21.14``,
+    ``oss-3.21.14-netflix-3.15.0``)."""
+    key = f"pg-rollback-delay/{name}"
+    if key not in _EXTRACTED:
+        where = Path(tempfile.mkdtemp(prefix="cc-rollback-delay-"))
+        with tarfile.open(ROLLBACK_DELAY) as tar:
+            tar.extractall(where, filter="data")
+        atexit.register(shutil.rmtree, where, True)
+        for folder in (where / "pg-rollback-delay").iterdir():
+            _EXTRACTED[f"pg-rollback-delay/{folder.name}"] = folder
+    return _EXTRACTED[key]
