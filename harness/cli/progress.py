@@ -112,6 +112,21 @@ class Display:
             text += f"; running {self.scenarios} scenarios, {self.plan.jobs} at a time"
         return text
 
+    def _more(self, event: ev.RecheckPlanned | ev.RoundPlanned) -> str:
+        """Runs added to a line's total once it is under way."""
+        line = self.lines[event.target]
+        line.total += event.runs
+        if isinstance(event, ev.RoundPlanned):
+            return (
+                f"{event.target}: switch point {event.point}, a round of {event.runs} "
+                f"scenario{'s' * (event.runs != 1)} across a switch of its own"
+            )
+        line.state = "re-check"
+        return (
+            f"{event.target}: {event.runs} more runs of {len(event.scenarios)} scenarios "
+            f"to re-check ({', '.join(event.scenarios)})"
+        )
+
     def _update(self, event: ev.Event) -> str | None:
         if isinstance(event, ev.RunPlanned):
             return self._planned(event)
@@ -130,14 +145,8 @@ class Display:
             event, ev.ExploreExample | ev.ExploreConfirmed | ev.ExploreFound | ev.BisectProbed
         ):
             return _searched(event, verbose=self.verbose)
-        if isinstance(event, ev.RecheckPlanned):
-            line = self.lines[event.target]
-            line.state = "re-check"
-            line.total += event.runs
-            return (
-                f"{event.target}: {event.runs} more runs of {len(event.scenarios)} scenarios "
-                f"to re-check ({', '.join(event.scenarios)})"
-            )
+        if isinstance(event, ev.RecheckPlanned | ev.RoundPlanned):
+            return self._more(event)
         if isinstance(event, ev.TargetChecked):
             self.lines[event.target].state = "passed" if event.passed else "failed"
             return None

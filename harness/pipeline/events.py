@@ -24,6 +24,7 @@ __all__ = [
     "Emit",
     "Event",
     "RecheckPlanned",
+    "RoundPlanned",
     "RunFinished",
     "RunPlanned",
     "ScenarioAssessed",
@@ -68,6 +69,16 @@ class TargetReady:
     target: str
     url: str
     seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class RoundPlanned:
+    """upgrade: a later round, at switch point ``point``, of the upgrade ``target``: its
+    scenarios (those with that many points) are played once more across a switch."""
+
+    target: str
+    point: int
+    runs: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +236,7 @@ Event = (
     | ScenarioStarted
     | ScenarioFinished
     | RecheckPlanned
+    | RoundPlanned
     | TargetDone
     | TargetDied
     | TargetChecked

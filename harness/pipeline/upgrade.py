@@ -244,6 +244,7 @@ class _Upgrade:
         )
         for k, chosen in enumerate(later_rounds(self.scenarios, traces), start=2):
             name = point_label(label, k)
+            self.emit(ev.RoundPlanned(label, k, len(chosen)))
             async with AsyncExitStack() as own:
                 shown = _shown(self.emit, label, k)
                 await self.round(frm, to, name, chosen, stack=own, emit=shown)

@@ -399,3 +399,21 @@ def test_play_passes_the_runners_events_through_one_stream(
     assert events[1] == summary.finished[0] and summary.finished[0].path.is_file()
     died = events[2]
     assert isinstance(died, ev.TargetDied) and died.not_run == len(summary.not_run) == 1
+
+
+def test_a_later_upgrade_round_adds_its_runs_to_the_line_total(tmp_path: Path) -> None:
+    """upgrade --switch-points all: how many rounds there are is known only once the first
+    has run, so each later one raises its line's total and the count never passes it."""
+    across = "netflix:3.15.0→oss:3.21.14"
+    out = io.StringIO()
+    display = Display(out, mode="plain")
+    display(ev.RunPlanned(tmp_path, 2, (ev.TargetPlanned(across, "candidate", 2, 0),), False))
+    for n in (1, 2):
+        display(ev.ScenarioStarted(across, f"s{n}", 1))
+        display(ev.ScenarioFinished(across, f"s{n}", 1, "completed", "", 1.0, tmp_path / "t"))
+    display(ev.RoundPlanned(across, 2, 1))
+    display(ev.ScenarioStarted(across, "s1 (switch point 2)", 1))
+    display(ev.ScenarioFinished(across, "s1 (switch point 2)", 1, "completed", "", 1.0, tmp_path))
+    text = out.getvalue()
+    assert f"{across}: switch point 2, a round of 1 scenario across a switch of its own" in text
+    assert "[3/3] s1 (switch point 2): completed" in text  # not [3/2]
