@@ -111,12 +111,15 @@ def write_findings(
         traces = (where if race else out / "findings") / finding.signature
         if shown.folder.is_dir():
             shutil.copytree(shown.folder, traces, dirs_exist_ok=True)
+        placed = {
+            "signature": finding.signature,
+            "file": str(file.relative_to(out)),
+            "traces": str(traces.relative_to(out)),
+        }
         if race is not None:
             raced.append(
                 {
-                    "signature": finding.signature,
-                    "file": str(file.relative_to(out)),
-                    "traces": str(traces.relative_to(out)),
+                    **placed,
                     "runs": race.runs,
                     "disposition": race.disposition,
                     "verdict": race.verdict,
@@ -130,9 +133,7 @@ def write_findings(
         )
         entries.append(
             {
-                "signature": finding.signature,
-                "file": str(file.relative_to(out)),
-                "traces": str(traces.relative_to(out)),
+                **placed,
                 "shrunk": finding.shrinking,
                 "size": finding.size,
                 "shrink_examples": finding.shrink_examples,
