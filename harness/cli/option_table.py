@@ -94,7 +94,8 @@ OPTIONS: tuple[Option, ...] = (
     Opt("severity", ("--severity",), "severity rules tried before the shipped ones (repeatable)",
       "path", default=[], metavar="FILE", many=True, key="severity", plan="severity"),
     Opt("no_recheck", ("--no-recheck",), "no intermittent detection: compare and gate do not "
-      "re-run the candidate for scenarios that gate; diff uses only the candidate's first run",
+      "re-run the candidate for scenarios that gate, upgrade does not play them across a "
+      "switch again; diff uses only the candidate's first run",
       "flag", default=False, key="recheck", negated=True, plan="recheck"),
     # How many runs
     Opt("baseline_repeats", ("--baseline-repeats",), "runs of each scenario on the baseline "

@@ -139,13 +139,16 @@ def recheck_candidates(
     by_name = {s.name: s for s in roles.selected}
     wanted = max(RECHECK_RUNS, plan.candidate_repeats)
     again = []
-    for scenario in result.scenarios:
-        if not any(f.gates for f in scenario.findings):
-            continue
-        runs = candidate.runs.get(scenario.name, [])
+    for name in gating(result):
+        runs = candidate.runs.get(name, [])
         have = {int(t.get("repeat", 1)) for _, t in runs}
-        again += [(by_name[scenario.name], r) for r in range(1, wanted + 1) if r not in have]
+        again += [(by_name[name], r) for r in range(1, wanted + 1) if r not in have]
     return again
+
+
+def gating(result: RunResult) -> list[str]:
+    """The scenarios of ``result`` with a finding that gates: those a re-check plays again."""
+    return [s.name for s in result.scenarios if any(f.gates for f in s.findings)]
 
 
 def recheck_baseline(plan: Plan, roles: Roles) -> list[tuple[Scenario, int]]:

@@ -14,6 +14,10 @@ compared with the same scenarios played wholly on the old server and wholly on t
         the old version, wholly: every scenario ``baseline_repeats`` times (the baseline,
             played once however many new versions there are)
         each new version, wholly: every scenario once
+    re-check: every scenario whose run across a switch gates against the version it left
+        (played wholly) is played across again, each time on a store and servers of its
+        own, until it has RECHECK_RUNS runs (not with --no-recheck): a difference the
+        switch always makes is told from one that comes and goes
     stop every server and store (whatever happens)
     assess each against the baseline: "new" is what a fresh install of the new version
         changes, "across" what the upgrade itself does to executions in flight
@@ -31,7 +35,6 @@ with it, and the comparison shows it.
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
@@ -44,27 +47,18 @@ from harness.classify.verdict import combine
 from harness.errors import BadInputError
 from harness.pipeline import events as ev
 from harness.pipeline import live
-from harness.pipeline.assemble import settings_for
+from harness.pipeline.assemble import RECHECK_RUNS, gating, identity, settings_for
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
 from harness.pipeline.plan import Plan, RunFolder, slug
+from harness.pipeline.rounds import Stage, across_label
 from harness.report import build_report, write_reports
-from harness.runner.across import later_rounds, run_across
+from harness.runner.across import later_rounds
 from harness.runner.session import ScenarioFinished, ScenarioStarted
 from harness.scenarios import Scenario, require_valid
-from harness.targets import get_profile, netns, process
-from harness.targets.model import Isolation, RunningTarget
-from harness.targets.profiles import Profile
-from harness.targets.spec import TargetSpec
-from harness.targets.stores import start_store
+from harness.targets import get_profile
 from harness.traces import load_trace_set, read_trace
 
-ARROW = "→"
 LANES = 2  # servers playing at once
-
-
-def across_label(old: str, new: str) -> str:
-    """The name of an upgrade's traces and report column: 'netflix:3.15.0→oss:3.32.1'."""
-    return f"{old}{ARROW}{new}"
 
 
 def point_label(across: str, point: int) -> str:
@@ -110,6 +104,8 @@ async def upgrade(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
 
     switches = [across_label(frm, to) for frm, to in job.switches]
     await live.each_target([*switches, job.old, *job.news], lane)
+    if plan.recheck:
+        await live.each_target([*job.news, *switches], lambda name, _: job.recheck(name, lanes))
     emit(ev.Comparing(tuple(name for name, _ in job.columns(compared))))
     written: dict[str, Path] = {}
     results: list[RunResult] = []
@@ -142,19 +138,13 @@ def rollback_folder(root: Path, new: str) -> Path:
 
 
 @dataclass(slots=True)
-class _Upgrade:
+class _Upgrade(Stage):
     """One upgrade job's settings, and its drives: each version wholly, and each switch."""
 
-    plan: Plan
-    folder: RunFolder
     scenarios: list[Scenario]
     emit: ev.Emit
-    specs: dict[str, TargetSpec]
-    profile: Profile
-    isolation: Isolation
-    workdir: Path
-    # an upgrade's later rounds, played: its label -> (each round's label, its scenarios)
-    rounds: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+    # an upgrade's rounds, played: its label -> (each round's label, its scenarios)
+    rounds: dict[str, list[tuple[str, list[Scenario]]]] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -174,9 +164,8 @@ class _Upgrade:
         if plan.switch_points not in ("all", "first"):
             raise BadInputError(f"--switch-points is all or first, not {plan.switch_points!r}")
         isolation = plan.isolation(scenarios)
-        return cls(
-            plan, folder, scenarios, emit, specs, profile, isolation, folder.new_servers_dir()
-        )
+        workdir = folder.new_servers_dir()
+        return cls(plan, folder, specs, profile, isolation, workdir, scenarios, emit)
 
     @property
     def old(self) -> str:
@@ -208,25 +197,29 @@ class _Upgrade:
             if name == across_label(frm, to):
                 await self.across(frm, to, stack)
                 return
+        every = range(1, self.repeats(name) + 1)
+        await self._play(name, stack, [(s, r) for r in every for s in self.scenarios])
+        self.emit(ev.TargetDone(name))
+
+    async def _play(
+        self, name: str, stack: AsyncExitStack, runs: list[tuple[Scenario, int]]
+    ) -> None:
+        """The version ``name`` wholly, on a server of its own: exactly ``runs``."""
         server = await live.start(
             self.plan, self.specs[name], workdir=self.workdir, stack=stack, isolation=self.isolation
         )
         self.emit(ev.TargetReady(name, server.base_url, server.start_seconds))
-        repeats = self.repeats(name)
-        traces = self.folder.traces(name)
-        jobs = self.plan.jobs
-        await live.play(self.scenarios, server, traces, jobs, self.emit, repeats=repeats, name=name)
-        self.emit(ev.TargetDone(name))
+        traces, jobs = self.folder.traces(name), self.plan.jobs
+        await live.play(self.scenarios, server, traces, jobs, self.emit, runs=runs, name=name)
 
     def columns(self, names: tuple[str, ...]) -> list[tuple[str, list[str]]]:
         """What each of ``names`` is compared as, with the scenarios it played: a version
         wholly, or an upgrade's first round, every scenario; after an upgrade, each of its
         later rounds, with the scenarios that had that switch point."""
-        every = [s.name for s in self.scenarios]
         found: list[tuple[str, list[str]]] = []
         for name in names:
-            found.append((name, every))
-            found.extend((label, list(chosen)) for label, chosen in self.rounds.get(name, []))
+            played = self.rounds.get(name) or [(name, self.scenarios)]
+            found.extend((label, [s.name for s in chosen]) for label, chosen in played)
         return found
 
     async def across(self, frm: str, to: str, stack: AsyncExitStack) -> None:
@@ -236,6 +229,7 @@ class _Upgrade:
         label = across_label(frm, to)
         async with AsyncExitStack() as own:
             first = await self.round(frm, to, label, self.scenarios, stack=own, emit=self.emit)
+        self.rounds[label] = [(label, self.scenarios)]
         if self.plan.switch_points == "first":
             self.emit(ev.TargetDone(label))
             return
@@ -248,72 +242,44 @@ class _Upgrade:
             async with AsyncExitStack() as own:
                 shown = _shown(self.emit, label, k)
                 await self.round(frm, to, name, chosen, stack=own, emit=shown)
-            self.rounds.setdefault(label, []).append((name, tuple(s.name for s in chosen)))
+            self.rounds[label].append((name, chosen))
         self.emit(ev.TargetDone(label))
 
-    async def round(
-        self,
-        frm: str,
-        to: str,
-        label: str,
-        scenarios: list[Scenario],
-        *,
-        stack: AsyncExitStack,
-        emit: ev.Emit,
-    ) -> tuple[ScenarioFinished, ...]:
-        """One store, the server ``frm`` on it, every run to its switch point, the switch,
-        the rest on the server ``to``; the traces under ``label``."""
-        plan, profile, isolation = self.plan, self.profile, self.isolation
-        run_dir = (self.workdir / ("across-" + self.folder.traces(label).name)).resolve()
-        space = None
-        if isolation.enforce:
-            endpoints = await asyncio.to_thread(netns.resolve, isolation.allowed)
-            space = await netns.create(run_dir / "netns", endpoints, stack)
-        store = await start_store(profile, run_dir / "store", space)
-        if store is None:
-            raise BadInputError(f"the {profile.name} profile has no store to share")
-        stack.callback(store.stop)
-        unpack = not plan.boot_jar
-        old = await asyncio.to_thread(process.prepare, self.specs[frm], profile, unpack_jar=unpack)
-        new = await asyncio.to_thread(process.prepare, self.specs[to], profile, unpack_jar=unpack)
-        old_stack = AsyncExitStack()
-        stack.push_async_callback(old_stack.aclose)
-        common: dict[str, Any] = {
-            "store": store,
-            "space": space,
-            "isolation": isolation,
-            "ready_timeout_s": plan.ready_timeout_s,
-        }
-        server = await process.start(old, profile, run_dir / "old", old_stack, **common)
-        shown = across_label(frm, to)  # the progress line of every round
-        emit(ev.TargetReady(shown, server.base_url, server.start_seconds))
-        started: list[RunningTarget] = []
+    async def recheck(self, name: str, lanes: asyncio.Semaphore) -> None:
+        """Re-check ``name``, a new version played wholly or an upgrade, as compare
+        re-checks a candidate: every scenario that gates against the version it is compared
+        with is played again until it has ``RECHECK_RUNS`` runs, so that a difference made
+        every time is told from one that comes and goes, and a one-off hang from a server
+        that hangs; an intermittent one then shows its rate. A new version plays them on a
+        server of its own; an upgrade plays each round's again across a switch, each time on
+        a store and servers of their own."""
+        switch = next(((f, t) for f, t in self.switches if across_label(f, t) == name), None)
+        frm, to = switch or (self.old, name)
+        played = self.rounds.get(name) or [(name, self.scenarios)]
+        runs = range(2, RECHECK_RUNS + 1)
+        for k, (label, chosen) in enumerate(played, start=1):
+            again = await asyncio.to_thread(self._gating, frm, to, label, chosen)
+            if not again:
+                continue
+            shown = self.emit if k == 1 else _shown(self.emit, name, k)
+            named = tuple(s.name for s in again)
+            self.emit(ev.RecheckPlanned(name, named, len(again) * len(runs)))
+            if not switch:
+                async with lanes, AsyncExitStack() as own:
+                    await self._play(name, own, [(s, r) for r in runs for s in again])
+                continue
+            for repeat in runs:
+                async with lanes, AsyncExitStack() as own:
+                    await self.round(frm, to, label, again, stack=own, emit=shown, repeat=repeat)
+        self.emit(ev.TargetDone(name))
 
-        async def switch() -> RunningTarget:
-            if plan.kill and server.kill is not None:
-                server.kill(signal.SIGKILL)
-            await old_stack.aclose()
-            started.append(await process.start(new, profile, run_dir / "new", stack, **common))
-            return started[0]
-
-        def new_identity() -> dict[str, Any]:
-            if started:
-                return started[0].identity.to_json()
-            locked = process.locked_identity(
-                new.spec, new.lock, profile, runtime="process", java=new.java.describe()
-            )
-            return replace(locked, isolation=server.identity.isolation).to_json()
-
-        summary, _ = await run_across(
-            scenarios,
-            server,
-            switch,
-            self.folder.traces(label),
-            label=label,
-            new_identity=new_identity,
-            emit=emit,
-        )
-        return summary.finished
+    def _gating(self, frm: str, to: str, label: str, chosen: list[Scenario]) -> list[Scenario]:
+        """Those of ``chosen`` whose runs under ``label`` gate against ``frm`` wholly."""
+        settings = settings_for(self.plan)
+        base = load_trace_set(self.folder.traces(frm), expected=identity(frm))
+        played = load_trace_set(self.folder.traces(label), expected=identity(to))
+        result = assess_run(base, played, settings, names=[s.name for s in chosen])
+        return [s for s in chosen if s.name in gating(result)]
 
     def assess(self) -> list[tuple[Path, list[RunResult]]]:
         """Each new version wholly, and across the upgrade to it, against the old wholly

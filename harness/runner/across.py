@@ -40,17 +40,19 @@ async def run_across(
     label: str,
     new_identity: Callable[[], dict[str, Any]],
     emit: Callable[[SessionEvent], None] | None = None,
+    repeat: int = 1,
 ) -> tuple[SessionSummary, Switchover]:
     """Every scenario once, switched from ``old`` to what ``switch`` gives; the traces
     carry ``new_identity()`` (the new server's, or what its lock says when it did not
-    start) with ``target`` = ``label`` and the old server's as ``upgrade_from``."""
+    start) with ``target`` = ``label`` and the old server's as ``upgrade_from``, and are
+    numbered ``repeat`` (a re-check's further run across a switch of its own)."""
     began = time.monotonic()
     switchover = Switchover(len(scenarios), switch)
     finished: list[ScenarioFinished] = []
 
     async def one(scenario: Scenario) -> None:
         if emit:
-            emit(ScenarioStarted(label, scenario.name, 1))
+            emit(ScenarioStarted(label, scenario.name, repeat))
         identity = {**new_identity(), "target": label, "upgrade_from": old.identity.to_json()}
         applies, why_not = scenario.applicability(identity["flavor"], identity["version"])
         if applies:
@@ -61,7 +63,9 @@ async def run_across(
             trace["outcome"] = {"status": "not_applicable", "reason": why_not}
             trace["finished_at"] = trace["started_at"]
         trace["target"] = identity
-        event = keep_trace(out_dir, trace, label, 1)
+        if repeat > 1:
+            trace["repeat"] = repeat
+        event = keep_trace(out_dir, trace, label, repeat)
         finished.append(event)
         if emit:
             emit(event)

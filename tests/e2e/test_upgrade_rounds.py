@@ -1,7 +1,12 @@
 """An upgrade in two rounds on real servers: a scenario whose workflow is in flight after
 two of its steps (by default, both are switch points) is switched from netflix:3.15.0 to
 oss:3.21.14 on redis once at each point, each round on a store of its own, and each round
-is compared with netflix:3.15.0 played wholly."""
+is compared with netflix:3.15.0 played wholly.
+
+Without the shipped catalog and failing on any difference, every column gates (oss:3.21.14
+adds fields to every workflow), so the run also shows the re-check: each round is played
+across again, twice, each time with a switch of its own, and the new version wholly twice
+more; each column is judged on its three runs."""
 
 from __future__ import annotations
 
@@ -45,9 +50,10 @@ steps:
 """
 
 
-def _trace(folder: Path, label: str) -> dict[str, Any]:
-    path = folder / "traces" / slug(label) / f"{NAME}.trace.json"
-    assert path.is_file(), f"no trace of the round {label}"
+def _trace(folder: Path, label: str, run: int = 1) -> dict[str, Any]:
+    numbered = f".run{run}" if run > 1 else ""
+    path = folder / "traces" / slug(label) / f"{NAME}{numbered}.trace.json"
+    assert path.is_file(), f"no trace of the round {label}, run {run}"
     return dict(json.loads(path.read_text()))
 
 
@@ -58,7 +64,8 @@ def test_each_switch_point_is_a_round_of_its_own(tmp_path: Path) -> None:
     folder = tmp_path / "run"
     run = cli(
         *("upgrade", "--from", OLD, "--to", NEW, "--profile", "redis"),
-        *("--baseline-repeats", "1", "--out", str(folder), "--quiet", str(scenario)),
+        *("--baseline-repeats", "1", "--no-shipped-catalog", "--fail-on", "any"),
+        *("--out", str(folder), "--quiet", str(scenario)),
         timeout=900,
     )
     assert run.code in (0, 1, 3, 9), run.text
@@ -68,18 +75,29 @@ def test_each_switch_point_is_a_round_of_its_own(tmp_path: Path) -> None:
     for comparison in report["comparisons"]:
         assert [s["name"] for s in comparison["scenarios"]] == [NAME]
     for label, after in ((ACROSS, 0), (SECOND, 1)):
-        trace = _trace(folder, label)
-        assert trace["outcome"]["status"] == "completed", trace["outcome"]
-        assert trace["target"]["target"] == label
-        switch = trace["switch"]
-        assert (switch["after_step"], switch["to"]["version"]) == (after, "3.21.14")
-        before = trace["steps"][after]["snapshots"]
-        assert [w["status"] for w in before] == ["RUNNING"]  # in flight at the switch
-        taken = [w["workflowId"] for w in switch["snapshots"]]
-        final = trace["steps"][-1]["snapshots"]
-        assert [w["workflowId"] for w in final] == taken == [before[0]["workflowId"]]
-        assert [w["status"] for w in final] == ["COMPLETED"]
-        assert [t["taskId"] for t in before[0]["tasks"]] == [
-            t["taskId"] for t in switch["snapshots"][0]["tasks"]
-        ]
+        stores = set()
+        for number in (1, 2, 3):  # the first play, then the re-check's two, each switched anew
+            trace = _trace(folder, label, number)
+            assert trace["outcome"]["status"] == "completed", trace["outcome"]
+            assert trace["target"]["target"] == label
+            assert trace.get("repeat", 1) == number
+            switch = trace["switch"]
+            assert (switch["after_step"], switch["to"]["version"]) == (after, "3.21.14")
+            before = trace["steps"][after]["snapshots"]
+            assert [w["status"] for w in before] == ["RUNNING"]  # in flight at the switch
+            taken = [w["workflowId"] for w in switch["snapshots"]]
+            final = trace["steps"][-1]["snapshots"]
+            assert [w["workflowId"] for w in final] == taken == [before[0]["workflowId"]]
+            assert [w["status"] for w in final] == ["COMPLETED"]
+            assert [t["taskId"] for t in before[0]["tasks"]] == [
+                t["taskId"] for t in switch["snapshots"][0]["tasks"]
+            ]
+            stores.add(before[0]["workflowId"])
+        assert len(stores) == 3  # three executions: a store and a switch each
+    for comparison in report["comparisons"]:  # every column gated, and was re-checked
+        (scenario,) = comparison["scenarios"]
+        assert scenario["verdict"] == "incompatible", scenario["reason"]
+        assert scenario["rechecked"] is True
+        assert [r["repeat"] for r in scenario["candidate_runs"]] == [1, 2, 3]
+    assert _trace(folder, NEW, 3)["target"]["target"] == NEW
     assert_nothing_left(folder)

@@ -15,7 +15,8 @@ import pytest
 from harness.cli import config
 from harness.cli.app import build_parser
 from harness.cli.upgrade_cmd import _plan
-from harness.pipeline.upgrade import across_label, point_label
+from harness.pipeline.rounds import across_label
+from harness.pipeline.upgrade import point_label
 from harness.runner.across import later_rounds
 from harness.runner.switch import at_point, switch_after, switch_points
 from harness.scenarios import Scenario, load_scenario
