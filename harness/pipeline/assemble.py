@@ -155,10 +155,17 @@ def recheck_baseline(plan: Plan, roles: Roles) -> list[tuple[Scenario, int]]:
     """The further baseline runs of every scenario that failed its own expectations (or
     hung) on the baseline: up to ``RECHECK_RUNS`` runs, so that a baseline that fails only
     sometimes is told from one that always fails, and compared on the runs that completed."""
-    recorded = roles.trace_set(plan.baseline)
     wanted = max(RECHECK_RUNS, plan.baseline_repeats)
+    return failing_again(roles.trace_set(plan.baseline), roles.selected, wanted)
+
+
+def failing_again(
+    recorded: TraceSet, scenarios: list[Scenario], wanted: int
+) -> list[tuple[Scenario, int]]:
+    """The runs, up to ``wanted`` each, still to make of every scenario with a run in
+    ``recorded`` that failed its expectation or hung."""
     again = []
-    for scenario in roles.selected:
+    for scenario in scenarios:
         runs = recorded.runs.get(scenario.name, [])
         if not any(server_failed(t.get("outcome") or {}) for _, t in runs):
             continue

@@ -47,7 +47,13 @@ from harness.classify.verdict import combine
 from harness.errors import BadInputError
 from harness.pipeline import events as ev
 from harness.pipeline import live
-from harness.pipeline.assemble import RECHECK_RUNS, gating, identity, settings_for
+from harness.pipeline.assemble import (
+    RECHECK_RUNS,
+    failing_again,
+    gating,
+    identity,
+    settings_for,
+)
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
 from harness.pipeline.plan import Plan, RunFolder, slug
 from harness.pipeline.rounds import Stage, across_label
@@ -104,7 +110,9 @@ async def upgrade(plan: Plan, folder: RunFolder, emit: ev.Emit) -> Outcome:
 
     switches = [across_label(frm, to) for frm, to in job.switches]
     await live.each_target([*switches, job.old, *job.news], lane)
-    if plan.recheck:
+    if plan.recheck:  # the baselines first: the others are judged against them
+        bases = [job.old, *plan.rollbacks]
+        await live.each_target(bases, lambda name, _: job.recheck_baseline(name, lanes))
         await live.each_target([*job.news, *switches], lambda name, _: job.recheck(name, lanes))
     emit(ev.Comparing(tuple(name for name, _ in job.columns(compared))))
     written: dict[str, Path] = {}
@@ -244,6 +252,24 @@ class _Upgrade(Stage):
                 await self.round(frm, to, name, chosen, stack=own, emit=shown)
             self.rounds[label].append((name, chosen))
         self.emit(ev.TargetDone(label))
+
+    async def recheck_baseline(self, name: str, lanes: asyncio.Semaphore) -> None:
+        """Re-check ``name``, a version played wholly as a baseline, as compare re-checks
+        its baseline: every scenario with a run that failed its expectation or hung is
+        played again until it has ``RECHECK_RUNS`` runs, so that a failure that comes and
+        goes is told from one that stays, and the columns are compared on the runs that
+        completed."""
+        recorded = await asyncio.to_thread(
+            load_trace_set, self.folder.traces(name), expected=identity(name)
+        )
+        wanted = max(RECHECK_RUNS, self.plan.baseline_repeats)
+        again = failing_again(recorded, self.scenarios, wanted)
+        if again:
+            named = tuple(dict.fromkeys(s.name for s, _ in again))
+            self.emit(ev.RecheckPlanned(name, named, len(again)))
+            async with lanes, AsyncExitStack() as own:
+                await self._play(name, own, again)
+        self.emit(ev.TargetDone(name))
 
     async def recheck(self, name: str, lanes: asyncio.Semaphore) -> None:
         """Re-check ``name``, a new version played wholly or an upgrade, as compare

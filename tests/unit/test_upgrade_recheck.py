@@ -11,14 +11,16 @@ only when its difference gates there, as compare re-checks a candidate.
 from __future__ import annotations
 
 import shutil
+import tarfile
 from pathlib import Path
 
-from harness.pipeline.assemble import RECHECK_RUNS
+from harness.pipeline.assemble import RECHECK_RUNS, failing_again
 from harness.pipeline.plan import Plan, RunFolder
 from harness.pipeline.rounds import across_label
 from harness.pipeline.upgrade import _Upgrade
 from harness.scenarios import Scenario, load_all
-from tests.unit.traces import rollback_delay_traces
+from harness.traces import load_trace_set
+from tests.unit.traces import FIXTURES, rollback_delay_traces
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD, NEW = "oss:3.32.1", "netflix:3.15.0"
@@ -77,3 +79,17 @@ def test_each_column_is_judged_against_the_version_it_left(tmp_path: Path) -> No
     job = _job(tmp_path, shipped=True)
     assert job.columns((NEW, ACROSS)) == [(NEW, [NAME]), (ACROSS, [NAME])]
     assert job._gating(OLD, NEW, NEW, job.scenarios) == []
+
+
+def test_a_baseline_run_that_failed_is_played_until_it_has_three(tmp_path: Path) -> None:
+    """fixtures/rerun-race.tar.xz: retry-restart-rerun played twice on netflix:3.15.0, the
+    first run stalled by its own rerun race. The version played wholly as an upgrade's
+    baseline plays it a third time, as compare's baseline does; the scenarios that did not
+    fail are not played again."""
+    with tarfile.open(FIXTURES / "rerun-race.tar.xz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    recorded = load_trace_set(tmp_path / "netflix-3.15.0")
+    every = load_all([ROOT / "scenarios" / "operations"]).scenarios
+    again = failing_again(recorded, every, RECHECK_RUNS)
+    assert [(s.name, r) for s, r in again] == [("retry-restart-rerun", 3)]
+    assert failing_again(recorded, every, 2) == []  # it has two runs already
