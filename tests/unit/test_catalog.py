@@ -139,6 +139,48 @@ def test_no_difference_on_the_netflix_line_is_explained_by_two_changes(
         assert not [n for n in result.notices if "catalog defect" in n]
 
 
+NETFLIX_3_14_PROBES = {
+    # (scenario, path) on 3.13.8 -> 3.14.0: the change that explains it
+    ("noop-probe", "wf1.status"): "noop-task-type",
+    ("noop-probe", "wf1.reasonForIncompletion"): "noop-task-type",
+    ("noop-probe", "wf1.before_noop#0.executed"): "noop-task-type",
+    ("event-then-wait-probe", "wf1.workflowDefinition.tasks[0].inputParameters.sink"): (
+        "wait-task-async"
+    ),
+    ("event-then-wait-probe", "wf1.workflowDefinition.tasks[0].inputParameters.asyncComplete"): (
+        "wait-task-async"
+    ),
+    (
+        "upgrade-terminated-and-removed",
+        '["step GET /api/workflow/{{workflow.stopped}} #1"].body.tasks[0].callbackAfterSeconds',
+    ): "wait-task-async",
+}
+
+
+@pytest.mark.parametrize(
+    "pair", [("netflix-3.13.8", "netflix-3.14.0"), ("netflix-3.14.0", "netflix-3.13.8")]
+)
+def test_the_netflix_3_14_probes_are_explained_by_their_own_changes(pair: tuple[str, str]) -> None:
+    """A NOOP fails its workflow before 3.14.0; an EVENT's sink and asyncComplete stay in the
+    definition of a workflow with a WAIT from 3.14.0, not in one with a worker task after the
+    EVENT (wf2); a WAIT read back through the API has its callbackAfterSeconds."""
+    older, newer = (load_trace_set(NETFLIX_LINE / v) for v in pair)
+    result = assess_run(older, newer, library.settings())
+    probes = {name for name, _ in NETFLIX_3_14_PROBES}
+    found = {
+        (name, f.difference.path): f
+        for name, f in _findings(result)
+        if name in probes and f.disposition != "noise"
+    }
+    assert {
+        k: f.change["id"] if f.change else None
+        for k, f in found.items()
+        if k in NETFLIX_3_14_PROBES
+    } == (NETFLIX_3_14_PROBES)
+    assert [k for k, f in found.items() if f.disposition not in ("catalogued", "consequence")] == []
+    assert [k for k in found if k[0] == "event-then-wait-probe" and k[1].startswith("wf2.")] == []
+
+
 def test_every_change_explains_a_recorded_difference_or_says_which_scenario_would() -> None:
     credited = {
         c.change["id"]
