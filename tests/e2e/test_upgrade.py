@@ -137,11 +137,19 @@ def test_the_new_server_continues_the_old_servers_executions(
 def _continued(folder: Path, old: str, new: str) -> None:
     traces = _traces(folder, f"{old}→{new}")  # and the re-check's runs, switched anew
     assert len([t for t in traces if t.get("repeat", 1) == 1]) == len(load_all([LIBRARY]).scenarios)
+    points = {t["scenario"]["name"]: t["switch"]["after_step"] for t in traces if t.get("switch")}
     for trace in traces:
         name = f"{new}: {trace['scenario']['name']}"
         if trace["outcome"]["status"] == "not_applicable":
             continue
         switch = trace.get("switch")
+        if not switch and trace["outcome"]["status"] == "failed_expectation":
+            # failed on the old server before its switch point (a busy machine's timeout):
+            # the report shows it; another run of the scenario must have switched
+            point = points.get(trace["scenario"]["name"])
+            assert point is not None, f"{name} never switched: {trace['outcome']}"
+            assert trace["outcome"]["step"] <= point, f"{name}: {trace['outcome']}"
+            continue
         assert switch, f"{name} never switched: {trace['outcome']}"
         assert switch["to"]["version"] == new.split(":")[1]
         before = _last_snapshots(trace["steps"][: switch["after_step"] + 1])
