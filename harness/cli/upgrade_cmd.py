@@ -69,6 +69,7 @@ def register(commands: Any) -> None:
         "jobs",
         "ready_timeout",
         "no_isolation",
+        "jit",
         "allow_outbound",
         "quiet",
         "verbose",
