@@ -1,12 +1,13 @@
-"""Benchmark: server ready time from the boot jar (``--boot-jar``), unpacked, and unpacked
-with its class data sharing archive (the default), side by side in one run.
+"""Benchmark: server ready time from the boot jar (``--boot-jar``), unpacked, unpacked
+with its class data sharing archive (the default), and that with the C1 JIT only
+(``--jit c1``), side by side in one run.
 
     .venv/bin/python benchmarks/class_sharing.py [--repeats 5] [--versions V ...] [--out F.json]
 
 For each version: the jar unpacked into an empty cache, and one start unpacked with no
 archive yet (it lists the classes it loads, then the archive is dumped): the one-off
 costs; then
-``--repeats`` rounds of the three ways in turn, so that the machine's drift touches each
+``--repeats`` rounds of the four ways in turn, so that the machine's drift touches each
 alike. A time is ``RunningTarget.start_seconds``: from the JVM's launch to ready (health
 plus a metadata call), on the embedded profile, in a network namespace as in every run.
 The ratio divides each way's median by the boot jar's median of the same version.
@@ -29,7 +30,7 @@ from harness.targets.process import Prepared
 from harness.targets.sharing import unpack
 
 VERSIONS = ["netflix:3.15.0", "oss:3.21.14", "oss:3.32.1"]
-WAYS = ("boot jar", "unpacked", "unpacked + archive")
+WAYS = ("boot jar", "unpacked", "unpacked + archive", "unpacked + archive + C1")
 
 
 class _NoArchive(Prepared):
@@ -48,7 +49,10 @@ async def _ready_seconds(prepared: Prepared, workdir: Path) -> float:
 
 def _prepare(text: str, way: str) -> Prepared:
     prepared = process.prepare(
-        parse_target(text), get_profile("embedded"), unpack_jar=way != "boot jar"
+        parse_target(text),
+        get_profile("embedded"),
+        unpack_jar=way != "boot jar",
+        jit="c1" if way.endswith("C1") else "tiered",
     )
     if way == "unpacked":
         return _NoArchive(**{f.name: getattr(prepared, f.name) for f in fields(prepared)})

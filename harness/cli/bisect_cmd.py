@@ -63,6 +63,7 @@ def register(commands: Any) -> None:
         "ready_timeout",
         "no_isolation",
         "boot_jar",
+        "jit",
         "allow_outbound",
         "quiet",
         "verbose",

@@ -29,6 +29,7 @@ RUN = (
     "script_timeout",
     "ready_timeout",
     "no_isolation",
+    "jit",
     "quiet",
     "verbose",
 )

@@ -75,6 +75,7 @@ def register(commands: Any) -> None:
         "ready_timeout",
         "no_isolation",
         "boot_jar",
+        "jit",
         "quiet",
         "verbose",
     )

@@ -21,7 +21,7 @@ from harness.documents.limits import (
     describe_size,
 )
 from harness.runner import DEFAULT_JOBS
-from harness.targets.model import NETWORKS
+from harness.targets.model import DEFAULT_JIT, JITS, NETWORKS
 from harness.targets.profiles import DEFAULT_PROFILE, PROFILES
 from harness.targets.provision import RUNTIMES
 from harness.targets.spec import DEFAULT_BASELINE, RECOMMENDED_CANDIDATE
@@ -146,6 +146,12 @@ OPTIONS: tuple[Option, ...] = (
       "mapped on every later one (both cached, keyed by the jar's digest and the JRE): the "
       "same classes and settings, ready in 50 to 60 percent of the time", "flag", default=False,
       key="boot_jar", plan="boot_jar"),
+    Opt("jit", ("--jit",), "process runtime: the JIT compiler of a server started unpacked on "
+      "its class data sharing archive: 'tiered' (default) keeps the JVM's default tiered "
+      "compilation (C1, then C2 for hot code); 'c1' compiles with C1 only "
+      "(-XX:TieredStopAtLevel=1): on two cores ready sooner and with less CPU over a run "
+      "(docs/benchmarks.md). A server started with --boot-jar keeps the JVM's default",
+      "choice", default=DEFAULT_JIT, choices=JITS, key="jit", plan="jit"),
     Opt("allow_outbound", ("--allow-outbound",), OUTBOUND_HELP, "flag", default=False,
       key="allow_outbound", plan="allow_outbound"),
     Opt("workdir", ("--workdir",), "where server logs and state go (default: a new folder in the "
@@ -303,4 +309,5 @@ SERVER = (
     "reuse",
     "no_isolation",
     "boot_jar",
+    "jit",
 )

@@ -149,6 +149,7 @@ async def cmd_up(args: argparse.Namespace) -> int:
         docker=docker_settings(args),
         isolation=isolation_for(args),
         boot_jar=args.boot_jar,
+        jit=args.jit,
     ) as running:
         for target in running:
             log = f"  log: {target.log}" if target.log else ""

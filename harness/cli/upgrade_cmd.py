@@ -72,6 +72,7 @@ def register(commands: Any) -> None:
         "jobs",
         "ready_timeout",
         "no_isolation",
+        "jit",
         "allow_outbound",
         "quiet",
         "verbose",

@@ -99,6 +99,7 @@ async def start(
         docker=plan.docker_settings(),
         isolation=isolation,
         boot_jar=plan.boot_jar,
+        jit=plan.jit,
     )
 
 

@@ -36,7 +36,7 @@ from harness.errors import BadInputError
 from harness.pipeline.shard import Shard
 from harness.scenarios.model import Scenario
 from harness.scenarios.outbound import declared_hosts
-from harness.targets.model import DockerSettings, Isolation
+from harness.targets.model import DEFAULT_JIT, DockerSettings, Isolation
 
 RUN_FORMAT = 1
 PLAN_FILE = "run.json"
@@ -84,6 +84,7 @@ class Plan:
     reuse: bool = False  # docker runtime: warm containers
     no_isolation: bool = False  # servers without a network namespace of their own
     boot_jar: bool = False  # servers run with -jar, not unpacked with a sharing archive
+    jit: str = DEFAULT_JIT  # an unpacked server's JIT: c1 | tiered
     targets: tuple[str, ...] = ()  # run, check: the targets started (or reached)
     out: str | None = None  # run: the trace folder; diff: the report folder
     workdir: str | None = None  # run, check: server logs and state (default: the cache's)

@@ -79,8 +79,9 @@ class Stage:
             raise BadInputError(f"the {profile.name} profile has no store to share")
         stack.callback(store.stop)
         unpack = not plan.boot_jar
-        old = await asyncio.to_thread(process.prepare, self.specs[frm], profile, unpack_jar=unpack)
-        new = await asyncio.to_thread(process.prepare, self.specs[to], profile, unpack_jar=unpack)
+        jit = plan.jit
+        old = await process.prepare_async(self.specs[frm], profile, unpack_jar=unpack, jit=jit)
+        new = await process.prepare_async(self.specs[to], profile, unpack_jar=unpack, jit=jit)
         old_stack = AsyncExitStack()
         stack.push_async_callback(old_stack.aclose)
         common: dict[str, Any] = {

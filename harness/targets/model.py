@@ -77,6 +77,10 @@ class Isolation:
 
 
 NETWORKS = ("none", "bridge", "host")
+# The JIT of a server started unpacked on its archive (process runtime): "tiered", the
+# JVM's default (C1 then C2), or "c1", C1 only (-XX:TieredStopAtLevel=1).
+JITS = ("tiered", "c1")
+DEFAULT_JIT = "tiered"
 
 
 @dataclass(frozen=True, slots=True)

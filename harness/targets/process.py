@@ -19,7 +19,7 @@ from harness.targets.java import JavaRuntime, find_java
 from harness.targets.launcher import has_module, launch_args
 from harness.targets.locks import VersionLock, find_lock
 from harness.targets.maven import cache_dir, resolve, resolve_class_path
-from harness.targets.model import Isolation, RunningTarget, TargetIdentity
+from harness.targets.model import DEFAULT_JIT, Isolation, RunningTarget, TargetIdentity
 from harness.targets.ports import ensure_free, free_port
 from harness.targets.profiles import Profile, render_properties
 from harness.targets.readiness import wait_ready
@@ -61,6 +61,11 @@ MEMORY = [
     # The collector changes no behaviour a scenario can see.
     "-XX:+UseSerialGC",
 ]
+# The JIT of a server started unpacked on its archive (``model.JITS``): "tiered" keeps the
+# JVM's default, "c1" stops tiered compilation at its first tier (C1, no profiling, no
+# C2): ready sooner on 2 cores, where C2's compiler threads compete with start-up
+# (docs/benchmarks.md, class data sharing). A boot jar's server keeps the default.
+JIT_FLAGS = {"tiered": (), "c1": ("-XX:TieredStopAtLevel=1",)}
 
 
 def jvm_flags(
@@ -111,6 +116,11 @@ class Prepared:
     java: JavaRuntime
     class_path: tuple[Path, ...] = ()  # the profile's extra jars (a store module)
     unpacked: Unpacked | None = None  # the jar as a plain class path, with its archive
+    jit: str = DEFAULT_JIT  # a key of JIT_FLAGS, for an unpacked server
+
+    def jit_flags(self) -> list[str]:
+        """The JIT options of this launch: ``jit``'s, unpacked; none from the boot jar."""
+        return list(JIT_FLAGS[self.jit]) if self.unpacked is not None else []
 
     def launch(self) -> list[str]:
         if self.unpacked is not None:
@@ -126,10 +136,15 @@ class Prepared:
         return sharing_for(cache_dir(), digest, java, self.launch())
 
 
-def prepare(spec: TargetSpec, profile: Profile, *, unpack_jar: bool = True) -> Prepared:
+def prepare(
+    spec: TargetSpec, profile: Profile, *, unpack_jar: bool = True, jit: str = DEFAULT_JIT
+) -> Prepared:
     """Resolve the lock, the verified jar (and the profile's extra jars) and a JRE; fail
     fast with a clear error. ``unpack_jar``: run the jar unpacked, with a class data
-    sharing archive (``sharing``), rather than with ``-jar``."""
+    sharing archive (``sharing``), rather than with ``-jar``; ``jit``: its JIT
+    (``JIT_FLAGS``)."""
+    if jit not in JIT_FLAGS:
+        raise BadInputError(f"Unknown JIT '{jit}'. Known: {', '.join(JIT_FLAGS)}.")
     lock = find_lock(spec)
     java = find_java(lock.java, lock.java_max)
     check_store(profile)
@@ -142,7 +157,7 @@ def prepare(spec: TargetSpec, profile: Profile, *, unpack_jar: bool = True) -> P
             f"and its lock file ({lock.path}) adds none to its class path."
         )
     unpacked = unpack(jar, lock.server_jar.sha256, cache_dir()) if unpack_jar else None
-    prepared = Prepared(spec, lock, jar, java, class_path, unpacked)
+    prepared = Prepared(spec, lock, jar, java, class_path, unpacked, jit)
     prepared.launch()  # a jar that cannot be launched so: say it now
     return prepared
 
@@ -195,6 +210,7 @@ async def start(
     argv = [
         str(prepared.java.executable),
         *jvm_flags(run_dir, [e.host for e in endpoints], isolated=space is not None),
+        *prepared.jit_flags(),
         *(sharing.flags(run_dir / "classes.lst") if sharing else []),
         *([f"-Djdk.net.hosts.file={run_dir / 'hosts'}"] if names is not None else []),
         *prepared.launch(),
@@ -284,6 +300,8 @@ async def _place(
     return isolation, endpoints, space, store
 
 
-async def prepare_async(spec: TargetSpec, profile: Profile, *, unpack_jar: bool = True) -> Prepared:
+async def prepare_async(
+    spec: TargetSpec, profile: Profile, *, unpack_jar: bool = True, jit: str = DEFAULT_JIT
+) -> Prepared:
     """``prepare`` off the event loop: Maven downloads, hashing and unpacking take seconds."""
-    return await asyncio.to_thread(prepare, spec, profile, unpack_jar=unpack_jar)
+    return await asyncio.to_thread(prepare, spec, profile, unpack_jar=unpack_jar, jit=jit)

@@ -19,7 +19,13 @@ from harness.conductor import ConductorClient, ConductorUnreachable
 from harness.errors import BadInputError
 from harness.targets import netns, process
 from harness.targets.locks import find_lock
-from harness.targets.model import DockerSettings, Isolation, RunningTarget, TargetIdentity
+from harness.targets.model import (
+    DEFAULT_JIT,
+    DockerSettings,
+    Isolation,
+    RunningTarget,
+    TargetIdentity,
+)
 from harness.targets.profiles import Profile
 from harness.targets.readiness import wait_ready
 from harness.targets.spec import TargetSpec, auth_headers
@@ -39,12 +45,14 @@ async def start_target(
     docker: DockerSettings | None = None,
     isolation: Isolation | None = None,
     boot_jar: bool = False,
+    jit: str = DEFAULT_JIT,
 ) -> RunningTarget:
     """Start (or, for ``remote:URL``, reach) one target; its teardown goes on ``stack``.
     ``docker``: images, network and reuse, for the docker runtime. ``isolation``: how the
     server is kept off the network (the default: a network namespace, or an error).
     ``boot_jar``: the process runtime starts the boot jar with ``-jar``, not unpacked with
-    a class data sharing archive (``sharing``)."""
+    a class data sharing archive (``sharing``); ``jit``: the unpacked server's JIT
+    (``process.JIT_FLAGS``)."""
     if spec.is_remote:
         return await _reach_remote(spec, ready_timeout_s=min(ready_timeout_s, 30.0))
     if runtime not in RUNTIMES:
@@ -69,7 +77,7 @@ async def start_target(
             isolation=isolation or Isolation(),
         )
     netns.require_isolation(isolation or Isolation(), "process")  # before any download
-    prepared = await process.prepare_async(spec, profile, unpack_jar=not boot_jar)
+    prepared = await process.prepare_async(spec, profile, unpack_jar=not boot_jar, jit=jit)
     return await process.start(
         prepared,
         profile,
@@ -132,6 +140,7 @@ async def provision(
     docker: DockerSettings | None = None,
     isolation: Isolation | None = None,
     boot_jar: bool = False,
+    jit: str = DEFAULT_JIT,
 ) -> AsyncIterator[list[RunningTarget]]:
     """All targets up, in parallel, or none: the first failure stops the others.
 
@@ -152,6 +161,7 @@ async def provision(
                 docker=docker,
                 isolation=isolation,
                 boot_jar=boot_jar,
+                jit=jit,
             )
             for s in specs
         ]
