@@ -4,7 +4,8 @@ Builds, from two traces recorded on real servers (netflix:3.15.0 and oss:3.32.1,
 same scenario), a pair whose final snapshot holds N tasks: the recorded tasks repeated
 with fresh ids, references and seq numbers, so that every field has real server values.
 Each size runs in a fresh process; reported: seconds to scrub both traces, build the
-views and diff them (median of --repeats), and the process's peak RSS.
+views and diff them (median of --repeats; and of each of the three), and the process's
+peak RSS.
 
     .venv/bin/python benchmarks/diff_scale.py --sizes 1000 2000 5000 10000 --repeats 3
 
@@ -62,18 +63,26 @@ def measure(size: int, repeats: int) -> dict[str, Any]:
     left, right = grown("netflix-3.15.0", size), grown("oss-3.32.1", size)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     seconds, cpu, found = [], [], 0
+    split: dict[str, list[float]] = {"scrub": [], "views": [], "diff": []}
     for _ in range(repeats):
         began, began_cpu = time.perf_counter(), time.process_time()
-        a = build_view(scrub_trace(left, spec).trace)
-        b = build_view(scrub_trace(right, spec).trace)
+        scrubbed = scrub_trace(left, spec).trace, scrub_trace(right, spec).trace
+        scrubbed_at = time.perf_counter()
+        a, b = build_view(scrubbed[0]), build_view(scrubbed[1])
+        viewed_at = time.perf_counter()
         found = len(diff_views(a, b))
-        seconds.append(time.perf_counter() - began)
+        ended = time.perf_counter()
+        seconds.append(ended - began)
         cpu.append(time.process_time() - began_cpu)
+        split["scrub"].append(scrubbed_at - began)
+        split["views"].append(viewed_at - scrubbed_at)
+        split["diff"].append(ended - viewed_at)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "tasks": size,
         "seconds": round(statistics.median(seconds), 3),
         "cpu_seconds": round(statistics.median(cpu), 3),
+        "split_seconds": {k: round(statistics.median(v), 3) for k, v in split.items()},
         "peak_rss_mb": round(peak / 1024, 1),
         "rss_growth_mb": round((peak - before) / 1024, 1),
         "differences": found,
@@ -117,6 +126,7 @@ def _merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "seconds": round(statistics.median(r["seconds"] for r in runs), 3),
         "cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs), 3),
         "runs": [r["seconds"] for r in runs],
+        "split_runs": [r.get("split_seconds") for r in runs],
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
         "rss_growth_mb": max(r["rss_growth_mb"] for r in runs),
         "differences": runs[0]["differences"],
@@ -131,6 +141,9 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000, 10000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--against", type=Path, help="another checkout to time side by side")
+    parser.add_argument(
+        "--output", type=Path, help="where the figures go (default: diff_scale.DATE.json here)"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -148,7 +161,7 @@ def main() -> int:
         row["time_ratio"] = round(row["seconds"] / base["seconds"], 2)
         row["size_ratio"] = round(row["tasks"] / base["tasks"], 2)
     stamp = datetime.date.today().isoformat()
-    target = ROOT / "benchmarks" / f"diff_scale.{stamp}.json"
+    target = args.output or ROOT / "benchmarks" / f"diff_scale.{stamp}.json"
     document: dict[str, Any] = {"scenario": SCENARIO, "rows": rows}
     if args.against:
         document["note"] = (

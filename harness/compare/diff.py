@@ -29,6 +29,7 @@ from harness.compare.fold import (
     canonical,
     generalize_path,
 )
+from harness.compare.pairs import Walked
 from harness.compare.views import LEVELS, Step, View
 from harness.normalize.collect import collection_paused
 from harness.normalize.paths import extend
@@ -49,7 +50,7 @@ _TASK_LEVELS = ("tasks", "attempts")  # keyed by task at their second level
 
 
 def diff_views(baseline: View, candidate: View, levels: Sequence[str] = LEVELS) -> list[Difference]:
-    fold = Fold()
+    fold = Walked()
     with collection_paused():
         for level in LEVELS:
             if level not in levels:
@@ -126,21 +127,18 @@ def _deep(prefix: Path, a: Any, b: Any, level: str = "data") -> list[Any]:
 
 
 def _walk(fold: Fold, at: At, a: Any, b: Any) -> None:
-    """Objects are walked here (cheap, and most of a trace); lists by deepdiff's rules."""
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        add = fold.add_key
-        shared = 0  # keys in the order of _keys(a, b): a's, then b's own
-        for key, x in a.items():
-            if key not in b:
-                add(at, key, REMOVED, x, None)
-                continue
-            shared += 1
-            y = b[key]
-            if x != y or type(x) is not type(y):
-                _walk(fold, _child(at, key), x, y)
-        if shared < len(b):
-            for key in [k for k in b if k not in a]:
-                add(at, key, ADDED, None, b[key])
+    """Objects are walked here (cheap, and most of a trace); lists by deepdiff's rules. A
+    pair of objects met again at the same place is not walked again (pairs.py)."""
+    if (type(a) is dict and type(b) is dict) or (isinstance(a, Mapping) and isinstance(b, Mapping)):
+        shape = at[1]
+        if type(fold) is Walked and shape is not None and at[2] is not None and fold.wanted(shape):
+            if fold.replay(at, a, b):
+                return
+            outer = fold.start()
+            _pair(fold, at, a, b)
+            fold.keep(at, a, b, outer)
+            return
+        _pair(fold, at, a, b)
         return
     path = at[0]
     if not (isinstance(a, list) and isinstance(b, list)):
@@ -148,6 +146,23 @@ def _walk(fold: Fold, at: At, a: Any, b: Any) -> None:
         fold.add(at, _status_code(fold, path, leaf), a, b, "")
         return
     _under_list(fold, path, a, b)
+
+
+def _pair(fold: Fold, at: At, a: Mapping[str, Any], b: Mapping[str, Any]) -> None:
+    """What differs between two objects: keys removed, added, and values walked."""
+    add = fold.add_key
+    shared = 0  # keys in the order of _keys(a, b): a's, then b's own
+    for key, x in a.items():
+        if key not in b:
+            add(at, key, REMOVED, x, None)
+            continue
+        shared += 1
+        y = b[key]
+        if x != y or type(x) is not type(y):
+            _walk(fold, _child(at, key), x, y)
+    if shared < len(b):
+        for key in [k for k in b if k not in a]:
+            add(at, key, ADDED, None, b[key])
 
 
 def _child(at: At, key: Any) -> At:

@@ -90,6 +90,7 @@ class Shape:
 # where a difference is: its path, its shape and the path rendered (None, None: made from
 # the path)
 At = tuple[Path, Shape | None, str | None]
+Taped = list[tuple[_Group, Path, str]]  # differences as found: group, path, text
 
 
 class Fold:
@@ -101,6 +102,7 @@ class Fold:
         self.groups: dict[tuple[Any, ...], _Group] = {}
         self.roots: dict[tuple[str, ...], Shape] = {}
         self.done: list[tuple[str, list[_Group]]] = []
+        self.tape: Taped | None = None  # when recording (pairs.py): each difference noted
 
     def enter(self, level: str) -> None:
         if self.groups:
@@ -143,8 +145,11 @@ class Fold:
         steps = group.steps
         if not steps or steps[-1] != self.step:
             steps.append(self.step)
-        group.paths.append((*path, key))
-        group.texts.append(text + kid.after)
+        where, rendered = (*path, key), text + kid.after
+        group.paths.append(where)
+        group.texts.append(rendered)
+        if self.tape is not None:
+            self.tape.append((group, where, rendered))
 
     def _at(self, shape: Shape, how: Kind, baseline: Any, candidate: Any) -> _Group:
         """The group of a difference at ``shape``: the last one's there, when alike."""
@@ -166,6 +171,8 @@ class Fold:
             steps.append(self.step)
         group.paths.append(path)
         group.texts.append(text)
+        if self.tape is not None:
+            self.tape.append((group, path, text))
 
     def _group(self, parts: tuple[str, ...], how: Kind, baseline: Any, candidate: Any) -> _Group:
         key = (parts, *how, canonical(baseline), canonical(candidate))
@@ -179,8 +186,11 @@ class Fold:
         out: list[Difference] = []
         for level, groups in self.done:
             for g in groups:
-                where = dict(zip(g.paths, g.texts, strict=True))  # each path once, in order
-                paths = tuple(where.values())
+                if len(set(g.texts)) == len(g.texts):  # each path once already
+                    paths, parts = tuple(g.texts), tuple(g.paths)
+                else:
+                    where = dict(zip(g.paths, g.texts, strict=True))  # each path once, in order
+                    paths, parts = tuple(where.values()), tuple(where)
                 out.append(
                     Difference(
                         level,
@@ -193,7 +203,7 @@ class Fold:
                         tuple(g.steps),
                         paths,
                         g.parts,
-                        tuple(where),
+                        parts,
                     )
                 )
         order = {lv: i for i, lv in enumerate(LEVELS)}

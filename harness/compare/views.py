@@ -66,6 +66,20 @@ def task_key(task: Mapping[str, Any], workflow: str) -> str:
     return f"{task.get('referenceTaskName')}#{task.get('retryCount')}"
 
 
+def _task_keys(tasks: list[Mapping[str, Any]], workflow: str) -> list[str]:
+    """``task_key`` of each task; a symbol under ``workflow`` (most tasks) is cut out as is."""
+    opening = f"<{workflow}/"
+    cut = len(opening)
+    keys = []
+    for task in tasks:
+        name = task.get("taskId")
+        if type(name) is str and name.startswith(opening) and name.endswith(">"):
+            keys.append(name[cut:-1])
+        else:
+            keys.append(task_key(task, workflow))
+    return keys
+
+
 def build_view(trace: Mapping[str, Any], *, ordered: bool = True) -> View:
     """Cut a scrubbed trace into levels."""
     view = View()
@@ -97,16 +111,17 @@ def _snapshots(view: View, step: int, documents: list[Mapping[str, Any]], ordere
         listed = sorted(
             (t for t in document.get("tasks") or [] if isinstance(t, Mapping)), key=seq_of
         )
-        keys = [task_key(t, workflow) for t in listed]
-        tasks[workflow] = {}
-        attempts[workflow] = {}
+        keys = _task_keys(listed, workflow)
+        task_set: dict[str, Any] = {}
+        attempt: dict[str, Any] = {}
+        tasks[workflow], attempts[workflow] = task_set, attempt
         pop = dict.pop
         for key, task in zip(keys, listed, strict=True):
-            tasks[workflow][key] = {k: task.get(k) for k in TASK_SET_FIELDS}
+            task_set[key] = {k: task.get(k) for k in TASK_SET_FIELDS}
             fields = dict(task)  # every other field, in the task's order
             for k in _NOT_ATTEMPT:
                 pop(fields, k, None)
-            attempts[workflow][key] = fields
+            attempt[key] = fields
         if ordered:
             order[workflow] = keys
     for level, document in (

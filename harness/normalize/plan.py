@@ -19,6 +19,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from harness.normalize.paths import Path, generalize
+from harness.normalize.reuse import Profile
 from harness.normalize.spec import Rule, ScrubSpec
 from harness.normalize.symbols import SymbolTable
 
@@ -103,8 +104,10 @@ class Node:
         "passive_keys",
         "path",
         "plan",
+        "profile",
         "rewrites",
         "rewritten_keys",
+        "shapes",
         "sorts",
         "stamp",
         "stamp_count",
@@ -125,6 +128,9 @@ class Node:
         self._index: Node | None = None
         self._indices: dict[tuple[bool, ...], Node] = {}
         self._others: dict[tuple[type, Any], Node] = {}
+        # objects here by their sequence of keys, and the last one's (reuse.py)
+        self.shapes: dict[tuple[str, ...], Profile] = {}
+        self.profile: Profile | None = None
         # a string's scrubbed text and what it counted (only strings that can change)
         self.texts: dict[str, tuple[str, Bumps]] = {}
         self.ids = tuple((r, t) for r, t in plan.ids if r.applies(path))

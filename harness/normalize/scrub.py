@@ -9,13 +9,15 @@ rule, with the (generalized) paths it touched, so reports can show what was equa
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 from harness.normalize.collect import collection_paused
 from harness.normalize.paths import Path
 from harness.normalize.plan import MAX_PATHS, Bumps, Node, Plan, RuleCount
+from harness.normalize.reuse import Reuse
+from harness.normalize.siblings import COUNT, NOTHING, Siblings, is_number
 from harness.normalize.spec import Rule, ScrubSpec
 from harness.normalize.symbols import SymbolTable, assign
 
@@ -23,9 +25,6 @@ __all__ = ["MAX_PATHS", "RuleCount", "Scrubbed", "scrub_trace", "scrub_value"]
 
 TIME = "<time>"
 UNSET = "<unset>"
-COUNT = "<count>"
-FLAG = "<timing>"  # a true/false the server sets on its own schedule
-_NOTHING: dict[str, Any] = {}  # no field decided by its siblings (never written)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +54,6 @@ def scrub_trace(trace: Mapping[str, Any], spec: ScrubSpec) -> Scrubbed:
     return Scrubbed(result, walker.counts, symbols)
 
 
-def _is_number(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_flag(value: Any) -> TypeGuard[bool]:
-    return isinstance(value, bool)
-
-
 class _Walker:
     def __init__(self, spec: ScrubSpec, ids: list[tuple[Rule, SymbolTable]]) -> None:
         self.spec = spec
@@ -71,21 +62,11 @@ class _Walker:
         self.rename = bool(ids)  # keys are scrubbed as text too, when there are ids
         self.decided: dict[Path, str] = {}
         self.exact_indices = any(part.isdigit() for pattern in spec.scope for part in pattern.parts)
-        stamps = spec.of_kind("timestamps")
-        self.chains = [(rule, chain) for rule in stamps for chain in rule.order]
-        self.chain_keys = frozenset(key for _, chain in self.chains for key in chain)
-        self.chain_order = tuple(dict.fromkeys(key for _, chain in self.chains for key in chain))
-        # the chains with two keys or more among an object's chain keys (else none is broken)
-        self.chains_for: dict[tuple[str, ...], list[tuple[Rule, tuple[str, ...]]]] = {}
-        # rules that look at a value's siblings (taskType): what they take, what they give
-        self.conditional: list[tuple[Rule, Callable[[Any], bool], str]] = [
-            *((r, _is_number, COUNT) for r in spec.of_kind("counters") if r.when),
-            *((r, _is_flag, FLAG) for r in spec.of_kind("flags")),
-        ]
-        self.when_keys = _when_keys([rule for rule, _, _ in self.conditional])
+        self.siblings = Siblings(spec, self.counts)
         # an object with none of these keys has no field decided by its siblings
-        self.sibling_keys = self.chain_keys | (self.when_keys or frozenset())
-        self.always_late = self.when_keys is None
+        self.sibling_keys = self.siblings.keys
+        self.always_late = self.siblings.always
+        self.reuse = Reuse(self, list(self.counts.values()), self.siblings.deciders)
 
     def top(self, value: Any, path: Path) -> Any:
         """Copy down to the scope's roots; scrub below them."""
@@ -142,19 +123,41 @@ class _Walker:
             return self._list(value, node)
         if isinstance(value, str):
             return self._text(value, node)
-        if _is_number(value):
+        if is_number(value):
             return self._number(value, node)
         return value
 
     def _mapping(self, value: Mapping[str, Any], node: Node) -> dict[str, Any]:
-        late = _NOTHING
+        if type(value) is dict:  # objects alike are scrubbed once (reuse.py)
+            keys = tuple(value)
+            profile = node.profile
+            if profile is None or profile.keys != keys:
+                profile = node.shapes.get(keys)
+                if profile is None and value.keys() <= node.passive_keys:
+                    siblings = self.always_late or not value.keys().isdisjoint(self.sibling_keys)
+                    profile = self.reuse.profile(value, node, keys, siblings)
+            if profile is not None:
+                node.profile = profile
+                return self.reuse.mapping(profile, value, node)
+        late = NOTHING
         if self.always_late or not value.keys().isdisjoint(self.sibling_keys):
-            late = self._late(value, node)
+            late = self.siblings.late(value, node)
         if not value.keys() <= node.passive_keys:
             return self._fields(value, node, late)
-        # every key stays as it is: copy, then scrub the values that may change (objects,
-        # lists, strings long enough to hold an id or where a rewrite applies, numbers where
-        # a rule takes them)
+        return self.passive(value, node, late)
+
+    def late(self, value: Mapping[str, Any], node: Node) -> Mapping[str, Any]:
+        """The fields of ``value`` its siblings decide (none: empty)."""
+        if self.always_late or not value.keys().isdisjoint(self.sibling_keys):
+            return self.siblings.late(value, node)
+        return NOTHING
+
+    def passive(
+        self, value: Mapping[str, Any], node: Node, late: Mapping[str, Any] = NOTHING
+    ) -> dict[str, Any]:
+        """``_mapping`` of an object whose keys all stay as they are: a copy, in which the
+        values that may change are scrubbed (objects, lists, strings long enough to hold
+        an id or where a rewrite applies, numbers where a rule takes them)."""
         out = dict(value)
         entries, numeric, cut = node.entries, node.numeric_keys, self.plan.cut
         rewritten = node.rewritten_keys
@@ -175,6 +178,24 @@ class _Walker:
         if late:
             out.update(late)  # values decided by their siblings, in place
         return out
+
+    def field(self, key: str, item: Any, node: Node) -> Any:
+        """One field of ``passive`` (none decided by its siblings), scrubbed."""
+        kind = type(item)
+        if kind is int or kind is float:
+            numeric = node.numeric_keys.get(key)
+            return item if numeric is None else self._number(item, numeric)
+        if kind is str:
+            if len(item) >= self.plan.cut or key in node.rewritten_keys:
+                return self._text(item, node.entries[key][1])
+            return item
+        if kind is dict:
+            return self._mapping(item, node.entries[key][1]) if item else {}
+        if kind is list:
+            return self._list(item, node.entries[key][1]) if item else []
+        if kind is bool or item is None:
+            return item
+        return self.scrub(item, node.entries[key][1])
 
     def _fields(
         self, value: Mapping[str, Any], node: Node, late: Mapping[str, Any]
@@ -237,33 +258,6 @@ class _Walker:
                     node.rewritten_keys.add(key)
         return entry
 
-    def _late(self, value: Mapping[str, Any], node: Node) -> dict[str, Any]:
-        """Fields whose value is decided by their siblings: order violations, conditions."""
-        keys = value.keys()
-        late = _NOTHING
-        if not keys.isdisjoint(self.chain_keys):
-            late = self._order_violations(value, node)
-        if self.when_keys is None or not keys.isdisjoint(self.when_keys):
-            late = self._conditions(value, node, late or {})
-        return late
-
-    def _conditions(
-        self, value: Mapping[str, Any], node: Node, late: dict[str, Any]
-    ) -> dict[str, Any]:
-        get = value.get
-        for rule, takes, gives in self.conditional:
-            for key, values in rule.when:  # rule.holds_in, without a generator
-                if get(key) not in values:
-                    break
-            else:
-                for key, item in value.items():
-                    if takes(item) and key not in late:
-                        child = node.child(key)
-                        if rule.applies(child.path):
-                            late[key] = gives
-                            self.counts[rule.name].note(child)
-        return late
-
     def _dropped(self, value: Any, node: Node) -> bool:
         for rule in node.drops:
             self.counts[rule.name].note(node)
@@ -282,33 +276,6 @@ class _Walker:
                 self.counts[rule.name].note(node)
                 return True
         return False
-
-    def _order_violations(self, value: Mapping[str, Any], node: Node) -> dict[str, Any]:
-        present = tuple([key for key in self.chain_order if key in value])
-        chains = self.chains_for.get(present)
-        if chains is None:
-            chains = self.chains_for[present] = [
-                (rule, chain) for rule, chain in self.chains if len(set(chain) & set(present)) > 1
-            ]
-        late: dict[str, Any] = {}
-        get = value.get
-        for rule, chain in chains:
-            previous: str | None = None  # the chain's last timestamp so far: its key, value
-            since = 0.0
-            for key in chain:
-                current: Any = get(key)
-                if current is None:
-                    continue
-                kind = type(current)
-                if not (kind is int or kind is float or _is_number(current)) or not current > 0:
-                    continue
-                if previous is not None and current < since:
-                    child = node.child(key)
-                    if rule.applies(child.path):
-                        late[key] = f"<time:before {previous}>"
-                        self.counts[rule.name].note(child)
-                previous, since = key, float(current)
-        return late
 
     def _list(self, value: list[Any], node: Node) -> list[Any]:
         if not value:
@@ -363,15 +330,6 @@ class _Walker:
             self.counts[integral.name].note(node)
             return int(value)
         return value
-
-
-def _when_keys(rules: list[Rule]) -> frozenset[str] | None:
-    """The sibling keys the conditional rules look at, when an object with none of them
-    holds no rule's condition (so it needs no check); None when it may."""
-    for rule in rules:
-        if not any(None not in values for _, values in rule.when):
-            return None
-    return frozenset(key for rule in rules for key, _ in rule.when)
 
 
 def scrub_value(value: Any, spec: ScrubSpec, path: Sequence[str | int] = ()) -> Any:

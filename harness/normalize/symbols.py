@@ -61,6 +61,11 @@ class SymbolTable:
 
     def replace(self, value: str) -> tuple[str, int]:
         """``value`` with every known id written as its symbol, and how many were replaced."""
+        whole = self.pattern.match(value)
+        if whole is not None and whole.end() == len(value) and "" not in self.symbols:
+            # one id and nothing else (most ids): what the substitution below gives
+            symbol = self.symbols.get(value)
+            return (value, 0) if symbol is None else (f"<{symbol}>", 1)
         count = 0
 
         def swap(match: re.Match[str]) -> str:
