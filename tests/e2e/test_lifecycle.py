@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -137,13 +138,25 @@ def test_interrupt_during_start_stops_everything(workdir: Path, sig: signal.Sign
     assert_nothing_left(workdir)
 
 
-def test_not_ready_in_time_shows_the_log_tail(workdir: Path) -> None:
-    # 5 s: long enough for the JVM to log its first lines, far too short to be ready.
+def test_not_ready_in_time_shows_the_log_tail(
+    workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real server that never becomes ready for the harness, however fast the machine:
+    # a Java that serves it under another context path, so /health answers 404.
+    real = shutil.which("java")
+    assert real is not None
+    home = tmp_path / "java-home"
+    (home / "bin").mkdir(parents=True)
+    java = home / "bin" / "java"
+    java.write_text(f'#!/bin/sh\nexec {real} -Dserver.servlet.context-path=/elsewhere "$@"\n')
+    java.chmod(0o755)
+    monkeypatch.setenv("JAVA_HOME", str(home))
     run = cli(
-        "targets", "check", "netflix:3.15.0", "--ready-timeout", "5", "--workdir", str(workdir)
+        "targets", "check", "netflix:3.15.0", "--ready-timeout", "20", "--workdir", str(workdir)
     )
     assert run.code == ExitCode.SERVER_NOT_READY, run.text
-    assert "did not become ready within 5 s" in run.text
+    assert "did not become ready within 20 s" in run.text
+    assert "/health answered 404" in run.text
     assert "Starting Conductor" in run.out  # a line from the server's log tail
     assert "Traceback" not in run.text
     assert_nothing_left(workdir)
