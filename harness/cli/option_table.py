@@ -147,10 +147,11 @@ OPTIONS: tuple[Option, ...] = (
       "same classes and settings, ready in 50 to 60 percent of the time", "flag", default=False,
       key="boot_jar", plan="boot_jar"),
     Opt("jit", ("--jit",), "process runtime: the JIT compiler of a server started unpacked on "
-      "its class data sharing archive: 'tiered' (default) keeps the JVM's default tiered "
-      "compilation (C1, then C2 for hot code); 'c1' compiles with C1 only "
-      "(-XX:TieredStopAtLevel=1): on two cores ready sooner and with less CPU over a run "
-      "(docs/benchmarks.md). A server started with --boot-jar keeps the JVM's default",
+      "its class data sharing archive: 'c1' (default) compiles with C1 only "
+      "(-XX:TieredStopAtLevel=1): on two cores ready sooner and with less CPU over a run, "
+      "the same verdicts (docs/benchmarks.md); 'tiered' keeps the JVM's own tiered "
+      "compilation (C1, then C2 for hot code). A server started with --boot-jar keeps the "
+      "JVM's default",
       "choice", default=DEFAULT_JIT, choices=JITS, key="jit", plan="jit"),
     Opt("allow_outbound", ("--allow-outbound",), OUTBOUND_HELP, "flag", default=False,
       key="allow_outbound", plan="allow_outbound"),

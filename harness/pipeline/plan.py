@@ -239,6 +239,7 @@ class Plan:
         values: dict[str, Any] = {
             k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
         }
+        values.setdefault("jit", "tiered")  # a run.json from before --jit: the JVM's default
         return cls(**values)
 
 

@@ -61,10 +61,11 @@ MEMORY = [
     # The collector changes no behaviour a scenario can see.
     "-XX:+UseSerialGC",
 ]
-# The JIT of a server started unpacked on its archive (``model.JITS``): "tiered" keeps the
-# JVM's default, "c1" stops tiered compilation at its first tier (C1, no profiling, no
-# C2): ready sooner on 2 cores, where C2's compiler threads compete with start-up
-# (docs/benchmarks.md, class data sharing). A boot jar's server keeps the default.
+# The JIT of a server started unpacked on its archive (``model.JITS``): "c1" (the
+# default) stops tiered compilation at its first tier (C1, no profiling, no C2): ready
+# sooner on 2 cores, where C2's compiler threads compete with start-up, and less CPU over
+# a run (docs/benchmarks.md, class data sharing); "tiered" keeps the JVM's own default.
+# A boot jar's server keeps the JVM's default.
 JIT_FLAGS = {"tiered": (), "c1": ("-XX:TieredStopAtLevel=1",)}
 
 

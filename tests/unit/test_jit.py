@@ -39,7 +39,7 @@ def _prepared(tmp_path: Path, *, jit: str, unpacked: bool) -> process.Prepared:
 
 
 def test_tiered_is_the_default_and_every_jit_has_its_flags() -> None:
-    assert DEFAULT_JIT == "tiered"
+    assert DEFAULT_JIT == "c1"
     assert set(process.JIT_FLAGS) == set(JITS)
     assert process.JIT_FLAGS["c1"] == (C1,)
     assert process.JIT_FLAGS["tiered"] == ()
@@ -107,20 +107,20 @@ def test_run_takes_jit_from_the_flag_the_file_or_the_default(
         config.apply(args)
         return str(plan_values(args, SERVER)["jit"])
 
-    assert settled(["run", "--target", "oss:3.32.1", "--out", "t"]) == "tiered"
-    assert settled(["run", "--target", "oss:3.32.1", "--out", "t", "--jit", "c1"]) == "c1"
-    (tmp_path / "conductor-compat.toml").write_text('jit = "c1"\n', encoding="utf-8")
     assert settled(["run", "--target", "oss:3.32.1", "--out", "t"]) == "c1"
     assert settled(["run", "--target", "oss:3.32.1", "--out", "t", "--jit", "tiered"]) == "tiered"
+    (tmp_path / "conductor-compat.toml").write_text('jit = "tiered"\n', encoding="utf-8")
+    assert settled(["run", "--target", "oss:3.32.1", "--out", "t"]) == "tiered"
+    assert settled(["run", "--target", "oss:3.32.1", "--out", "t", "--jit", "c1"]) == "c1"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--target", "oss:3.32.1", "--jit", "c2"])
 
 
-def test_a_plan_from_an_older_run_json_gets_the_default() -> None:
+def test_a_plan_from_an_older_run_json_keeps_the_jit_it_ran_with() -> None:
     fresh = Plan(kind="run", targets=("oss:3.32.1",), out="t").to_json()
     assert Plan.from_json({**fresh, "jit": "c1"}).jit == "c1"
     older = {k: v for k, v in fresh.items() if k != "jit"}
-    assert Plan.from_json(older).jit == DEFAULT_JIT
+    assert Plan.from_json(older).jit == "tiered"  # what it ran with
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="no java on PATH")
