@@ -60,19 +60,38 @@ def trace_path(directory: Path, scenario: str, repeat: int = 1) -> Path:
     return directory / f"{scenario}{run}{SUFFIX}"
 
 
-def write_trace(directory: Path, trace: Trace) -> Path:
-    """Write atomically (a temporary file renamed), so a trace on disk is always whole."""
+# Trace files this process has checked against the schema (or written after checking
+# them), by path, with what identifies that content: inode, size and modification time.
+# Reading one again skips the schema (a run reads its traces several times: to resume,
+# to count, to assess, to re-check); a file replaced or changed since is checked again.
+_CHECKED: dict[str, tuple[int, int, int]] = {}
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def write_trace(directory: Path, trace: Trace, *, checked: bool = False) -> Path:
+    """Write atomically (a temporary file renamed), so a trace on disk is always whole.
+    ``checked``: the caller has checked ``trace`` against the schema."""
     directory.mkdir(parents=True, exist_ok=True)
     path = trace_path(directory, trace["scenario"]["name"], repeat_of(trace))
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(trace, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     os.replace(temporary, path)
+    if checked and (identity := _identity(path)) is not None:
+        _CHECKED[str(path)] = identity
     return path
 
 
 def read_trace(path: Path) -> Trace:
     """The trace in ``path``, checked against the trace schema; ``BadInputError`` (with
     file:line:column for JSON errors) when it cannot be read or is not a valid trace."""
+    before = _identity(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -81,9 +100,13 @@ def read_trace(path: Path) -> Trace:
         raise BadInputError(
             f"{path}:{exc.lineno}:{exc.colno}: not a JSON trace ({exc.msg})"
         ) from exc
-    errors = trace_errors(data)
-    if errors:
-        raise BadInputError(f"{path}: not a valid trace: at {errors[0]}", details=errors[1:6])
+    key, still = str(path), before is not None and _identity(path) == before
+    if not (still and _CHECKED.get(key) == before):
+        errors = trace_errors(data)
+        if errors:
+            raise BadInputError(f"{path}: not a valid trace: at {errors[0]}", details=errors[1:6])
+        if still and before is not None:  # not changed while it was read
+            _CHECKED[key] = before
     trace: Trace = data
     return trace
 

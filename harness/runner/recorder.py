@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import hashlib
 import json
+import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,13 +67,20 @@ def origin(kind: str, step: int | None = None) -> Iterator[None]:
         ORIGIN.reset(token)
 
 
+@functools.cache
+def tls() -> ssl.SSLContext:
+    """httpx's default TLS context (the certifi CAs), made once: loading the CAs anew for
+    each scenario's transport cost several percent of a run's CPU."""
+    return httpx.create_ssl_context()
+
+
 class RecordingTransport(httpx.AsyncBaseTransport):
     """Wraps a transport and appends one exchange (a JSON-ready dict) per request."""
 
     def __init__(
         self, inner: httpx.AsyncBaseTransport | None = None, *, keep_poll_bodies: bool = False
     ) -> None:
-        self._inner = inner or httpx.AsyncHTTPTransport(trust_env=False)
+        self._inner = inner or httpx.AsyncHTTPTransport(verify=tls(), trust_env=False)
         self.exchanges: list[dict[str, Any]] = []
         self._started = time.monotonic()
         self._keep_poll_bodies = keep_poll_bodies

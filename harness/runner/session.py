@@ -69,7 +69,7 @@ def keep_trace(out_dir: Path, trace: dict[str, Any], label: str, repeat: int) ->
     errors = trace_errors(trace)
     if errors:
         raise TraceInvalid(f"trace of {name} breaks trace.schema.json: {errors[:3]}")
-    path = write_trace(out_dir, trace)
+    path = write_trace(out_dir, trace, checked=True)
     outcome = trace["outcome"]
     return ScenarioFinished(
         label,

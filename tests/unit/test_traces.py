@@ -95,3 +95,21 @@ def test_finished_runs_skip_partial_foreign_and_outdated_traces(tmp_path: Path) 
     assert finished_runs(tmp_path, {name: digest}) == {(name, 1), (name, 2)}
     assert finished_runs(tmp_path, {name: "0" * 64}) == set()
     assert finished_runs(tmp_path / "missing", {name: digest}) == set()
+
+
+def test_a_trace_checked_once_is_checked_again_when_its_file_changes(tmp_path: Path) -> None:
+    trace = json.loads(FILES[0].read_text())
+    path = write_trace(tmp_path, trace, checked=True)
+    assert read_trace(path) == trace  # written after a check: read without one
+    assert read_trace(path) == trace
+    broken = {**trace, "outcome": {"status": "exploded"}}
+    # the same path, other content: a new file put in its place, then one changed in place
+    write_trace(tmp_path, broken)
+    with pytest.raises(BadInputError, match="not a valid trace"):
+        read_trace(path)
+    path.write_text(json.dumps(trace), encoding="utf-8")
+    assert read_trace(path) == trace
+    with path.open("r+", encoding="utf-8") as fh:  # same inode and size, another time
+        fh.write(json.dumps(broken)[: len(json.dumps(trace))].ljust(len(json.dumps(trace))))
+    with pytest.raises(BadInputError):
+        read_trace(path)
