@@ -107,7 +107,8 @@ OPTIONS: tuple[Option, ...] = (
     Opt("repeats", ("--repeats",), "run each scenario N times (default: 1); a baseline recorded "
       "with 2 or more lets `diff` tell noise from real differences", "int", default=1,
       metavar="N"),
-    Opt("jobs", ("--jobs",), f"scenarios run at once on each target (default: {DEFAULT_JOBS})",
+    Opt("jobs", ("--jobs",), f"scenarios run at once on each target (default: {DEFAULT_JOBS}); "
+      "they start longest first, as each last took on that target",
       "int", default=DEFAULT_JOBS, metavar="N", minimum=1, key="jobs", plan="jobs"),
     Opt("keep_poll_bodies", ("--keep-poll-bodies",), "keep the body of every settle and wait "
       "poll, not only its digest (large traces; for recording test fixtures of intermediate "

@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+from harness.pipeline import durations
 from harness.pipeline import events as ev
 from harness.pipeline.plan import Plan
 from harness.runner import DEFAULT_JOBS, SessionSummary, run_session
@@ -42,8 +43,10 @@ async def play(
     ``on_event`` gets ``ScenarioStarted`` and ``ScenarioFinished`` for every run, and
     ``TargetDied`` if the server dies mid-play; the summary then carries the death and the
     runs never made (nothing is raised). Events name the target ``name`` (by default, its
-    identity).
+    identity). The runs start longest first, as they last took on this target
+    (``durations``), and their times are remembered for the next play.
     """
+    target = server.identity.target
     summary = await run_session(
         scenarios,
         server,
@@ -54,7 +57,10 @@ async def play(
         repeats=repeats,
         runs=runs,
         name=name,
+        expected=await asyncio.to_thread(durations.expected, target),
     )
+    took = [(f.scenario, f.seconds) for f in summary.finished]
+    await asyncio.to_thread(durations.remember, target, took)
     death = summary.death
     if death is not None and on_event is not None:
         on_event(

@@ -10,8 +10,11 @@ say so (``liveness``), and the summary carries the death and the runs never made
 from __future__ import annotations
 
 import asyncio
+import heapq
+import math
 import time
-from collections.abc import Callable, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +85,52 @@ def keep_trace(out_dir: Path, trace: dict[str, Any], label: str, repeat: int) ->
     )
 
 
+class Schedule:
+    """Which run starts next: of the runs that may start, the one expected to take longest
+    (a scenario never seen before every other; ties in the order given). The runs of one
+    scenario never overlap: each waits for the one before it (repeats are independent
+    runs of one version, not one run beside another)."""
+
+    def __init__(
+        self, runs: Sequence[tuple[Scenario, int]], expected: Mapping[str, float] | None
+    ) -> None:
+        self._expected = expected or {}
+        self._ready: list[tuple[float, int, str, int]] = []
+        self._later: dict[str, deque[tuple[int, int]]] = defaultdict(deque)
+        self._scenarios: dict[str, Scenario] = {}
+        self.left = len(runs)
+        for index, (scenario, repeat) in enumerate(runs):
+            name = scenario.name
+            if name in self._scenarios:
+                self._later[name].append((index, repeat))
+            else:
+                self._scenarios[name] = scenario
+                self._push(index, name, repeat)
+
+    def _push(self, index: int, name: str, repeat: int) -> None:
+        heapq.heappush(self._ready, (-self._expected.get(name, math.inf), index, name, repeat))
+
+    @property
+    def ready_or_over(self) -> bool:
+        """Whether a run may start now, or every run has ended."""
+        return self.left == 0 or bool(self._ready)
+
+    def next(self) -> tuple[Scenario, int] | None:
+        """The run to start now, or None when every run left waits for another."""
+        if not self._ready:
+            return None
+        _, _, name, repeat = heapq.heappop(self._ready)
+        return self._scenarios[name], repeat
+
+    def done(self, scenario: Scenario) -> None:
+        """A run of ``scenario`` has ended: its next run may start."""
+        self.left -= 1
+        later = self._later.get(scenario.name)
+        if later:
+            index, repeat = later.popleft()
+            self._push(index, scenario.name, repeat)
+
+
 async def run_session(
     scenarios: Sequence[Scenario],
     target: RunningTarget,
@@ -93,14 +142,16 @@ async def run_session(
     repeats: int = 1,
     runs: Sequence[tuple[Scenario, int]] | None = None,
     name: str | None = None,
+    expected: Mapping[str, float] | None = None,
 ) -> SessionSummary:
     """Run every scenario on ``target`` (``repeats`` times each, the runs interleaved with
     the other scenarios'), or exactly ``runs`` (scenario, repeat) when given; traces land
     in ``out_dir`` as each finishes. Events name the target ``name`` (by default, its
-    identity)."""
+    identity). ``expected``: seconds a scenario is expected to take; the runs start
+    longest first, a scenario not in it before the others (the summary keeps the order
+    of ``runs``)."""
     began = time.monotonic()
     label = name or target.identity.target
-    limit = asyncio.Semaphore(max(1, jobs))
     finished: list[ScenarioFinished] = []
 
     if runs is None:
@@ -108,16 +159,17 @@ async def run_session(
     numbered = any(repeat > 1 for _, repeat in runs)
     life = Liveness(target)
     not_run: list[tuple[str, int]] = []
+    plan = Schedule(runs, expected)
+    changed = asyncio.Condition()
 
     async def one(scenario: Scenario, repeat: int) -> None:
-        async with limit:
-            if life.death is not None:
-                not_run.append((scenario.name, repeat))
-                return
-            if emit:
-                emit(ScenarioStarted(label, scenario.name, repeat))
-            trace = await run_scenario(scenario, target, keep_poll_bodies=keep_poll_bodies)
-            death = await life.confirm(trace)
+        if life.death is not None:
+            not_run.append((scenario.name, repeat))
+            return
+        if emit:
+            emit(ScenarioStarted(label, scenario.name, repeat))
+        trace = await run_scenario(scenario, target, keep_poll_bodies=keep_poll_bodies)
+        death = await life.confirm(trace)
         if death is not None and trace["outcome"]["status"] not in SETTLED:
             mark_died(trace, death)
         if numbered:
@@ -127,11 +179,25 @@ async def run_session(
         if emit:
             emit(event)
 
+    async def worker() -> None:
+        while True:
+            async with changed:
+                await changed.wait_for(lambda: plan.ready_or_over)
+                picked = plan.next()
+            if picked is None:
+                return  # every run has ended
+            try:
+                await one(*picked)
+            finally:
+                async with changed:
+                    plan.done(picked[0])
+                    changed.notify_all()
+
     watcher = asyncio.create_task(life.watch())
     try:
         async with asyncio.TaskGroup() as group:
-            for scenario, repeat in runs:
-                group.create_task(one(scenario, repeat))
+            for _ in range(max(1, jobs)):
+                group.create_task(worker())
     finally:
         watcher.cancel()
         await asyncio.wait([watcher])
