@@ -86,16 +86,17 @@ def keep_trace(out_dir: Path, trace: dict[str, Any], label: str, repeat: int) ->
 
 
 class Schedule:
-    """Which run starts next: of the runs that may start, the one expected to take longest
-    (a scenario never seen before every other; ties in the order given). The runs of one
-    scenario never overlap: each waits for the one before it (repeats are independent
-    runs of one version, not one run beside another)."""
+    """Which run starts next: of the runs that may start, a first run before a repeat (a
+    comparison judges the first runs as soon as they are in), then the one expected to
+    take longest (a scenario never seen before every other; ties in the order given).
+    The runs of one scenario never overlap: each waits for the one before it (repeats are
+    independent runs of one version, not one run beside another)."""
 
     def __init__(
         self, runs: Sequence[tuple[Scenario, int]], expected: Mapping[str, float] | None
     ) -> None:
         self._expected = expected or {}
-        self._ready: list[tuple[float, int, str, int]] = []
+        self._ready: list[tuple[bool, float, int, str, int]] = []
         self._later: dict[str, deque[tuple[int, int]]] = defaultdict(deque)
         self._scenarios: dict[str, Scenario] = {}
         self.left = len(runs)
@@ -108,7 +109,8 @@ class Schedule:
                 self._push(index, name, repeat)
 
     def _push(self, index: int, name: str, repeat: int) -> None:
-        heapq.heappush(self._ready, (-self._expected.get(name, math.inf), index, name, repeat))
+        longest = -self._expected.get(name, math.inf)
+        heapq.heappush(self._ready, (repeat > 1, longest, index, name, repeat))
 
     @property
     def ready_or_over(self) -> bool:
@@ -119,7 +121,7 @@ class Schedule:
         """The run to start now, or None when every run left waits for another."""
         if not self._ready:
             return None
-        _, _, name, repeat = heapq.heappop(self._ready)
+        *_, name, repeat = heapq.heappop(self._ready)
         return self._scenarios[name], repeat
 
     def done(self, scenario: Scenario) -> None:

@@ -42,12 +42,10 @@ def test_runs_start_longest_first_and_unknown_scenarios_before_all() -> None:
     given = [(s.name, r) for s, r in runs]
     assert _order(Schedule(runs, None), 4) == given
     assert _order(Schedule(runs, {}), 4) == given
-    # one at a time: the second run of b may start as soon as its first has ended
+    # first runs before repeats, each longest first (never seen: it may be long)
     assert _order(Schedule(runs, {a.name: 1.0, b.name: 60.0, c.name: 5.0})) == [
-        (d.name, 1), (d.name, 2),  # never seen: it may be long
-        (b.name, 1), (b.name, 2),
-        (c.name, 1), (c.name, 2),
-        (a.name, 1), (a.name, 2),
+        (d.name, 1), (b.name, 1), (c.name, 1), (a.name, 1),
+        (d.name, 2), (b.name, 2), (c.name, 2), (a.name, 2),
     ]  # fmt: skip
 
 
