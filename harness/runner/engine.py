@@ -18,8 +18,15 @@ from harness.conductor.client import ConductorClient, ConductorUnreachable
 from harness.errors import HarnessError
 from harness.runner.namespace import Namespace, new_prefix
 from harness.runner.recorder import RecordingTransport, origin
-from harness.runner.settle import TERMINAL_WORKFLOW, Document, Settled, child_ids, settle
-from harness.runner.steps import ExpectationFailed, RunContext, run_step
+from harness.runner.settle import (
+    TERMINAL_WORKFLOW,
+    Document,
+    Settled,
+    child_ids,
+    pending,
+    settle,
+)
+from harness.runner.steps import ExpectationFailed, RunContext, WaitTimedOut, run_step
 from harness.runner.stub import HttpStub, StubRoute
 from harness.runner.switch import SwitchFailed, Switchover, switch_after
 from harness.runner.trace import new_trace
@@ -200,7 +207,12 @@ class _Run:
             entry["at_s"] = round(step_began - began, 3)
             self.pool.current_step = step.index
             with origin("step", step.index):
-                await run_step(step, self.ctx, self.scenario.settle_s)
+                try:
+                    await run_step(step, self.ctx, self.scenario.settle_s)
+                except WaitTimedOut:
+                    if step.settle and self.ctx.aliases:
+                        await self.gave_up(entry)
+                    raise
                 entry["statuses"] = [r.status_code for r in self.ctx.responses]
                 if self.pool.failure:
                     raise ExpectationFailed(self.pool.failure)
@@ -258,6 +270,16 @@ class _Run:
             self.last = result.documents
             record["settled"] = result.settled
             record["snapshots"] = result.documents
+
+    async def gave_up(self, entry: dict[str, Any]) -> None:
+        """A wait that would have settled gave up: its step's snapshots are what the run's
+        workflows were when it did (unsettled), so the step compares with the other side's."""
+        began = time.monotonic()
+        with origin("settle"):
+            documents = await self.fetch_tree()
+        seconds = round(time.monotonic() - began, 3)
+        reasons = ["the wait gave up", *pending(documents, self.pool.owes)]
+        self.record(entry, Settled(False, 1, seconds, documents, reasons))
 
     def record(self, entry: dict[str, Any], result: Settled) -> None:
         self.last = result.documents

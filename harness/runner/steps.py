@@ -54,6 +54,10 @@ class ExpectationFailed(Exception):
     """The server did not do what the scenario says it must (a finding, not a bug)."""
 
 
+class WaitTimedOut(ExpectationFailed):
+    """A ``wait`` step gave up: what it waited for did not happen within its time."""
+
+
 @dataclass(slots=True)
 class RunContext:
     client: ConductorClient
@@ -201,7 +205,7 @@ async def _wait(step: Step, ctx: RunContext, settle_s: float) -> None:
         if ok:
             return
         if time.monotonic() - began > timeout:
-            raise ExpectationFailed(f"waited {timeout:g} s for {_describe_wait(args)}; saw {seen}")
+            raise WaitTimedOut(f"waited {timeout:g} s for {_describe_wait(args)}; saw {seen}")
         await asyncio.sleep(0.1)
 
 

@@ -181,6 +181,41 @@ def test_the_netflix_3_14_probes_are_explained_by_their_own_changes(pair: tuple[
     assert [k for k in found if k[0] == "event-then-wait-probe" and k[1].startswith("wf2.")] == []
 
 
+STOPPED_AT_A_WAIT = ("wait-until", "upgrade-stuck-workflow-decide")
+
+
+def test_a_run_that_stopped_at_a_wait_is_compared_where_it_stopped() -> None:
+    """netflix 3.13.8 leaves a WAIT whose "until" cannot be parsed IN_PROGRESS, and a
+    decision does not end its workflow: both scenarios stop at their last wait, which gave
+    up. That step's snapshots are what the run's workflows were then (unsettled), compared
+    with 3.14.0's settled ones: wait-task-async explains the task's status, and the rest
+    (the workflow's status, the run's end, what it never recorded) follows from it."""
+    older, newer = (load_trace_set(NETFLIX_LINE / v) for v in ("netflix-3.13.8", "netflix-3.14.0"))
+    result = assess_run(newer, older, library.settings())
+    for scenario in (s for s in result.scenarios if s.name in STOPPED_AT_A_WAIT):
+        assert scenario.verdict == "action_required", scenario.reason
+        kept = [f for f in scenario.findings if f.disposition != "noise"]
+        assert {f.disposition for f in kept} == {"catalogued", "consequence"}
+        assert {f.change["id"] for f in kept if f.change} == {"wait-task-async"}
+        (root,) = (f for f in kept if f.difference.path.endswith("hold#0.status"))
+        assert (root.difference.baseline, root.difference.candidate) == (
+            "FAILED_WITH_TERMINAL_ERROR",
+            "IN_PROGRESS",
+        )
+        trace = older.runs[scenario.name][0][1]
+        last = trace["steps"][-1]
+        assert trace["outcome"]["step"] == last["index"] and last["action"] == "wait"
+        assert last["settle"]["settled"] is False
+        assert last["settle"]["pending"][0] == "the wait gave up"
+        (stuck,) = (d for d in last["snapshots"] if d["status"] == "RUNNING")
+        assert [t["status"] for t in stuck["tasks"]] == ["IN_PROGRESS"]
+    # the other way, 3.13.8's runs cannot judge: the scenario's own expectation fails there
+    back = assess_run(older, newer, library.settings())
+    for scenario in (s for s in back.scenarios if s.name in STOPPED_AT_A_WAIT):
+        assert scenario.verdict == "inconclusive"
+        assert "expectations fail on the baseline" in scenario.reason
+
+
 def test_every_change_explains_a_recorded_difference_or_says_which_scenario_would() -> None:
     credited = {
         c.change["id"]
