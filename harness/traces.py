@@ -67,7 +67,8 @@ def trace_path(directory: Path, scenario: str, repeat: int = 1) -> Path:
 _CHECKED: dict[str, tuple[int, int, int]] = {}
 
 
-def _identity(path: Path) -> tuple[int, int, int] | None:
+def file_identity(path: Path) -> tuple[int, int, int] | None:
+    """What identifies a file's content while it is unchanged: inode, size, mtime (ns)."""
     try:
         st = path.stat()
     except OSError:
@@ -83,7 +84,7 @@ def write_trace(directory: Path, trace: Trace, *, checked: bool = False) -> Path
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(trace, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     os.replace(temporary, path)
-    if checked and (identity := _identity(path)) is not None:
+    if checked and (identity := file_identity(path)) is not None:
         _CHECKED[str(path)] = identity
     return path
 
@@ -91,7 +92,7 @@ def write_trace(directory: Path, trace: Trace, *, checked: bool = False) -> Path
 def read_trace(path: Path) -> Trace:
     """The trace in ``path``, checked against the trace schema; ``BadInputError`` (with
     file:line:column for JSON errors) when it cannot be read or is not a valid trace."""
-    before = _identity(path)
+    before = file_identity(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -100,7 +101,7 @@ def read_trace(path: Path) -> Trace:
         raise BadInputError(
             f"{path}:{exc.lineno}:{exc.colno}: not a JSON trace ({exc.msg})"
         ) from exc
-    key, still = str(path), before is not None and _identity(path) == before
+    key, still = str(path), before is not None and file_identity(path) == before
     if not (still and _CHECKED.get(key) == before):
         errors = trace_errors(data)
         if errors:

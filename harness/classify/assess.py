@@ -42,6 +42,7 @@ from harness.classify.severity import at_least, fingerprint, path_matches
 from harness.compare import LEVELS, Difference, View, build_view, diff_views
 from harness.normalize import Pattern, ScrubSpec, scrub_trace
 from harness.normalize.spec import with_sorted_lists
+from harness.traces import file_identity
 
 Recorded = tuple[Path, Mapping[str, Any]]
 
@@ -50,25 +51,33 @@ Recorded = tuple[Path, Mapping[str, Any]]
 class Views:
     """Scrubbed views of traces, made once: a baseline compared with several candidates
     (or a rollback with the same traces) is not scrubbed again. Keyed by the trace
-    object, which the cache keeps alive, so an id is never reused while it is here."""
+    object, which the cache keeps alive, so an id is never reused while it is here; or,
+    with ``by_file``, for traces just as they were read, by the file and its content's
+    identity (``file_identity``), so the assessments of one run (the re-checks', the
+    final one) share what did not change, whichever time the file was read."""
 
-    made: dict[tuple[int, str, bool], tuple[Mapping[str, Any], View, dict[str, Any]]] = field(
+    by_file: bool = False
+    made: dict[tuple[Any, ...], tuple[Mapping[str, Any] | None, View, dict[str, Any]]] = field(
         default_factory=dict
     )
 
     def view(
         self,
-        trace: Mapping[str, Any],
+        recorded: Recorded,
         spec: ScrubSpec,
         ordered: bool,
         result: ScenarioResult,
         side: str,
     ) -> View:
-        key = (id(trace), spec.digest, ordered)
+        path, trace = recorded
+        on_disk = file_identity(path) if self.by_file else None
+        keep = None if on_disk else trace
+        key: tuple[Any, ...] = (str(path), on_disk) if on_disk else (id(trace),)
+        key += (spec.digest, ordered)
         if key not in self.made:
             scrubbed = scrub_trace(trace, spec)
             view = build_view(scrubbed.trace, ordered=ordered)
-            self.made[key] = (trace, view, scrubbed.summary())
+            self.made[key] = (keep, view, scrubbed.summary())
         _, view, summary = self.made[key]
         for rule, counted in summary.items():
             entry = result.scrub.setdefault(rule, {"baseline": 0, "candidate": 0, "paths": []})
@@ -148,8 +157,8 @@ def assess_scenario(
     if not context.settings.recheck:
         compared = compared[:1]
     views = context.views
-    base_views = [views.view(t, spec, ordered, result, "baseline") for _, t in baseline]
-    cand_views = [views.view(t, spec, ordered, result, "candidate") for _, t in compared]
+    base_views = [views.view(r, spec, ordered, result, "baseline") for r in baseline]
+    cand_views = [views.view(r, spec, ordered, result, "candidate") for r in compared]
     noise = [d for v in base_views[1:] for d in diff_views(base_views[0], v, result.levels)]
     per_run = [diff_views(base_views[0], v, result.levels) for v in cand_views]
     result.noise_checked = len(base_views) > 1

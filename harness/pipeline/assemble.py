@@ -48,6 +48,8 @@ class Roles:
     recorded: TraceSet | None = None  # gate: the baselines recorded earlier
     unused_baselines: list[str] = field(default_factory=list)
     no_baseline: list[str] = field(default_factory=list)
+    # scrubbed views shared by the run's assessments (the re-checks', the final one)
+    views: Views = field(default_factory=lambda: Views(by_file=True))
 
     @classmethod
     def of(
@@ -117,9 +119,8 @@ def assess_all(plan: Plan, roles: Roles, settings: Settings) -> list[RunResult]:
     """One result per candidate, over every selected scenario (run or not)."""
     names = [s.name for s in roles.selected]
     baseline = roles.trace_set(plan.baseline)
-    views = Views()  # the baseline is scrubbed once for every candidate
     return [
-        assess_run(baseline, roles.trace_set(c), settings, names=names, views=views)
+        assess_run(baseline, roles.trace_set(c), settings, names=names, views=roles.views)
         for c in plan.candidates
     ]
 
@@ -135,7 +136,8 @@ def recheck_candidates(
     difference shows its rate and a hang is told from a one-off."""
     names = [s.name for s in roles.selected]
     candidate = roles.trace_set(target)
-    result = assess_run(roles.trace_set(plan.baseline), candidate, settings, names=names)
+    baseline = roles.trace_set(plan.baseline)
+    result = assess_run(baseline, candidate, settings, names=names, views=roles.views)
     by_name = {s.name: s for s in roles.selected}
     wanted = max(RECHECK_RUNS, plan.candidate_repeats)
     again = []

@@ -157,3 +157,45 @@ def test_errors_and_not_applicable_outcomes_decide_the_verdict(
     assert result.verdict == "not_applicable" and "needs oss >= 9" in result.reason
     missing = assess_scenario(name, netflix_a.runs[name], [], context)
     assert missing.verdict == "inconclusive"
+
+
+def test_views_by_file_are_shared_by_reads_of_one_content_and_made_again_for_another(
+    tmp_path: Path,
+) -> None:
+    """A run's assessments read its traces again each time (the re-checks', the final
+    one): with ``by_file`` an unchanged file's view is made once, a rewritten one again;
+    by default each trace object has its own (a test may change a trace in memory)."""
+    import json
+    import os
+    import shutil
+
+    from harness.classify.assess import Views
+    from harness.classify.model import ScenarioResult
+
+    source = RUNS / "netflix-3.15.0-a"
+    name = "inline"
+    folder = tmp_path / "traces"
+    folder.mkdir()
+    for path in source.glob(f"{name}.*trace.json"):
+        shutil.copy(path, folder / path.name)
+    spec = load_spec()
+    result = ScenarioResult(name, "", "", "inconclusive", "")
+    views = Views(by_file=True)
+    first = load_trace_set(folder).runs[name][0]
+    again = load_trace_set(folder).runs[name][0]
+    assert first[1] is not again[1]
+    made = views.view(first, spec, True, result, "baseline")
+    assert views.view(again, spec, True, result, "baseline") is made
+    assert len(views.made) == 1
+    changed = json.loads(first[0].read_text())
+    changed["steps"][-1]["snapshots"][0]["status"] = "FAILED"
+    first[0].write_text(json.dumps(changed))
+    os.utime(first[0], ns=(1, 1))  # another content, whatever the clock's resolution
+    reread = load_trace_set(folder).runs[name][0]
+    remade = views.view(reread, spec, True, result, "baseline")
+    assert remade is not made and len(views.made) == 2
+    assert remade.levels["status"] != made.levels["status"]
+    alone = Views()
+    assert alone.view(first, spec, True, result, "baseline") is not alone.view(
+        again, spec, True, result, "baseline"
+    )
