@@ -10,19 +10,26 @@ from typing import Any
 from harness.classify.model import Run, ScenarioResult
 
 UNSTABLE_LEVELS = ("status", "tasks")  # noise here means the scenario itself is not deterministic
-HANG = "did not finish within its deadline"
+# How a run's error says it hung: the scenario's deadline passed, or the server took a call
+# and did not answer it within the client's read timeout. A refused or dropped connection
+# is not a hang: the server is gone, which says nothing of how it behaves.
+HANGS = ("did not finish within its deadline", "failed: ReadTimeout")
 FAILED_RUN = ("failed_expectation", "error")
 
 
+def _hang(status: object, reason: object) -> bool:
+    return status == "error" and any(h in str(reason or "") for h in HANGS)
+
+
 def hung(run: Run) -> bool:
-    return run.outcome == "error" and HANG in str(run.reason or "")
+    return _hang(run.outcome, run.reason)
 
 
 def server_failed(outcome: Mapping[str, Any]) -> bool:
     """A trace's outcome that says the server failed the scenario: an unmet expectation or
     a hang (other errors are the harness's or the machine's)."""
-    status, reason = outcome.get("status"), str(outcome.get("reason") or "")
-    return status == "failed_expectation" or (status == "error" and HANG in reason)
+    status = outcome.get("status")
+    return status == "failed_expectation" or _hang(status, outcome.get("reason"))
 
 
 def failed(run: Run) -> bool:

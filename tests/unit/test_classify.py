@@ -15,7 +15,7 @@ from harness.classify import RunResult, Settings, assess_run, load_severity_rule
 from harness.classify.assess import Context, assess_scenario
 from harness.normalize import load_spec
 from harness.traces import TraceSet, load_trace_set
-from tests.unit.traces import RUNS
+from tests.unit.traces import FIXTURES, RUNS
 
 SPEC = load_spec()
 RULES = load_severity_rules()
@@ -199,3 +199,39 @@ def test_views_by_file_are_shared_by_reads_of_one_content_and_made_again_for_ano
     assert alone.view(first, spec, True, result, "baseline") is not alone.view(
         again, spec, True, result, "baseline"
     )
+
+
+READ_TIMEOUTS = FIXTURES / "netflix-line" / "read-timeouts" / "netflix-3.12.0"
+
+
+def test_a_call_the_server_took_and_never_answered_is_a_hang_that_gates() -> None:
+    """netflix 3.12.0 took a call (start a workflow, update a task, decide) and did not
+    answer it within the client's 30 s: its LocalOnlyLock was not reentrant (made so by
+    Netflix/conductor#3513, first in 3.13.5), so a call that needed the workflow's lock
+    twice waited for the lock's lease. That is the candidate hanging, a finding that
+    gates; a connection refused or dropped (the server gone) stays an error."""
+    import copy
+
+    from harness.classify.scenario_verdict import hung
+
+    baseline = load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0")
+    candidate = load_trace_set(READ_TIMEOUTS)
+    assert sorted(candidate.runs) == ["dynamic", "human", "workflow-timeout"]
+    for name, runs in candidate.runs.items():
+        context = Context(_settings(), baseline.target, candidate.target)
+        result = assess_scenario(name, baseline.runs[name], runs, context)
+        (run,) = result.candidate
+        assert hung(run) and "failed: ReadTimeout" in str(run.reason)
+        assert result.verdict == "incompatible", result.reason
+        (ended,) = [
+            f
+            for f in result.findings
+            if f.difference.shape_parts == ("scenario",) and f.difference.missing == "baseline"
+        ]
+        assert ended.difference.candidate == {"outcome": "error"}
+        assert ended.gates and ended.severity == "breaking"
+        gone = [(p, copy.deepcopy(t)) for p, t in runs]
+        reason = str(gone[0][1]["outcome"]["reason"]).replace("ReadTimeout", "ConnectError")
+        gone[0][1]["outcome"]["reason"] = reason
+        result = assess_scenario(name, baseline.runs[name], gone, context)
+        assert result.verdict == "inconclusive" and "errored on the candidate" in result.reason
