@@ -136,6 +136,7 @@ def _detail(comparison: Mapping[str, Any], name: str) -> list[str]:
     ]
     if scenario["description"]:
         lines.append(f"_{text(scenario['description'])}_\n")
+    lines += _ended(scenario)
     if gating:
         lines.append("**unexplained, gating**\n")
         for f in gating:
@@ -157,6 +158,30 @@ def _detail(comparison: Mapping[str, Any], name: str) -> list[str]:
         lines.append("")
     lines.append("</details>\n")
     return lines
+
+
+RUNS_LISTED = 6  # runs that did not complete, listed in a scenario's details
+REASON_LIMIT = 300
+
+
+def _ended(scenario: Mapping[str, Any]) -> list[str]:
+    """The runs that did not complete and why (a hang, an unmet expectation, an error)."""
+    ended = [
+        (role, run)
+        for role, key in (("baseline", "baseline_runs"), ("candidate", "candidate_runs"))
+        for run in scenario.get(key) or []
+        if run.get("outcome") not in ("completed", "not_applicable")
+    ]
+    if not ended:
+        return []
+    lines = ["**runs that did not complete**\n"]
+    for role, run in ended[:RUNS_LISTED]:
+        reason = str(run.get("reason") or "")
+        cut = reason[:REASON_LIMIT] + ("…" if len(reason) > REASON_LIMIT else "")
+        lines.append(f"- {role} run {run.get('repeat')}: {run.get('outcome')}: {text(cut)}")
+    if len(ended) > RUNS_LISTED:
+        lines.append(f"- and {len(ended) - RUNS_LISTED} more (report.json has them all)")
+    return [*lines, ""]
 
 
 def _by_change(found: list[dict[str, Any]], after: Mapping[str, list[dict[str, Any]]]) -> list[str]:
