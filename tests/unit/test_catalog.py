@@ -123,6 +123,7 @@ NETFLIX_PAIRS = (
     ("netflix-3.11.3", "netflix-3.12.0"),
     ("netflix-3.13.8", "netflix-3.14.0"),
     ("netflix-3.10.7", "netflix-3.14.0"),  # across 3.12.0 and 3.14.0: a WAIT workflow's updateTime
+    ("netflix-3.10.5", "netflix-3.10.7"),  # failedTaskNames
 )
 
 
