@@ -107,7 +107,11 @@ def _roots(findings: Sequence[Finding]) -> Roots:
         elif parts and d.level == "tasks":
             roots[("data", parts[0])].append(index)
         for place in places(d):
-            if d.level == "attempts" and place[2:] == ("outputData", "selectedCase"):
+            if (
+                d.level == "attempts"
+                and place[2:] == ("outputData", "selectedCase")
+                and d.kind == "changed"  # another case; not the field new on one side
+            ):
                 roots[("tasks", place[0])].append(index)
             elif d.level == "tasks" and place[2:] == ("status",) and d.kind == "changed":
                 roots[("task", *place[:2])].append(index)

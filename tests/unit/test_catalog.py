@@ -28,7 +28,7 @@ from harness.classify.catalog import is_catch_all
 from harness.documents import DocumentError
 from harness.traces import load_trace_set
 from tests.unit import library
-from tests.unit.traces import NETFLIX_LINE, rollback_delay_traces, stall_traces
+from tests.unit.traces import FIXTURES, NETFLIX_LINE, rollback_delay_traces, stall_traces
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SWAP = {"COMPLETED": "FAILED", "FAILED": "COMPLETED"}
@@ -54,14 +54,18 @@ def _pinned(predicate: Any) -> bool:
 def test_no_matcher_covers_a_whole_level_or_object() -> None:
     """Every matcher names a key; one whose path ends in a wildcard (any key of an object:
     user data, a task's outputs) pins the values it explains, or the place (three named
-    parts: the workflow, which task attempts, which object)."""
+    parts: the workflow, which task attempts, which object; or a ``where`` test of the
+    object that holds them, such as its task type)."""
     for change in load_catalog().changes:
         for matcher in change.matchers:
             where = (change.id, matcher.level, matcher.path.text)
             assert not is_catch_all(matcher.path), where
             if matcher.path.parts[-1] in ("*", "**"):
                 named = [p for p in matcher.path.parts if re.sub(r"[*?\[\]!0-9-]", "", p)]
-                assert _pinned(matcher.old) or _pinned(matcher.new) or len(named) >= 3, where
+                held = any(_pinned(clause.test) for clause in matcher.where)
+                assert _pinned(matcher.old) or _pinned(matcher.new) or len(named) >= 3 or held, (
+                    where
+                )
             if matcher.level == "status":  # a workflow's outcome: both values pinned
                 sides = {"added": ("new",), "removed": ("old",)}.get(matcher.kind, ("old", "new"))
                 assert all(_pinned(getattr(matcher, side)) for side in sides), where
@@ -124,6 +128,7 @@ NETFLIX_PAIRS = (
     ("netflix-3.13.8", "netflix-3.14.0"),
     ("netflix-3.10.7", "netflix-3.14.0"),  # across 3.12.0 and 3.14.0: a WAIT workflow's updateTime
     ("netflix-3.10.5", "netflix-3.10.7"),  # failedTaskNames
+    ("netflix-3.13.5", "netflix-3.13.6"),  # a SWITCH's inputs and selectedCase
 )
 
 
@@ -391,3 +396,26 @@ def test_a_swapped_final_status_stays_unexplained_where_changes_touch_workflow_s
     assert names
     for name in names:
         _stays_unexplained(_swapped(name, candidate))
+
+
+def test_a_selected_case_new_on_one_side_is_not_another_case() -> None:
+    """netflix 3.12.0's SWITCH has no selectedCase (new in 3.13.6): that is
+    switch-inputs-and-selected-case, and the loop's tasks present on one side only (3.12.0
+    runs the loop on past the WAIT) do not follow from it as from a SWITCH that took
+    another case."""
+    name = "do-while-switch-wait"
+    baseline = load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0").restrict({name})
+    candidate = load_trace_set(FIXTURES / "netflix-line" / "switch-added" / "netflix-3.12.0")
+    (scenario,) = assess_run(baseline, candidate, library.settings()).scenarios
+    selected = [f for f in scenario.findings if f.difference.path.endswith(".selectedCase")]
+    assert selected
+    assert {(f.disposition, (f.change or {}).get("id")) for f in selected} == {
+        ("catalogued", "switch-inputs-and-selected-case")
+    }
+    marks = {f.fingerprint for f in selected}
+    one_side = [
+        f
+        for f in scenario.findings
+        if f.difference.level == "tasks" and f.difference.kind in ("added", "removed")
+    ]
+    assert one_side and not [f for f in one_side if f.consequence_of in marks]
