@@ -26,6 +26,10 @@ TERMINAL = ["COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"]
 MAIN = "main"
 SETTLE_S = 15.0
 SETTLE_JOIN_S = 40.0  # netflix 3.15.0 re-checks a JOIN on a back-off of up to 30 s
+# Before netflix 3.14.0 a timed WAIT ends only at its workflow's next decision, the sweep
+# about 30 s later (a 2-second WAIT took 25 to 35 s on netflix 3.13.8): each WAIT the
+# workflow sits through gets that much more time to end.
+SWEEP_S = 35.0
 _DURATION = re.compile(
     r"(\d+)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])", re.I
 )
@@ -73,6 +77,7 @@ class Drive:
     completed: list[str] = field(default_factory=list)  # refs a step completes
     blockers: list[str] = field(default_factory=list)  # why the end is not awaited
     timed_s: float = 0.0  # short WAITs the workflow sits through
+    timed_count: int = 0  # how many
     timers: list[tuple[str, str]] = field(default_factory=list)  # (alias, ref): sure WAITs
     unsure_timed_s: float = 0.0  # WAITs on a path that may not run: slept through
     joins: bool = False
@@ -138,6 +143,7 @@ class _Walk:
         """A WAIT that ends by itself: awaited on the sure path, slept through elsewhere."""
         seconds = wait_seconds(task) or 0.0
         self.drive.timed_s += seconds
+        self.drive.timed_count += 1
         if sure:
             self.drive.timers.append((alias, ref))
         else:
@@ -179,7 +185,7 @@ def plan_drive(workflow: Mapping[str, Any], resolve: Resolve, *, child_step: boo
     walk.tasks(workflow.get("tasks"), MAIN, True, "")
     drive = walk.drive
     drive.settle_s = SETTLE_JOIN_S if drive.joins else SETTLE_S
-    drive.wait_s = min(600.0, 60.0 + 3 * drive.timed_s)
+    drive.wait_s = min(600.0, 60.0 + 3 * drive.timed_s + SWEEP_S * drive.timed_count)
     for step in drive.steps:
         if "wait" in step:
             step["wait"]["timeout_s"] = drive.wait_s
