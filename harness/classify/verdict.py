@@ -14,7 +14,8 @@ in that order of precedence.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from harness.classify.assess import Context, Views, assess_scenario
 from harness.classify.imported import placeholder_notices
@@ -66,6 +67,7 @@ def assess_run(
             *ledger.notices(),
             *placeholder_notices(baseline, chosen, "the baseline"),
             *placeholder_notices(candidate, chosen, str(candidate.target.get("target"))),
+            *profile_notices(baseline.target, candidate.target),
         ],
         settings={
             "fail_on": settings.fail_on,
@@ -124,3 +126,16 @@ def combine(results: list[RunResult], *, complete: bool = True) -> tuple[str, st
     if not complete:
         reason = "the run was interrupted: the report covers what finished; " + reason
     return status, reason
+
+
+def profile_notices(baseline: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[str]:
+    """Two sides started with different server configurations: say so (a remote target's
+    configuration is its own, and says nothing)."""
+    old, new = baseline.get("profile"), candidate.get("profile")
+    if old is None or new is None or old == new:
+        return []
+    return [
+        f"the baseline's servers ran with the {old} profile and {candidate.get('target')}'s "
+        f"with the {new} profile: a difference may come from the configuration, not the "
+        "version"
+    ]

@@ -58,6 +58,7 @@ def register(commands: Any) -> None:
         "no_shipped_catalog",
         "scrub",
         "profile",
+        "server_property",
         "runtime",
         "jobs",
         "ready_timeout",

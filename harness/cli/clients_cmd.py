@@ -27,6 +27,7 @@ RUN = (
     *(o for o in COMPARISON if o != "no_recheck"),  # no live re-check of a client's run
     "baseline_repeats",
     "script_timeout",
+    "server_property",
     "ready_timeout",
     "no_isolation",
     "jit",

@@ -71,6 +71,7 @@ def register(commands: Any) -> None:
         "scrub",
         "severity",
         "profile",
+        "server_property",
         "runtime",
         "ready_timeout",
         "no_isolation",

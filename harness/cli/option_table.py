@@ -116,6 +116,13 @@ OPTIONS: tuple[Option, ...] = (
     # How servers run
     Opt("profile", ("--profile",), f"server configuration (default: {DEFAULT_PROFILE})", "choice",
       default=DEFAULT_PROFILE, choices=tuple(sorted(PROFILES)), key="profile", plan="profile"),
+    Opt("server_property", ("--server-property",), "a Spring property of the server, set on "
+      "top of the profile's on every server the run starts (repeatable; a later one of a key "
+      "wins), and named with the profile in every trace and report: your deployment's "
+      "settings, e.g. conductor.app.workflow-execution-lock-enabled=false (docs/targets.md). "
+      "Where a server listens and its store stay the profile's",
+      default=[], metavar="KEY=VALUE", many=True, key="server_properties",
+      plan="server_properties"),
     Opt("runtime", ("--runtime",), "how servers are started (default: process)", "choice",
       default="process", choices=RUNTIMES, key="runtime", plan="runtime"),
     Opt("ready_timeout", ("--ready-timeout",), "how long a server may take to become ready "
@@ -304,6 +311,7 @@ COMPARISON = (
 # How servers run: compare, gate, run, targets check and up take these.
 SERVER = (
     "profile",
+    "server_property",
     "runtime",
     "ready_timeout",
     "image",

@@ -141,7 +141,7 @@ async def cmd_up(args: argparse.Namespace) -> int:
     workdir, _ = workdir_for(args)
     async with provision(
         specs,
-        profile=get_profile(args.profile),
+        profile=get_profile(args.profile, args.server_property),
         workdir=workdir,
         runtime=args.runtime,
         port=args.port,

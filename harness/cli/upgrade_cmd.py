@@ -63,6 +63,7 @@ def register(commands: Any) -> None:
         "upgrade_to",
         "rollback_from",
         "upgrade_profile",
+        "server_property",
         "kill",
         "switch_points",
         "out",

@@ -97,7 +97,7 @@ async def start(
     """One target up with the plan's settings; its teardown goes on ``stack``."""
     return await start_target(
         spec,
-        profile=get_profile(plan.profile),
+        profile=get_profile(plan.profile, plan.server_properties),
         workdir=workdir,
         stack=stack,
         runtime=plan.runtime,

@@ -69,6 +69,7 @@ class Plan:
     recheck: bool = True  # re-run the candidate for scenarios that differ
     jobs: int = 8
     profile: str = "embedded"
+    server_properties: tuple[str, ...] = ()  # KEY=VALUE on top of the profile's
     runtime: str = "process"
     ready_timeout_s: float = 240.0
     fail_on: str = "behavioral"

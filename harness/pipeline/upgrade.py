@@ -161,7 +161,7 @@ class _Upgrade(Stage):
         specs = live.target_specs([plan.baseline, *plan.candidates])
         if any(s.is_remote for s in specs.values()):
             raise BadInputError("upgrade starts both servers itself: remote targets cannot switch")
-        profile = get_profile(plan.profile)
+        profile = get_profile(plan.profile, plan.server_properties)
         if profile.name == "embedded":
             raise BadInputError(
                 "an upgrade needs a store that outlives the old server: use --profile postgres "

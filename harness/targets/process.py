@@ -100,7 +100,7 @@ def locked_identity(
         flavor=spec.flavor.value,
         version=spec.version,
         runtime=runtime,
-        profile=profile.name,
+        profile=profile.label,
         backend=profile.backend(lock.embedded_backend),
         java=java,
         artifact_sha256=lock.server_jar.sha256,

@@ -18,11 +18,16 @@ between two targets is a difference between versions, not between configurations
 
 A profile with a store (``Profile.store``) gets it from ``stores.start_store``; the store
 gives the properties that point a server at it.
+
+A team's own settings (``--server-property KEY=VALUE``: its deployment's, say) go on top of
+the profile's, on every server of the run alike, and are named with the profile in every
+trace and report (``Profile.label``). They cannot move a server off its port or its store.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -74,6 +79,14 @@ class Profile:
     name: str
     summary: str
     store: str | None = None  # the store the harness starts for it ("redis", "postgres")
+    settings: tuple[tuple[str, str], ...] = ()  # the team's own, on top of the profile's
+
+    @property
+    def label(self) -> str:
+        """The profile's name, with the settings given on top of it."""
+        if not self.settings:
+            return self.name
+        return f"{self.name} + " + ", ".join(f"{k}={v}" for k, v in self.settings)
 
     def backend(self, embedded_backend: str) -> str:
         return self.store or embedded_backend
@@ -88,6 +101,7 @@ class Profile:
     ) -> dict[str, str]:
         """The Spring properties for one server start (on ``store``, for a profile with one)."""
         props = dict(COMMON)
+        props.update(self.settings)
         props["server.port"] = str(port)
         if self.store is not None:
             if store is None or store.kind != self.store:
@@ -113,12 +127,45 @@ PROFILES: dict[str, Profile] = {
 DEFAULT_PROFILE = "embedded"
 
 
-def get_profile(name: str) -> Profile:
+def get_profile(name: str, settings: Sequence[str] = ()) -> Profile:
+    """The profile ``name``, with ``settings`` (KEY=VALUE server properties) on top."""
     try:
-        return PROFILES[name]
+        profile = PROFILES[name]
     except KeyError:
         known = ", ".join(PROFILES)
         raise BadInputError(f"Unknown profile '{name}'. Known profiles: {known}.") from None
+    return replace(profile, settings=parse_settings(settings)) if settings else profile
+
+
+# Where a server listens and what it stores in: the harness sets these, the team cannot.
+_RESERVED_KEYS = frozenset({"server.port", "conductor.db.type", "conductor.queue.type"})
+_RESERVED_PREFIXES = (
+    "conductor.indexing.",
+    "conductor.elasticsearch.",
+    "conductor.redis.",
+    "spring.datasource.",
+)
+
+
+def parse_settings(texts: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """KEY=VALUE server properties, in the order given (a later one of a key wins)."""
+    settings: dict[str, str] = {}
+    for text in texts:
+        key, sep, value = text.partition("=")
+        key = key.strip()
+        if not sep or not key or any(c.isspace() for c in key):
+            raise BadInputError(
+                f"--server-property {text!r}: give KEY=VALUE, a Spring property of the server "
+                "(e.g. conductor.app.workflow-execution-lock-enabled=false)"
+            )
+        if key in _RESERVED_KEYS or key.startswith(_RESERVED_PREFIXES):
+            raise BadInputError(
+                f"--server-property {key}: the harness sets where a server listens and what it "
+                "stores in (choose a store with --profile)"
+            )
+        settings.pop(key, None)
+        settings[key] = value
+    return tuple(settings.items())
 
 
 def render_properties(props: dict[str, str]) -> str:

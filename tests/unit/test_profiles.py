@@ -89,3 +89,39 @@ def test_unknown_profile_lists_the_known() -> None:
 def test_rendered_properties_are_sorted_and_escaped() -> None:
     text = render_properties({"b": "2", "a": "x\ny"})
     assert text.splitlines()[1:] == ["a=x\\ny", "b=2"]
+
+
+LOCK_OFF = "conductor.app.workflow-execution-lock-enabled=false"
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_settings_given_go_on_top_of_the_profile_on_every_version(
+    profile: str, tmp_path: Path
+) -> None:
+    given = get_profile(profile, [LOCK_OFF, "conductor.app.x=1", "conductor.app.x=2"])
+    store = _store(given.store, tmp_path)
+    for lock in known_locks():
+        props = given.properties(
+            port=1, embedded_backend=lock.embedded_backend, state_dir=tmp_path, store=store
+        )
+        assert props["conductor.app.workflow-execution-lock-enabled"] == "false"
+        assert props["conductor.app.x"] == "2"  # a later one of a key wins
+        assert props["conductor.workflow-execution-lock.type"] == "local_only"  # the rest stay
+    assert given.label == f"{profile} + {LOCK_OFF}, conductor.app.x=2"
+    assert get_profile(profile).label == profile
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["server.port=1", "conductor.db.type=postgres", "spring.datasource.url=jdbc:x",
+     "conductor.redis.hosts=h:1:a", "conductor.indexing.enabled=true"],
+)  # fmt: skip
+def test_settings_cannot_move_a_server_off_its_port_or_its_store(text: str) -> None:
+    with pytest.raises(BadInputError, match="where a server listens and what it stores in"):
+        get_profile("embedded", [text])
+
+
+@pytest.mark.parametrize("text", ["no-equals-sign", "=value", "a key=1"])
+def test_a_setting_that_is_not_key_equals_value_is_refused(text: str) -> None:
+    with pytest.raises(BadInputError, match="give KEY=VALUE"):
+        get_profile("embedded", [text])
