@@ -128,6 +128,7 @@ NETFLIX_PAIRS = (
     ("netflix-3.13.8", "netflix-3.14.0"),
     ("netflix-3.10.7", "netflix-3.14.0"),  # across 3.12.0 and 3.14.0: a WAIT workflow's updateTime
     ("netflix-3.10.5", "netflix-3.10.7"),  # failedTaskNames
+    ("netflix-3.10.1", "netflix-3.10.5"),  # a workflow task's empty lists left out
     ("netflix-3.13.5", "netflix-3.13.6"),  # a SWITCH's inputs and selectedCase
 )
 
