@@ -46,11 +46,19 @@ class Probe:
     target: str
     shows: bool
     sightings: tuple[Sighting, ...]
+    # runs that did not finish (a hang, an error, a failed expectation): such a probe
+    # cannot tell, since a run cut short lacks what a finished one would have shown
+    unfinished: tuple[str, ...] = ()
+
+    @property
+    def tells(self) -> bool:
+        return not self.unfinished
 
     def to_json(self) -> dict[str, Any]:
         return {
             "target": self.target,
-            "shows": self.shows,
+            "shows": self.shows if self.tells else None,
+            "unfinished": list(self.unfinished),
             "differences": len(self.sightings),
             "scenarios": sorted({s.scenario for s in self.sightings}),
             "examples": [
@@ -104,24 +112,27 @@ async def bisect(plan: Plan, emit: ev.Emit) -> Outcome:
         else:
             base = recorded[versions[0]]
             found = tuple(sightings(sought, base, recorded[target], settings.spec))
-        result = Probe(target, bool(found), found)
+        result = Probe(target, bool(found), found, unfinished(recorded[target]))
         probes[target] = result
         left = _left(versions, probes)
         emit(ev.BisectProbed(target, result.shows, len(found), left))
         return result
 
-    await probe(versions[0])
-    if not (await probe(versions[-1])).shows:
-        answer: dict[str, Any] = {"found": False}
-    else:
+    answer: dict[str, Any] = {"found": False}
+    ends = [await probe(versions[0])]
+    if ends[0].tells:
+        ends.append(await probe(versions[-1]))
+    if not all(e.tells for e in ends):
+        answer["undecided"] = [e.target for e in ends if not e.tells]
+    elif ends[1].shows:
         lo, hi = 0, len(versions) - 1
         while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if (await probe(versions[mid])).shows:
-                hi = mid
-            else:
-                lo = mid
-        answer = {"found": True, "first": versions[hi], "last_without": versions[lo]}
+            mid = await probe(versions[(lo + hi) // 2])
+            if not mid.tells:  # the first is somewhere in (lo, hi]: say so, with why
+                answer["undecided"] = [mid.target]
+                break
+            lo, hi = (lo, (lo + hi) // 2) if mid.shows else ((lo + hi) // 2, hi)
+        answer.update(found=True, first=versions[hi], last_without=versions[lo])
     document = {
         "bisect_format": FORMAT,
         "sought": sought.describe(),
@@ -142,10 +153,22 @@ async def bisect(plan: Plan, emit: ev.Emit) -> Outcome:
     return Outcome(verdict, reason, True, reports, out, int(code))
 
 
+def unfinished(traces: TraceSet) -> tuple[str, ...]:
+    """The runs of ``traces`` that did not finish: scenario and outcome."""
+    return tuple(
+        f"{name} ({trace['outcome'].get('status')})"
+        for name, runs in sorted(traces.runs.items())
+        for _, trace in runs
+        if trace["outcome"].get("status") not in ("completed", "not_applicable")
+    )
+
+
 def _left(versions: list[str], probes: dict[str, Probe]) -> int:
     """Probes still to make, at most: the halvings left between the nearest versions
     known not to show it and known to show it."""
     done = [i for i, v in enumerate(versions) if v in probes]
+    if any(not probes[versions[i]].tells for i in done):
+        return 0  # a probe that cannot tell ends the search
     if len(done) < 2 or not probes[versions[-1]].shows:
         return 0 if len(done) >= 2 else 2 - len(done) + (len(versions) - 2).bit_length()
     lo = max(i for i in done if not probes[versions[i]].shows)
@@ -156,10 +179,26 @@ def _left(versions: list[str], probes: dict[str, Probe]) -> int:
 def summary(document: dict[str, Any]) -> tuple[str, str]:
     probed = len(document["probes"])
     of = f"{probed} of {len(document['versions'])} versions probed"
+    undecided = document.get("undecided", [])
+    cut = "; ".join(
+        f"{p['target']} did not finish {', '.join(p['unfinished'])}"
+        for p in document["probes"]
+        if p.get("unfinished")
+    )
+    if not document["found"] and undecided:
+        return "undecided", (
+            f"cannot tell: {cut}; both ends must run the scenarios to their end (another "
+            f"range, other scenarios, or the servers' settings with --server-property) ({of})"
+        )
     if not document["found"]:
         return "not_found", (
             f"{document['to']} does not show {document['sought']} against "
             f"{document['from']} in these scenarios ({of})"
+        )
+    if undecided:
+        return "found", (
+            f"the first version that shows {document['sought']} is after "
+            f"{document['last_without']}, up to {document['first']}: {cut} ({of})"
         )
     return "found", (
         f"{document['first']} is the first version that shows {document['sought']}; "
@@ -193,6 +232,9 @@ def _markdown(document: dict[str, Any]) -> str:
         p = probed.get(version)
         if p is None:
             lines.append(f"| {version} | not probed | | |")
+        elif p.get("unfinished"):
+            cut = ", ".join(p["unfinished"])
+            lines.append(f"| {version} | cannot tell: did not finish {cut} | | |")
         elif version == document["from"]:
             lines.append(f"| {version} | (the reference) | | |")
         else:

@@ -13,10 +13,10 @@ from harness.classify.probe import Sought, sightings
 from harness.classify.severity import fingerprint
 from harness.errors import BadInputError
 from harness.normalize import load_spec
-from harness.pipeline.bisect import Probe, _left, summary, versions_between
+from harness.pipeline.bisect import Probe, _left, _markdown, summary, unfinished, versions_between
 from harness.targets.locks import known_locks
 from harness.traces import TraceSet, load_trace_set
-from tests.unit.traces import NETFLIX_LINE
+from tests.unit.traces import FIXTURES, NETFLIX_LINE
 
 CHANGE = "definitions-gain-access-policy"
 SPEC = load_spec()
@@ -111,3 +111,38 @@ def test_the_answer_names_both_ends_or_says_it_was_not_found() -> None:
     )
     verdict, reason = summary({**base, "found": False})
     assert verdict == "not_found" and reason.startswith("netflix:3.13.0 does not show change x")
+
+
+def test_a_probe_whose_runs_did_not_finish_cannot_tell() -> None:
+    """netflix 3.12.0 left calls unanswered (its lock, fixtures/netflix-line/read-timeouts):
+    a run cut short lacks what a finished one would show, so such a probe says neither
+    yes nor no, and the search stops with the range it has and why."""
+    cut = unfinished(load_trace_set(FIXTURES / "netflix-line" / "read-timeouts" / "netflix-3.12.0"))
+    assert cut == ("dynamic (error)", "human (error)", "workflow-timeout (error)")
+    assert unfinished(_set("3.12.0")) == ()
+    versions = [f"netflix:3.{n}.0" for n in range(8, 17)]
+    probes = {
+        versions[0]: Probe(versions[0], False, ()),
+        versions[-1]: Probe(versions[-1], True, ()),
+    }
+    probes[versions[4]] = Probe(versions[4], False, (), cut)
+    assert not probes[versions[4]].tells and probes[versions[4]].to_json()["shows"] is None
+    assert _left(versions, probes) == 0
+    document = {
+        "sought": "change x (X)", "from": versions[0], "to": versions[-1], "versions": versions,
+        "probes": [probes[v].to_json() for v in versions if v in probes],
+        "measured": "2026-12-06", "found": True, "first": versions[-1],
+        "last_without": versions[0], "undecided": [versions[4]],
+    }  # fmt: skip
+    verdict, reason = summary(document)
+    assert verdict == "found"
+    assert reason.startswith(
+        "the first version that shows change x (X) is after netflix:3.8.0, up to "
+        "netflix:3.16.0: netflix:3.12.0 did not finish dynamic (error), human (error), "
+        "workflow-timeout (error)"
+    )
+    assert "| netflix:3.12.0 | cannot tell: did not finish dynamic (error)" in _markdown(document)
+    reference = {**document, "found": False, "undecided": [versions[0]]}
+    reference["probes"] = [Probe(versions[0], False, (), cut).to_json()]
+    verdict, reason = summary(reference)
+    assert verdict == "undecided" and "both ends must run the scenarios to their end" in reason

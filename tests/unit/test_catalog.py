@@ -129,6 +129,8 @@ NETFLIX_PAIRS = (
     ("netflix-3.10.7", "netflix-3.14.0"),  # across 3.12.0 and 3.14.0: a WAIT workflow's updateTime
     ("netflix-3.10.5", "netflix-3.10.7"),  # failedTaskNames
     ("netflix-3.10.1", "netflix-3.10.5"),  # a workflow task's empty lists left out
+    ("netflix-3.13.3", "netflix-3.13.5"),  # POST /api/workflow/test
+    ("lock-off/netflix-3.13.6", "lock-off/netflix-3.13.7"),  # a failed task in the reason
     ("netflix-3.13.5", "netflix-3.13.6"),  # a SWITCH's inputs and selectedCase
 )
 
