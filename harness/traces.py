@@ -32,6 +32,7 @@ __all__ = [
     "load_trace_set",
     "read_trace",
     "repeat_of",
+    "set_aside_stale",
     "trace_errors",
     "trace_files",
     "trace_path",
@@ -185,3 +186,22 @@ def finished_runs(directory: Path, digests: dict[str, str]) -> set[tuple[str, in
         if digests.get(scenario["name"]) == scenario["digest"] and not died:
             done.add((scenario["name"], repeat_of(trace)))
     return done
+
+
+def set_aside_stale(directory: Path, digests: dict[str, str], aside: Path) -> int:
+    """Move the traces under ``directory`` of an older version of their scenario file (its
+    digest differs from ``digests``) into ``aside``, kept and out of the way: those runs are
+    made again, and none of the old ones is judged beside the new. Returns how many."""
+    moved = 0
+    for path in trace_files(directory):
+        try:
+            scenario = read_trace(path)["scenario"]
+        except BadInputError:
+            continue  # a partial or foreign file: finished_runs makes the run again
+        wanted = digests.get(scenario["name"])
+        if wanted is not None and wanted != scenario["digest"]:
+            target = aside / path.relative_to(directory)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            moved += 1
+    return moved

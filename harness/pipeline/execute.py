@@ -40,7 +40,7 @@ from harness.pipeline.assemble import (
     settings_for,
 )
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
-from harness.pipeline.plan import Plan, RunFolder
+from harness.pipeline.plan import Plan, RunFolder, slug
 from harness.pipeline.shard import Shard, record
 from harness.report import build_report, write_reports
 from harness.runner import SessionSummary
@@ -48,7 +48,7 @@ from harness.scenarios import Scenario, require_valid
 from harness.targets.death import ServerDeath
 from harness.targets.model import RunningTarget
 from harness.targets.spec import TargetSpec, parse_target
-from harness.traces import finished_runs
+from harness.traces import finished_runs, set_aside_stale
 
 
 @dataclass(slots=True)
@@ -103,6 +103,8 @@ async def execute(
     digests = {s.name: s.digest for s in roles.selected}
     progress = Progress({})
     for t in roles.live:
+        # a resumed run whose scenario files changed: their old traces are kept aside
+        set_aside_stale(folder.traces(t), digests, folder.root / "stale" / slug(t))
         done = finished_runs(folder.traces(t), digests)
         progress.todo[t] = [
             (s, r)

@@ -24,7 +24,7 @@ from harness.scenarios import ScenarioError, require_valid
 from harness.targets.death import ServerExit, from_returncode
 from harness.targets.model import RunningTarget, TargetIdentity
 from harness.targets.spec import parse_target
-from harness.traces import finished_runs
+from harness.traces import finished_runs, read_trace, set_aside_stale
 from tests.unit.traces import RUNS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +84,28 @@ def test_resume_counts_only_whole_traces_of_the_current_scenario_files(tmp_path:
     assert finished_runs(tmp_path, digests) == {("inline", 1), ("inline", 2), ("http", 1)}
     digests["http"] = "0" * 64  # the file changed since: that run is made again
     assert finished_runs(tmp_path, digests) == {("inline", 1), ("inline", 2)}
+
+
+def test_resume_keeps_aside_every_run_of_a_scenario_file_that_changed(tmp_path: Path) -> None:
+    """A run played again after its file changed: its older runs (a re-check's second and
+    third) are not judged beside the new one; they are kept, out of the way."""
+    traces, aside = tmp_path / "traces", tmp_path / "stale"
+    traces.mkdir()
+    for name in ("inline.trace.json", "inline.run2.trace.json", "http.trace.json"):
+        shutil.copy(RUNS / "netflix-3.15.0-a" / name, traces / name)
+    (traces / "switch.trace.json").write_text('{"trace_format": 1, "scen')  # cut short
+    digests = {
+        "inline": "0" * 64,
+        "http": read_trace(traces / "http.trace.json")["scenario"]["digest"],
+    }
+    assert set_aside_stale(traces, digests, aside) == 2
+    assert sorted(p.name for p in aside.iterdir()) == [
+        "inline.run2.trace.json",
+        "inline.trace.json",
+    ]
+    assert sorted(p.name for p in traces.iterdir()) == ["http.trace.json", "switch.trace.json"]
+    assert finished_runs(traces, digests) == {("http", 1)}
+    assert set_aside_stale(traces, digests, aside) == 0
 
 
 def _events(folder: Path) -> list[ev.Event]:
