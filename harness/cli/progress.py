@@ -307,7 +307,13 @@ def _searched(
     """explore: every 10th example (every one with --verbose), any that shows something
     new, and each finding; bisect: each probe."""
     if isinstance(event, ev.BisectProbed):
-        shows = f"shows it ({event.differences} differences)" if event.shows else "does not"
+        shows = (
+            "cannot tell (its runs did not finish)"
+            if event.shows is None
+            else f"shows it ({event.differences} differences)"
+            if event.shows
+            else "does not"
+        )
         return f"{event.target}: {shows}; at most {event.left} more probes"
     if isinstance(event, ev.ExploreConfirmed):
         return _confirmed(event)

@@ -115,7 +115,7 @@ async def bisect(plan: Plan, emit: ev.Emit) -> Outcome:
         result = Probe(target, bool(found), found, unfinished(recorded[target]))
         probes[target] = result
         left = _left(versions, probes)
-        emit(ev.BisectProbed(target, result.shows, len(found), left))
+        emit(ev.BisectProbed(target, result.shows if result.tells else None, len(found), left))
         return result
 
     answer: dict[str, Any] = {"found": False}

@@ -184,7 +184,7 @@ class BisectProbed:
     """bisect: one version recorded and compared with the first of the range."""
 
     target: str
-    shows: bool
+    shows: bool | None  # None: its runs did not finish, it cannot tell
     differences: int
     left: int  # probes still to make, at most
 

@@ -146,3 +146,13 @@ def test_a_probe_whose_runs_did_not_finish_cannot_tell() -> None:
     reference["probes"] = [Probe(versions[0], False, (), cut).to_json()]
     verdict, reason = summary(reference)
     assert verdict == "undecided" and "both ends must run the scenarios to their end" in reason
+
+
+def test_the_progress_line_of_a_probe_says_whether_it_could_tell() -> None:
+    from harness.cli.progress import _searched
+    from harness.pipeline import events as ev
+
+    line = _searched(ev.BisectProbed("netflix:3.13.3", None, 0, 0), verbose=False)
+    assert line == "netflix:3.13.3: cannot tell (its runs did not finish); at most 0 more probes"
+    line = _searched(ev.BisectProbed("netflix:3.13.5", False, 0, 1), verbose=False)
+    assert line == "netflix:3.13.5: does not; at most 1 more probes"
