@@ -1,0 +1,86 @@
+"""Two changes of Netflix 3.12.0 that a workflow's variables show, on traces recorded with
+the lock off: SET_VARIABLE's variables lost when a WAIT follows it (3.10.5 to 3.11.x) and
+a DO_WHILE's condition that reads its inputs again at each check."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.classify import assess_run
+from harness.traces import load_trace_set
+from tests.unit import library
+from tests.unit.traces import NETFLIX_LINE
+
+CHANGE = "set-variable-not-saved"
+DO_WHILE = "do-while-input-evaluated-each-iteration"
+LOCK_OFF = NETFLIX_LINE / "lock-off"
+# what the scenario reads back from the variables, on the side that kept them
+READ_BACK = {
+    "wf1.variables.var1": "catalogued",
+    "wf1.variables.var2": "catalogued",
+    "wf1.output.var1": "consequence",
+    "wf1.output.var2": "consequence",
+    "wf1.output.seen_by_task.var1": "consequence",
+    "wf1.output.seen_by_task.var2_n": "consequence",
+}
+
+
+@pytest.mark.parametrize(
+    ("older", "newer", "kept"),
+    [
+        ("netflix-3.10.1", "netflix-3.10.5", "baseline"),
+        ("netflix-3.11.3", "netflix-3.12.0", "candidate"),
+    ],
+)
+def test_the_variables_a_wait_follows_are_lost_and_what_reads_them_is_null(
+    older: str, newer: str, kept: str
+) -> None:
+    """From 3.10.1 to 3.10.5 the variables go (and the inputs and outputs read from them
+    turn null); from 3.11.3 to 3.12.0 they come back. Every difference of the scenario is
+    this change's or one the catalog already knows; none is left open."""
+    result = assess_run(
+        load_trace_set(LOCK_OFF / older), load_trace_set(LOCK_OFF / newer), library.settings()
+    )
+    (scenario,) = [s for s in result.scenarios if s.name == "set-variable"]
+    findings = [f for f in scenario.findings if f.disposition != "noise"]
+    ours = {
+        f.difference.path: f.disposition
+        for f in findings
+        if f.change and f.change["id"] == CHANGE and f.difference.level in ("data", "status")
+    }
+    assert {p: d for p, d in ours.items() if p in READ_BACK} == READ_BACK
+    roots = [f for f in findings if f.change and f.change["id"] == CHANGE]
+    assert {f.difference.missing for f in roots if f.disposition == "catalogued"} == {
+        "candidate" if kept == "baseline" else "baseline"
+    }
+    assert [f.difference.path for f in findings if f.disposition == "open"] == []
+    assert scenario.verdict == "action_required"
+
+
+def test_a_do_while_that_reads_a_variable_its_loop_sets_stops_when_it_says_so() -> None:
+    """3.11.3's loop reads the variable as it was when the loop was scheduled and runs to
+    its bound of 5; 3.12.0's reads it at each check and stops after 3. The iteration count
+    is the change's; the two extra iterations, their outputs and what the workflow made
+    from them follow from it."""
+    result = assess_run(
+        load_trace_set(LOCK_OFF / "netflix-3.11.3"),
+        load_trace_set(LOCK_OFF / "netflix-3.12.0"),
+        library.settings(),
+    )
+    (scenario,) = [s for s in result.scenarios if s.name == "variables-in-do-while"]
+    findings = [f for f in scenario.findings if f.disposition != "noise"]
+    roots = {
+        f.difference.path: (f.difference.baseline, f.difference.candidate)
+        for f in findings
+        if f.disposition == "catalogued" and (f.change or {}).get("id") == DO_WHILE
+    }
+    assert roots == {
+        "wf1.countdown#0.iteration": (5, 3),
+        "wf1.countdown#0.outputData.iteration": (5, 3),
+    }
+    follows = {f.difference.path for f in findings if f.disposition == "consequence"}
+    assert {"wf1.minus_one__4#0", "wf1.store__5#0", "wf1.variables.remaining"} <= follows
+    assert {(f.change or {}).get("id") for f in findings if f.disposition == "consequence"} == {
+        DO_WHILE
+    }
+    assert [f.difference.path for f in findings if f.disposition == "open"] == []
