@@ -1,6 +1,7 @@
-"""Two changes of Netflix 3.12.0 that a workflow's variables show, on traces recorded with
-the lock off: SET_VARIABLE's variables lost when a WAIT follows it (3.10.5 to 3.11.x) and
-a DO_WHILE's condition that reads its inputs again at each check."""
+"""Changes of the Netflix line that loops and a workflow's variables show: SET_VARIABLE's
+variables lost when a WAIT follows it (3.10.5 to 3.11.x), a DO_WHILE's condition that reads
+its inputs again at each check (3.12.0), both recorded with the lock off, and a DO_WHILE
+that waits for the tasks inside its SWITCH (3.13.3)."""
 
 from __future__ import annotations
 
@@ -84,3 +85,28 @@ def test_a_do_while_that_reads_a_variable_its_loop_sets_stops_when_it_says_so() 
         DO_WHILE
     }
     assert [f.difference.path for f in findings if f.disposition == "open"] == []
+
+
+def test_a_do_while_waits_for_the_wait_inside_its_switch() -> None:
+    """3.13.2's loop goes on to its second iteration, and ends, while the WAIT its SWITCH
+    chose still holds the first; 3.13.3's waits, and its output holds what the WAIT and the
+    worker gave. Every difference is that change's."""
+    result = assess_run(
+        load_trace_set(NETFLIX_LINE / "netflix-3.13.2"),
+        load_trace_set(NETFLIX_LINE / "netflix-3.13.3"),
+        library.settings(),
+    )
+    (scenario,) = [s for s in result.scenarios if s.name == "do-while-switch-wait"]
+    findings = [f for f in scenario.findings if f.disposition != "noise"]
+    roots = {
+        f.difference.path: (f.difference.baseline, f.difference.candidate)
+        for f in findings
+        if f.disposition == "catalogued"
+    }
+    assert roots == {
+        "wf1.loop#0.iteration": (2, 1),
+        "wf1.loop#0.status": ("COMPLETED", "IN_PROGRESS"),
+    }
+    follows = {f.difference.path for f in findings if f.disposition == "consequence"}
+    assert {"wf1.loop#0.outputData.1.gate.opened", "wf1.output.loop.1.gate.opened"} <= follows
+    assert {(f.change or {}).get("id") for f in findings} == {"do-while-waits-for-nested-tasks"}
