@@ -134,7 +134,8 @@ NETFLIX_PAIRS = (
     ("netflix-3.13.5", "netflix-3.13.6"),  # a SWITCH's inputs and selectedCase
     ("lock-off/netflix-3.10.1", "lock-off/netflix-3.10.5"),  # SET_VARIABLE not saved, from
     ("lock-off/netflix-3.11.3", "lock-off/netflix-3.12.0"),  # ... and to; DO_WHILE's inputs
-    ("netflix-3.13.2", "netflix-3.13.3"),  # a DO_WHILE waits for a WAIT in its SWITCH
+    ("netflix-3.13.2", "netflix-3.13.3"),  # DO_WHILE waits for its SWITCH; remove dequeues
+    ("netflix-3.12.0", "netflix-3.13.0"),  # a skipped task's endTime
 )
 
 

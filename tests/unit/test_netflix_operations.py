@@ -1,0 +1,66 @@
+"""Changes of the Netflix line that a workflow's operations show (skip, remove, terminate),
+on traces recorded from the versions either side of each change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.classify import assess_run
+from harness.traces import load_trace_set
+from tests.unit import library
+from tests.unit.traces import FIXTURES, NETFLIX_LINE
+
+
+def _kept(older: str, newer: str, scenario: str) -> list[Any]:
+    result = assess_run(
+        load_trace_set(NETFLIX_LINE / older),
+        load_trace_set(NETFLIX_LINE / newer),
+        library.settings(),
+    )
+    (found,) = [s for s in result.scenarios if s.name == scenario]
+    return [f for f in found.findings if f.disposition != "noise"]
+
+
+def _changes(findings: list[Any]) -> dict[str, str | None]:
+    return {f.difference.path: (f.change or {}).get("id") for f in findings}
+
+
+def test_a_skipped_task_gains_its_end_time() -> None:
+    kept = _kept("netflix-3.12.0", "netflix-3.13.0", "terminate-skip-decide")
+    assert _changes(kept) == {"wf1.skipped#0.endTime": "skipped-task-end-time"}
+    (found,) = kept
+    assert (found.difference.baseline, found.difference.candidate) == ("<unset>", "<time>")
+
+
+def test_a_removed_workflow_leaves_no_task_in_its_queue() -> None:
+    kept = _kept("netflix-3.13.2", "netflix-3.13.3", "remove-variants")
+    assert _changes(kept) == {
+        '["step GET /api/tasks/queue/size #1"].body': "remove-workflow-dequeues-tasks"
+    }
+    (found,) = kept
+    assert (found.difference.baseline, found.difference.candidate) == (1, 0)
+    assert found.disposition == "catalogued"
+
+
+def test_a_terminated_workflow_read_back_has_the_update_time_of_its_end() -> None:
+    """A workflow that holds a WAIT, terminated, read through the API: 3.11.3's conversion
+    drops its updateTime, 3.15.0 keeps it. That is workflow-update-time (the conversion),
+    not wait-task-async (whose worker stamps a running workflow's time), while the same
+    workflow's snapshots taken when it still ran are wait-task-async's."""
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0"),
+        load_trace_set(NETFLIX_LINE / "netflix-3.11.3"),
+        library.settings(),
+    )
+    (found,) = [s for s in result.scenarios if s.name == "upgrade-terminated-and-removed"]
+    times = {
+        f.difference.path: (f.change or {}).get("id")
+        for f in found.findings
+        if f.difference.path.endswith("updateTime") and f.disposition != "noise"
+    }
+    assert times['["step GET /api/workflow/{{workflow.stopped}} #1"].body.updateTime'] == (
+        "workflow-update-time"
+    )
+    assert times["wf2.updateTime"] == "wait-task-async"
+    assert [f.difference.path for f in found.findings if f.disposition == "open"] == []
+    assert not [f for f in found.findings if f.ambiguous]
