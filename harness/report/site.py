@@ -95,24 +95,41 @@ def target_of(comparison: Mapping[str, Any]) -> str:
     return str((comparison.get("candidate") or {}).get("target") or "")
 
 
-def release_order(target: str) -> tuple[tuple[int, ...], str]:
-    """Release order across both lines (conductor-oss continues Netflix's numbers)."""
+def column_of(comparison: Mapping[str, Any]) -> str:
+    """The candidate's version, and the server settings it ran with when a team gave some
+    (``--server-property``): a version run with other settings is another column."""
+    label = str((comparison.get("candidate") or {}).get("profile") or "")
+    _, plus, settings = label.partition(" + ")
+    return f"{target_of(comparison)} + {settings}" if plus else target_of(comparison)
+
+
+def release_order(column: str) -> tuple[tuple[int, ...], str, str]:
+    """Release order across both lines (conductor-oss continues Netflix's numbers); a
+    version's column with settings after the one without."""
+    target, _, settings = column.partition(" + ")
     flavor, _, version = target.partition(":")
     numbers = tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
-    return numbers, flavor
+    return numbers, flavor, settings
+
+
+def _head(column: str) -> str:
+    target, plus, settings = column.partition(" + ")
+    if not plus:
+        return f"<th>{esc(target)}</th>"
+    return f'<th>{esc(target)}<br><span class="muted">{esc(settings)}</span></th>'
 
 
 def latest_by_version(
     published: Sequence[Published], baseline: str
 ) -> dict[str, tuple[Published, Mapping[str, Any]]]:
-    """The newest whole-library comparison (compare, gate or diff) of each version against
-    ``baseline``, in release order."""
+    """The newest whole-library comparison (compare, gate or diff) of each version (and
+    settings: ``column_of``) against ``baseline``, in release order."""
     chosen: dict[str, tuple[Published, Mapping[str, Any]]] = {}
     for entry in published:  # newest first: the first seen wins
         if entry.kind not in ("compare", "gate", "diff") or entry.baseline != baseline:
             continue
         for comparison in entry.comparisons:
-            chosen.setdefault(target_of(comparison), (entry, comparison))
+            chosen.setdefault(column_of(comparison), (entry, comparison))
     return dict(sorted(chosen.items(), key=lambda kv: release_order(kv[0])))
 
 
@@ -120,7 +137,7 @@ def render_index(published: Sequence[Published]) -> str:
     rows = []
     for entry in published:
         verdicts = "<br>".join(
-            f"{esc(target_of(c))}: {badge(str((c.get('verdict') or {}).get('status')))}"
+            f"{esc(column_of(c))}: {badge(str((c.get('verdict') or {}).get('status')))}"
             for c in entry.comparisons
         )
         links = " · ".join(
@@ -146,7 +163,7 @@ def render_index(published: Sequence[Published]) -> str:
 def render_matrix(published: Sequence[Published], baseline: str) -> str:
     chosen = latest_by_version(published, baseline)
     versions = list(chosen)
-    head = "".join(f"<th>{esc(v)}</th>" for v in versions)
+    head = "".join(_head(v) for v in versions)
     body = [
         f"<h1>Release matrix against {esc(baseline)}</h1>",
         f'<p class="muted">{len(versions)} versions, each from its newest published '
@@ -189,7 +206,7 @@ def _changes_table(chosen: Mapping[str, tuple[Published, Mapping[str, Any]]]) ->
             f'<tr><th><a href="{esc(change.get("link", ""))}">{esc(cid)}</a> '
             f'<span class="muted">{esc(change.get("severity", ""))}</span></th>{cells}</tr>'
         )
-    head = "".join(f"<th>{esc(v)}</th>" for v in chosen)
+    head = "".join(_head(v) for v in chosen)
     return [
         "<h2>Changes by version</h2>",
         '<p class="muted">How many differences each catalogued change explained in each '
@@ -211,7 +228,7 @@ def _scenarios_table(chosen: Mapping[str, tuple[Published, Mapping[str, Any]]]) 
     for version, (_, comparison) in chosen.items():
         for scenario in comparison.get("scenarios") or ():
             verdicts.setdefault(scenario["name"], {})[version] = scenario["verdict"]
-    head = "".join(f"<th>{esc(v)}</th>" for v in chosen)
+    head = "".join(_head(v) for v in chosen)
     rows = []
     for name in sorted(verdicts):
         cells = "".join(_mark(verdicts[name].get(v)) for v in chosen)
@@ -242,7 +259,7 @@ def _trends(published: Iterable[Published], baseline: str) -> list[str]:
             by = summary.get("by_verdict") or {}
             counted = ", ".join(f"{n} {v.replace('_', ' ')}" for v, n in sorted(by.items()) if n)
             rows.append(
-                f"<tr><td>{esc(entry.date)}</td><td>{esc(target_of(comparison))}</td>"
+                f"<tr><td>{esc(entry.date)}</td><td>{esc(column_of(comparison))}</td>"
                 f"<td>{badge(str((comparison.get('verdict') or {}).get('status')))}</td>"
                 f"<td>{esc(counted)}</td><td>{esc(summary.get('gating', ''))}</td></tr>"
             )

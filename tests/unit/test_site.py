@@ -69,3 +69,23 @@ def test_site_writes_both_pages(tmp_path: Path, capsys: object) -> None:
     shutil.copytree(PUBLISHED / COMPARE, tmp_path / COMPARE)
     assert main(["site", "--published", str(tmp_path)]) == 0
     assert (tmp_path / "index.html").is_file() and (tmp_path / "matrix.html").is_file()
+
+
+def test_a_version_run_with_other_server_settings_is_a_column_of_its_own(tmp_path: Path) -> None:
+    """A gate of the same version with the team's own settings (--server-property) does
+    not replace the version's column: it is shown beside it, its settings under its name."""
+    gate = max(p for p in PUBLISHED.iterdir() if p.name.endswith("-vs-netflix-3.9.2"))
+    folder = tmp_path / "published"
+    shutil.copytree(gate, folder / gate.name)
+    report = _report(gate.name)
+    setting = "conductor.app.workflow-execution-lock-enabled=false"
+    report["comparisons"][0]["candidate"]["profile"] = f"embedded + {setting}"
+    report["created_at"] = "2099-01-01T00:00:00+00:00"
+    settled = folder / f"{gate.name}-settings"
+    settled.mkdir()
+    (settled / "report.json").write_text(json.dumps(report))
+    chosen = latest_by_version(collect(folder), "netflix:3.15.0")
+    assert list(chosen) == ["netflix:3.9.2", f"netflix:3.9.2 + {setting}"]
+    assert chosen["netflix:3.9.2"][0].folder == gate.name
+    page = render_matrix(collect(folder), "netflix:3.15.0")
+    assert f'netflix:3.9.2<br><span class="muted">{setting}</span>' in page
