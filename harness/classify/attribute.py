@@ -72,7 +72,8 @@ class Ledger:
 
     def effect(self, findings: Sequence[Finding], index: int, scene: Scene) -> int | None:
         """The finding whose change has finding ``index`` as an effect: a cause of that
-        change seen at the same step or earlier, in the same workflow when both name one."""
+        change seen at the same step or earlier, in the same workflow when both name one (a
+        cause whose values vary between the candidate's runs, intermittent, included)."""
         d = findings[index].difference
         for change, direction in self.reached:
             if not change.explains(d, direction, scene, effects=True):
@@ -80,7 +81,7 @@ class Ledger:
             for root, finding in enumerate(findings):
                 if (
                     root != index
-                    and finding.disposition in ("catalogued", "accepted")
+                    and finding.disposition in ("catalogued", "accepted", "intermittent")
                     and finding.change is not None
                     and finding.change["id"] == change.id
                     and _precedes(finding.difference, d)

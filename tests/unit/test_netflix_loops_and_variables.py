@@ -5,9 +5,14 @@ that waits for the tasks inside its SWITCH (3.13.3)."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+
 import pytest
 
-from harness.classify import assess_run
+from harness.classify import assess_run, load_catalog
+from harness.classify.attribute import Ledger
+from harness.classify.predicates import Scene
 from harness.traces import load_trace_set
 from tests.unit import library
 from tests.unit.traces import NETFLIX_LINE
@@ -110,3 +115,27 @@ def test_a_do_while_waits_for_the_wait_inside_its_switch() -> None:
     follows = {f.difference.path for f in findings if f.disposition == "consequence"}
     assert {"wf1.loop#0.outputData.1.gate.opened", "wf1.output.loop.1.gate.opened"} <= follows
     assert {(f.change or {}).get("id") for f in findings} == {"do-while-waits-for-nested-tasks"}
+
+
+def test_an_effect_follows_a_cause_whose_values_vary_between_runs() -> None:
+    """A loop that runs away runs another number of iterations in each candidate run: its
+    iteration count is an intermittent finding of its change, and the iterations' tasks
+    still follow from it. A cause no change explains anchors nothing."""
+    older = load_trace_set(NETFLIX_LINE / "netflix-3.13.2")
+    newer = load_trace_set(NETFLIX_LINE / "netflix-3.13.3")
+    result = assess_run(older, newer, library.settings())
+    (scenario,) = [s for s in result.scenarios if s.name == "do-while-switch-wait"]
+    findings = list(scenario.findings)
+    cause = next(i for i, f in enumerate(findings) if f.difference.path == "wf1.loop#0.iteration")
+    effect = next(i for i, f in enumerate(findings) if f.difference.path == "wf1.work__2#0")
+    ledger = Ledger.of(load_catalog(), None, datetime.date.today(), older.target, newer.target)
+    scene = Scene(newer.runs["do-while-switch-wait"][0][1].get("definitions"))
+    findings[cause] = dataclasses.replace(findings[cause], disposition="intermittent")
+    assert ledger.effect(findings, effect, scene) == cause
+    unexplained = [
+        dataclasses.replace(f, disposition="open", change=None)
+        if f.disposition in ("catalogued", "intermittent")
+        else f
+        for f in findings
+    ]
+    assert ledger.effect(unexplained, effect, scene) is None
