@@ -166,9 +166,11 @@ def render_matrix(published: Sequence[Published], baseline: str) -> str:
     head = "".join(_head(v) for v in versions)
     body = [
         f"<h1>Release matrix against {esc(baseline)}</h1>",
-        f'<p class="muted">{len(versions)} versions, each from its newest published '
-        "comparison with the baseline (the report it came from is linked in the first "
-        'table). <a href="index.html">Every published report</a>.</p>',
+        f'<p class="muted">{len(versions)} columns, each from the newest published '
+        "comparison of a version with the baseline (the report it came from is linked in "
+        "the first table). A column that names server settings under its version ran "
+        "with them, against the baseline's runs with the same settings. "
+        '<a href="index.html">Every published report</a>.</p>',
         "<h2>Verdict by version</h2>",
         f"<table><tr><th></th>{head}</tr>",
         "<tr><th>verdict</th>"

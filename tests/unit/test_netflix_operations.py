@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from harness.classify import assess_run
 from harness.traces import load_trace_set
 from tests.unit import library
@@ -64,3 +66,27 @@ def test_a_terminated_workflow_read_back_has_the_update_time_of_its_end() -> Non
     assert times["wf2.updateTime"] == "wait-task-async"
     assert [f.difference.path for f in found.findings if f.disposition == "open"] == []
     assert not [f for f in found.findings if f.ambiguous]
+
+
+@pytest.mark.parametrize("scenario", ["failure-workflow-from-input", "event-handler-actions"])
+def test_every_copy_of_a_failed_workflow_reason_is_the_reason_change(scenario: str) -> None:
+    """From 3.13.7 a workflow that a task's failure ends says "Task <id> failed with status:
+    ... and reason: '...'" ('null' when the task gave none, where the reason was missing
+    before); the failure workflow's input.reason and what its handler reads are copies of
+    it. 3.12.0 and 3.15.0, both with the lock off."""
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0-lock-off"),
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.12.0").restrict({scenario}),
+        library.settings(),
+    )
+    (found,) = [s for s in result.scenarios if s.name == scenario]
+    reasons = [
+        f
+        for f in found.findings
+        if "reason" in f.difference.path.lower() and f.disposition != "noise"
+    ]
+    assert reasons
+    assert {(f.change or {}).get("id") for f in reasons} == {
+        "failed-task-reason-in-workflow-reason"
+    }
+    assert [f.difference.path for f in found.findings if f.disposition == "open" and f.gates] == []
