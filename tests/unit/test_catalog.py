@@ -136,6 +136,7 @@ NETFLIX_PAIRS = (
     ("lock-off/netflix-3.11.3", "lock-off/netflix-3.12.0"),  # ... and to; DO_WHILE's inputs
     ("netflix-3.13.2", "netflix-3.13.3"),  # DO_WHILE waits for its SWITCH; remove dequeues
     ("netflix-3.12.0", "netflix-3.13.0"),  # a skipped task's endTime
+    ("lock-off/netflix-3.12.0", "lock-off/netflix-3.13.0"),  # the JOIN made async
 )
 
 

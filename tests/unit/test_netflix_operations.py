@@ -90,3 +90,15 @@ def test_every_copy_of_a_failed_workflow_reason_is_the_reason_change(scenario: s
         "failed-task-reason-in-workflow-reason"
     }
     assert [f.difference.path for f in found.findings if f.disposition == "open" and f.gates] == []
+
+
+def test_a_failed_branch_fails_the_workflow_as_soon_as_the_join_is_evaluated() -> None:
+    """3.12.0 leaves the workflow RUNNING after a branch failed, the other branch's WAIT
+    still running, and its JOIN ends CANCELED; 3.13.0's asynchronous JOIN fails at once,
+    and the workflow with it (both with the lock off)."""
+    kept = _kept("lock-off/netflix-3.12.0", "lock-off/netflix-3.13.0", "fork-join-failure")
+    roots = {f.difference.path for f in kept if f.disposition == "catalogued"}
+    assert "wf1.join#0.status" in roots
+    follows = {f.difference.path for f in kept if f.disposition == "consequence"}
+    assert {"wf1.status", "wf1.gate#0.status", "wf1.reasonForIncompletion"} <= follows
+    assert {(f.change or {}).get("id") for f in kept} == {"join-async"}
