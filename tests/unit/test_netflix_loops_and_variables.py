@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +31,22 @@ READ_BACK = {
     "wf1.output.seen_by_task.var1": "consequence",
     "wf1.output.seen_by_task.var2_n": "consequence",
 }
+
+
+def _kept(older: Path, newer: Path, scenario: str) -> list[Any]:
+    """The findings of one scenario between two recorded versions, noise left out."""
+    result = assess_run(load_trace_set(older), load_trace_set(newer), library.settings())
+    (found,) = [s for s in result.scenarios if s.name == scenario]
+    return [f for f in found.findings if f.disposition != "noise"]
+
+
+def _roots(findings: list[Any], change: str) -> dict[str, tuple[Any, Any]]:
+    """The differences ``change`` explains as causes, each with its two values."""
+    return {
+        f.difference.path: (f.difference.baseline, f.difference.candidate)
+        for f in findings
+        if f.disposition == "catalogued" and (f.change or {}).get("id") == change
+    }
 
 
 @pytest.mark.parametrize(
@@ -68,19 +86,10 @@ def test_a_do_while_that_reads_a_variable_its_loop_sets_stops_when_it_says_so() 
     its bound of 5; 3.12.0's reads it at each check and stops after 3. The iteration count
     is the change's; the two extra iterations, their outputs and what the workflow made
     from them follow from it."""
-    result = assess_run(
-        load_trace_set(LOCK_OFF / "netflix-3.11.3"),
-        load_trace_set(LOCK_OFF / "netflix-3.12.0"),
-        library.settings(),
+    findings = _kept(
+        LOCK_OFF / "netflix-3.11.3", LOCK_OFF / "netflix-3.12.0", "variables-in-do-while"
     )
-    (scenario,) = [s for s in result.scenarios if s.name == "variables-in-do-while"]
-    findings = [f for f in scenario.findings if f.disposition != "noise"]
-    roots = {
-        f.difference.path: (f.difference.baseline, f.difference.candidate)
-        for f in findings
-        if f.disposition == "catalogued" and (f.change or {}).get("id") == DO_WHILE
-    }
-    assert roots == {
+    assert _roots(findings, DO_WHILE) == {
         "wf1.countdown#0.iteration": (5, 3),
         "wf1.countdown#0.outputData.iteration": (5, 3),
     }
@@ -96,19 +105,10 @@ def test_a_do_while_waits_for_the_wait_inside_its_switch() -> None:
     """3.13.2's loop goes on to its second iteration, and ends, while the WAIT its SWITCH
     chose still holds the first; 3.13.3's waits, and its output holds what the WAIT and the
     worker gave. Every difference is that change's."""
-    result = assess_run(
-        load_trace_set(NETFLIX_LINE / "netflix-3.13.2"),
-        load_trace_set(NETFLIX_LINE / "netflix-3.13.3"),
-        library.settings(),
+    findings = _kept(
+        NETFLIX_LINE / "netflix-3.13.2", NETFLIX_LINE / "netflix-3.13.3", "do-while-switch-wait"
     )
-    (scenario,) = [s for s in result.scenarios if s.name == "do-while-switch-wait"]
-    findings = [f for f in scenario.findings if f.disposition != "noise"]
-    roots = {
-        f.difference.path: (f.difference.baseline, f.difference.candidate)
-        for f in findings
-        if f.disposition == "catalogued"
-    }
-    assert roots == {
+    assert _roots(findings, "do-while-waits-for-nested-tasks") == {
         "wf1.loop#0.iteration": (2, 1),
         "wf1.loop#0.status": ("COMPLETED", "IN_PROGRESS"),
     }
