@@ -137,6 +137,7 @@ NETFLIX_PAIRS = (
     ("netflix-3.13.2", "netflix-3.13.3"),  # DO_WHILE waits for its SWITCH; remove dequeues
     ("netflix-3.12.0", "netflix-3.13.0"),  # a skipped task's endTime
     ("lock-off/netflix-3.12.0", "lock-off/netflix-3.13.0"),  # the JOIN made async
+    ("lock-off/netflix-3.13.7", "lock-off/netflix-3.13.8"),  # a failed branch decides at once
 )
 
 

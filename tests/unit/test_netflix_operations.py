@@ -102,3 +102,19 @@ def test_a_failed_branch_fails_the_workflow_as_soon_as_the_join_is_evaluated() -
     follows = {f.difference.path for f in kept if f.disposition == "consequence"}
     assert {"wf1.status", "wf1.gate#0.status", "wf1.reasonForIncompletion"} <= follows
     assert {(f.change or {}).get("id") for f in kept} == {"join-async"}
+
+
+def test_a_failed_branch_is_decided_at_once_and_its_join_canceled() -> None:
+    """3.13.7 leaves a failed branch to the JOIN, which fails (with the branch's output and
+    reason) when next evaluated; 3.13.8 decides the workflow at the task's update: FAILED at
+    once, the JOIN CANCELED (both with the lock off)."""
+    kept = _kept("lock-off/netflix-3.13.7", "lock-off/netflix-3.13.8", "fork-join-failure")
+    roots = {
+        f.difference.path: (f.difference.baseline, f.difference.candidate)
+        for f in kept
+        if f.disposition == "catalogued"
+    }
+    assert set(roots) == {"wf1.join#0.status"}
+    assert roots["wf1.join#0.status"][1] == "CANCELED"
+    assert {(f.change or {}).get("id") for f in kept} == {"fork-branch-failure-decided-at-once"}
+    assert not [f for f in kept if f.disposition == "open"]
