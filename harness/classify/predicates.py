@@ -115,10 +115,14 @@ class Clause:
     test: Predicate
 
     def holds(self, difference: Difference, forward: bool, scene: Scene) -> bool:
+        """For a difference seen in several places at once (the same values in two tasks,
+        say), the clause holds when it holds in one of them."""
         side = BASELINE if (self.side == "old") == forward else CANDIDATE
-        holder = scene.holder(difference, side)
-        found = [v for p, v in walk(holder, ()) if self.path.matches(p)] if holder else []
-        return self.test.holds_somewhere(found)
+        for holder in scene.holders(difference, side):
+            found = [v for p, v in walk(holder, ()) if self.path.matches(p)]
+            if self.test.holds_somewhere(found):
+                return True
+        return False
 
 
 class Scene:
@@ -137,10 +141,20 @@ class Scene:
             self._nodes = list(walk(self.definitions, ()))
         return self._nodes
 
-    def holder(self, difference: Difference, side: str) -> Mapping[str, Any] | None:
-        """The exchange, task or workflow that ``difference`` is in, on ``side``."""
+    def holders(self, difference: Difference, side: str) -> list[Mapping[str, Any]]:
+        """The exchanges, tasks or workflows that ``difference`` is in, on ``side``."""
+        places = difference.all_parts or (difference.shape_parts,)
+        found = [self.holder(difference, side, parts) for parts in places]
+        return [h for h in found if h is not None]
+
+    def holder(
+        self, difference: Difference, side: str, parts: tuple[str | int, ...] | None = None
+    ) -> Mapping[str, Any] | None:
+        """The exchange, task or workflow that ``difference`` is in (at ``parts``, one of
+        its places; its first by default), on ``side``."""
         view = self.views[side]
-        parts = difference.all_parts[0] if difference.all_parts else difference.shape_parts
+        if parts is None:
+            parts = difference.all_parts[0] if difference.all_parts else difference.shape_parts
         if view is None or not parts or not difference.steps:
             return None
         step = difference.steps[0]

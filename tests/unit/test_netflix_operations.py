@@ -118,3 +118,21 @@ def test_a_failed_branch_is_decided_at_once_and_its_join_canceled() -> None:
     assert roots["wf1.join#0.status"][1] == "CANCELED"
     assert {(f.change or {}).get("id") for f in kept} == {"fork-branch-failure-decided-at-once"}
     assert not [f for f in kept if f.disposition == "open"]
+
+
+def test_a_where_clause_holds_in_any_place_of_a_grouped_difference() -> None:
+    """Against 3.15.0, 3.12.0's WAIT and JOIN are both IN_PROGRESS where 3.15.0 canceled
+    them: one difference in two places, the WAIT's first. The change whose cause is the
+    JOIN's status (where taskType JOIN) still explains it, and nothing is left open."""
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0-lock-off"),
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.12.0").restrict(
+            {"fork-join-failure"}
+        ),
+        library.settings(),
+    )
+    (found,) = [s for s in result.scenarios if s.name == "fork-join-failure"]
+    (grouped,) = [f for f in found.findings if f.difference.shape == "wf1.*.status"]
+    assert {p[1] for p in grouped.difference.all_parts} == {"gate#0", "join#0"}
+    assert (grouped.change or {}).get("id") == "fork-branch-failure-decided-at-once"
+    assert [f.difference.path for f in found.findings if f.disposition == "open"] == []
