@@ -144,17 +144,14 @@ class Scene:
     def holders(self, difference: Difference, side: str) -> list[Mapping[str, Any]]:
         """The exchanges, tasks or workflows that ``difference`` is in, on ``side``."""
         places = difference.all_parts or (difference.shape_parts,)
-        found = [self.holder(difference, side, parts) for parts in places]
+        found = [self._holder(difference, side, parts) for parts in places]
         return [h for h in found if h is not None]
 
-    def holder(
-        self, difference: Difference, side: str, parts: tuple[str | int, ...] | None = None
+    def _holder(
+        self, difference: Difference, side: str, parts: tuple[str | int, ...]
     ) -> Mapping[str, Any] | None:
-        """The exchange, task or workflow that ``difference`` is in (at ``parts``, one of
-        its places; its first by default), on ``side``."""
+        """The exchange, task or workflow at ``parts``, one of the places of ``difference``."""
         view = self.views[side]
-        if parts is None:
-            parts = difference.all_parts[0] if difference.all_parts else difference.shape_parts
         if view is None or not parts or not difference.steps:
             return None
         step = difference.steps[0]
