@@ -4,7 +4,8 @@ for in every scenario both targets ran. ``bisect`` asks this of each version it 
 against the first version of its range.
 
 Each scenario is scrubbed and diffed as ``compare`` does (its own ``compare`` settings
-included), on the first run of each side.
+included), on one run of each side: the first, or the one asked for when a bisect runs
+each scenario more than once.
 """
 
 from __future__ import annotations
@@ -64,13 +65,22 @@ class Sighting:
 
 
 def sightings(
-    sought: Sought, baseline: TraceSet, candidate: TraceSet, spec: ScrubSpec
+    sought: Sought,
+    baseline: TraceSet,
+    candidate: TraceSet,
+    spec: ScrubSpec,
+    *,
+    runs: tuple[int, int] = (0, 0),
 ) -> list[Sighting]:
-    """Every difference ``sought`` names between the first runs of the scenarios that
-    both targets ran to an end (an unmet expectation included)."""
+    """Every difference ``sought`` names between one run of each side (``runs``: the
+    baseline's and the candidate's, by repeat order; the first of each unless said) of
+    the scenarios that both targets ran to an end (an unmet expectation included). A
+    scenario with fewer runs on either side than asked is left out."""
     out = []
     for name in sorted(set(baseline.runs) & set(candidate.runs)):
-        (_, old), (_, new) = baseline.runs[name][0], candidate.runs[name][0]
+        if len(baseline.runs[name]) <= runs[0] or len(candidate.runs[name]) <= runs[1]:
+            continue
+        (_, old), (_, new) = baseline.runs[name][runs[0]], candidate.runs[name][runs[1]]
         if {_status(old), _status(new)} & {"not_applicable", "error"}:
             continue
         compare = (old.get("scenario") or {}).get("compare") or {}

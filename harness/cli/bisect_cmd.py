@@ -41,7 +41,10 @@ def register(commands: Any) -> None:
         "without it and the first with it. The run folder holds traces/<version>/ for each "
         "version probed, bisect.json and bisect.md. Default PATH: the config file's paths, "
         "else the shipped library (give the scenarios that reach the difference: every "
-        "probe plays them all). Exit 0 found, 3 --to does not show it, 2 bad input, "
+        "probe plays them all). With --repeats N each version plays each scenario N "
+        "times, its run i compared with --from's run i: for a difference whose timing "
+        "varies between runs. "
+        "Exit 0 found, 3 --to does not show it, 2 bad input, "
         "4 harness error, 130 interrupted.",
     )
     add_options(
@@ -52,6 +55,7 @@ def register(commands: Any) -> None:
         "bisect_to",
         "bisect_change",
         "bisect_fingerprint",
+        "bisect_repeats",
         "out",
         "reports",
         "catalog",

@@ -271,6 +271,11 @@ OPTIONS: tuple[Option, ...] = (
       metavar="ID", exclusive="sought"),
     Opt("bisect_fingerprint", ("--fingerprint",), "the difference to look for: one difference, "
       "by the fingerprint a report gives it", metavar="FP", exclusive="sought"),
+    Opt("bisect_repeats", ("--repeats",), "runs of each scenario on each version probed "
+      "(default: 1); with 2 or more, a difference whose timing varies between runs is sought "
+      "where it shows in every run (or in any, when --to shows it in some runs only), and a "
+      "--from that varies in it is said", "int", default=1, metavar="N", minimum=1,
+      plan="repeats"),
     # clients
     Opt("client", ("--client",), "a client SDK as SDK:VERSION, repeatable (`clients list` "
       f"shows them; default: {', '.join(DEFAULT_CLIENTS)})", default=list(DEFAULT_CLIENTS),

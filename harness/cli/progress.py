@@ -299,6 +299,19 @@ def _confirmed(event: ev.ExploreConfirmed) -> str:
     )
 
 
+def _probed(event: ev.BisectProbed) -> str:
+    of = f" in {event.runs_showing} of {event.runs} runs" if event.runs > 1 else ""
+    if event.reference:
+        if event.shows is None and event.runs_showing:
+            return f"the reference, cannot tell: it differs from its first run{of}"
+        return "the reference" if event.shows is not None else "cannot tell (did not finish)"
+    if event.shows is None:
+        return "cannot tell (its runs did not finish)"
+    if event.runs_showing:
+        return f"shows it{of} ({event.differences} differences)"
+    return "does not"
+
+
 def _searched(
     event: ev.ExploreExample | ev.ExploreConfirmed | ev.ExploreFound | ev.BisectProbed,
     *,
@@ -307,14 +320,7 @@ def _searched(
     """explore: every 10th example (every one with --verbose), any that shows something
     new, and each finding; bisect: each probe."""
     if isinstance(event, ev.BisectProbed):
-        shows = (
-            "cannot tell (its runs did not finish)"
-            if event.shows is None
-            else f"shows it ({event.differences} differences)"
-            if event.shows
-            else "does not"
-        )
-        return f"{event.target}: {shows}; at most {event.left} more probes"
+        return f"{event.target}: {_probed(event)}; at most {event.left} more probes"
     if isinstance(event, ev.ExploreConfirmed):
         return _confirmed(event)
     if isinstance(event, ev.ExploreFound):

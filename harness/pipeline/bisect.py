@@ -13,6 +13,12 @@ published ones were never published (conductor-oss: 3.21.14, then 3.32.1), the a
 that range. The halving assumes a difference stays once it appears; every probe is in
 bisect.json, so a difference that came and went shows there.
 
+With --repeats N, each version plays each scenario N times and its run i is compared with
+the reference's run i. What is sought follows --to: the first version that shows the
+difference in every run, or, when --to shows it in some runs only, in any run. A reference
+whose later runs differ in it from its first cannot tell (the difference varies between
+runs of one version there); nor can a probe whose runs did not finish.
+
     OUT/traces/<target>/    one folder of traces per version probed
     OUT/bisect.json, bisect.md
 """
@@ -20,7 +26,6 @@ bisect.json, so a difference that came and went shows there.
 from __future__ import annotations
 
 import datetime
-import json
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,8 +33,10 @@ from typing import Any
 
 from harness.classify.probe import Sighting, Sought, sightings
 from harness.errors import BadInputError, ExitCode
+from harness.normalize import ScrubSpec
 from harness.pipeline import events as ev
 from harness.pipeline.assemble import settings_for
+from harness.pipeline.bisect_write import summary, write
 from harness.pipeline.outcome import Outcome
 from harness.pipeline.plan import Plan, slug
 from harness.pipeline.record import record
@@ -43,21 +50,44 @@ EXAMPLES = 5  # differences kept per probe in bisect.json
 
 @dataclass(frozen=True, slots=True)
 class Probe:
+    """One version recorded and compared with the reference (the first of the range),
+    run by run: its run i against the reference's run i. The reference itself is
+    compared with its own first run: a difference it shows there varies between runs of
+    one version, and cannot be sought from it."""
+
     target: str
-    shows: bool
+    showing: int  # runs that show it (the reference: its runs that differ from its first)
     sightings: tuple[Sighting, ...]
-    # runs that did not finish (a hang, an error, a failed expectation): such a probe
-    # cannot tell, since a run cut short lacks what a finished one would have shown
+    # runs that did not finish (a hang, an error, a failed expectation): a run cut short
+    # lacks what a finished one would have shown, so only finished runs are compared (a
+    # run counts as finished when every scenario's run of that number did)
     unfinished: tuple[str, ...] = ()
+    runs: int = 1  # finished runs compared (the reference: its finished runs after the first)
+    reference: bool = False
+    finished: int | None = None  # its finished runs (None: as many as it compared)
 
     @property
     def tells(self) -> bool:
-        return not self.unfinished
+        """It can say yes or no: some run finished, and the reference does not vary."""
+        finished = self.runs if self.finished is None else self.finished
+        return finished > 0 and not (self.reference and self.showing)
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def always(self) -> bool:
+        return not self.reference and self.showing == self.runs > 0
+
+    def shows(self, every: bool = True) -> bool:
+        """Whether it shows the difference: in every run, or (``every`` false) in any."""
+        return self.always if every else (not self.reference and self.showing > 0)
+
+    def to_json(self, every: bool = True) -> dict[str, Any]:
         return {
             "target": self.target,
-            "shows": self.shows if self.tells else None,
+            "reference": self.reference,
+            "shows": self.shows(every) if self.tells else None,
+            "runs": self.runs,
+            "runs_showing": self.showing,
+            "finished": self.runs if self.finished is None else self.finished,
             "unfinished": list(self.unfinished),
             "differences": len(self.sightings),
             "scenarios": sorted({s.scenario for s in self.sightings}),
@@ -97,41 +127,58 @@ async def bisect(plan: Plan, emit: ev.Emit) -> Outcome:
     versions = versions_between(plan.baseline, plan.candidates[0])
     out = Path(str(plan.out)).resolve()
     recorded: dict[str, TraceSet] = {}
+    repeats = plan.repeats
     probes: dict[str, Probe] = {}
 
     async def probe(target: str) -> Probe:
         folder = out / "traces" / slug(target)
         outcome = await record(
-            replace(plan, kind="run", targets=(target,), out=str(folder), repeats=1), emit
+            replace(plan, kind="run", targets=(target,), out=str(folder), repeats=repeats),
+            emit,
         )
         if outcome.exit_code not in (ExitCode.OK, ExitCode.FINDING, ExitCode.INCONCLUSIVE):
             raise BadInputError(f"{target}: the scenarios did not run ({outcome.reason})")
         recorded[target] = load_trace_set(folder)
-        if target == versions[0]:
-            found: tuple[Sighting, ...] = ()
-        else:
-            base = recorded[versions[0]]
-            found = tuple(sightings(sought, base, recorded[target], settings.spec))
-        result = Probe(target, bool(found), found, unfinished(recorded[target]))
+        result = compared(
+            sought,
+            recorded[versions[0]],
+            recorded[target],
+            settings.spec,
+            target=target,
+            repeats=repeats,
+            reference=target == versions[0],
+        )
         probes[target] = result
         left = _left(versions, probes)
-        emit(ev.BisectProbed(target, result.shows if result.tells else None, len(found), left))
+        emit(
+            ev.BisectProbed(
+                target,
+                result.shows(every) if result.tells else None,
+                len(result.sightings),
+                left,
+                result.showing,
+                result.runs,
+                result.reference,
+            )
+        )
         return result
 
     answer: dict[str, Any] = {"found": False}
+    every = True  # seek the first version that shows it in every run; see below
     ends = [await probe(versions[0])]
     if ends[0].tells:
         ends.append(await probe(versions[-1]))
+        every = seeks_every_run(ends[1])
     if not all(e.tells for e in ends):
         answer["undecided"] = [e.target for e in ends if not e.tells]
-    elif ends[1].shows:
+    elif ends[1].shows(every):
         lo, hi = 0, len(versions) - 1
         while hi - lo > 1:
             mid = await probe(versions[(lo + hi) // 2])
             if not mid.tells:  # the first is somewhere in (lo, hi]: say so, with why
                 answer["undecided"] = [mid.target]
                 break
-            lo, hi = (lo, (lo + hi) // 2) if mid.shows else ((lo + hi) // 2, hi)
+            lo, hi = (lo, (lo + hi) // 2) if mid.shows(every) else ((lo + hi) // 2, hi)
         answer.update(found=True, first=versions[hi], last_without=versions[lo])
     document = {
         "bisect_format": FORMAT,
@@ -141,26 +188,77 @@ async def bisect(plan: Plan, emit: ev.Emit) -> Outcome:
         "from": versions[0],
         "to": versions[-1],
         "versions": versions,
-        "probes": [probes[v].to_json() for v in versions if v in probes],
+        "repeats": repeats,
+        "every_run": every,
+        "probes": [probes[v].to_json(every) for v in versions if v in probes],
         "measured": datetime.date.today().isoformat(),
         "paths": list(plan.paths),
         **answer,
     }
-    reports = _write(out, document)
+    reports = write(out, document)
     verdict, reason = summary(document)
     emit(ev.RunFinished(verdict, reason, True, reports, round(time.monotonic() - began, 1)))
     code = ExitCode.OK if answer["found"] else ExitCode.INCONCLUSIVE
     return Outcome(verdict, reason, True, reports, out, int(code))
 
 
-def unfinished(traces: TraceSet) -> tuple[str, ...]:
-    """The runs of ``traces`` that did not finish: scenario and outcome."""
-    return tuple(
-        f"{name} ({trace['outcome'].get('status')})"
-        for name, runs in sorted(traces.runs.items())
-        for _, trace in runs
-        if trace["outcome"].get("status") not in ("completed", "not_applicable")
+def compared(
+    sought: Sought,
+    base: TraceSet,
+    traces: TraceSet,
+    spec: ScrubSpec,
+    *,
+    target: str,
+    repeats: int,
+    reference: bool = False,
+) -> Probe:
+    """``target``'s probe: each of its finished runs against the reference's run of the
+    same number (its first finished run when that one did not finish); the reference
+    (``base`` is ``traces``): its later finished runs against its first."""
+    done, anchors = finished_runs(traces, repeats), finished_runs(base, repeats)
+    if reference:
+        pairs = [(done[0], i) for i in done[1:]]
+    elif anchors:
+        pairs = [(i if i in anchors else anchors[0], i) for i in done]
+    else:
+        pairs = []
+    seen = [tuple(sightings(sought, base, traces, spec, runs=pair)) for pair in pairs]
+    found = tuple(s for run in seen for s in run)
+    showing = sum(1 for run in seen if run)
+    return Probe(
+        target, showing, found, unfinished(traces), len(pairs), reference, finished=len(done)
     )
+
+
+def finished_runs(traces: TraceSet, repeats: int) -> list[int]:
+    """The run numbers (0 first) in which every scenario of ``traces`` finished."""
+    return [
+        i
+        for i in range(repeats)
+        if all(len(runs) > i and _finished(runs[i][1]) for runs in traces.runs.values())
+    ]
+
+
+def _finished(trace: dict[str, Any]) -> bool:
+    return trace["outcome"].get("status") in ("completed", "not_applicable")
+
+
+def unfinished(traces: TraceSet) -> tuple[str, ...]:
+    """The runs of ``traces`` that did not finish: scenario, run (after the first), and
+    outcome."""
+    return tuple(
+        f"{name}{f' run {number + 1}' if number else ''} ({trace['outcome'].get('status')})"
+        for name, runs in sorted(traces.runs.items())
+        for number, (_, trace) in enumerate(runs)
+        if not _finished(trace)
+    )
+
+
+def seeks_every_run(last: Probe) -> bool:
+    """What the search seeks, from --to's probe: the first version that shows the
+    difference in every run, unless --to shows it in some of its runs only (a difference
+    that varies between runs of one version): then the first that shows it in any."""
+    return last.always or not last.shows(False)
 
 
 def _left(versions: list[str], probes: dict[str, Probe]) -> int:
@@ -169,77 +267,11 @@ def _left(versions: list[str], probes: dict[str, Probe]) -> int:
     done = [i for i, v in enumerate(versions) if v in probes]
     if any(not probes[versions[i]].tells for i in done):
         return 0  # a probe that cannot tell ends the search
-    if len(done) < 2 or not probes[versions[-1]].shows:
-        return 0 if len(done) >= 2 else 2 - len(done) + (len(versions) - 2).bit_length()
-    lo = max(i for i in done if not probes[versions[i]].shows)
-    hi = min(i for i in done if probes[versions[i]].shows)
+    if len(done) < 2:
+        return 2 - len(done) + (len(versions) - 2).bit_length()
+    every = seeks_every_run(probes[versions[-1]])
+    if not probes[versions[-1]].shows(every):
+        return 0
+    lo = max(i for i in done if not probes[versions[i]].shows(every))
+    hi = min(i for i in done if probes[versions[i]].shows(every))
     return (hi - lo - 1).bit_length()
-
-
-def summary(document: dict[str, Any]) -> tuple[str, str]:
-    probed = len(document["probes"])
-    of = f"{probed} of {len(document['versions'])} versions probed"
-    undecided = document.get("undecided", [])
-    cut = "; ".join(
-        f"{p['target']} did not finish {', '.join(p['unfinished'])}"
-        for p in document["probes"]
-        if p.get("unfinished")
-    )
-    if not document["found"] and undecided:
-        return "undecided", (
-            f"cannot tell: {cut}; both ends must run the scenarios to their end (another "
-            f"range, other scenarios, or the servers' settings with --server-property) ({of})"
-        )
-    if not document["found"]:
-        return "not_found", (
-            f"{document['to']} does not show {document['sought']} against "
-            f"{document['from']} in these scenarios ({of})"
-        )
-    if undecided:
-        return "found", (
-            f"the first version that shows {document['sought']} is after "
-            f"{document['last_without']}, up to {document['first']}: {cut} ({of})"
-        )
-    return "found", (
-        f"{document['first']} is the first version that shows {document['sought']}; "
-        f"{document['last_without']} does not ({of})"
-    )
-
-
-def _write(out: Path, document: dict[str, Any]) -> dict[str, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"bisect.json": out / "bisect.json", "bisect.md": out / "bisect.md"}
-    files["bisect.json"].write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-    files["bisect.md"].write_text(_markdown(document), encoding="utf-8")
-    return files
-
-
-def _markdown(document: dict[str, Any]) -> str:
-    _, reason = summary(document)
-    lines = [
-        f"# bisect: {document['sought']}",
-        "",
-        f"{reason}.",
-        "",
-        f"Versions from {document['from']} to {document['to']} (measured "
-        f"{document['measured']}), each compared with {document['from']}:",
-        "",
-        "| version | shows it | differences | scenarios |",
-        "|---|---|---|---|",
-    ]
-    probed = {p["target"]: p for p in document["probes"]}
-    for version in document["versions"]:
-        p = probed.get(version)
-        if p is None:
-            lines.append(f"| {version} | not probed | | |")
-        elif p.get("unfinished"):
-            cut = ", ".join(p["unfinished"])
-            lines.append(f"| {version} | cannot tell: did not finish {cut} | | |")
-        elif version == document["from"]:
-            lines.append(f"| {version} | (the reference) | | |")
-        else:
-            shows = "yes" if p["shows"] else "no"
-            lines.append(
-                f"| {version} | {shows} | {p['differences']} | {', '.join(p['scenarios'])} |"
-            )
-    return "\n".join(lines) + "\n"

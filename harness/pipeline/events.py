@@ -184,9 +184,12 @@ class BisectProbed:
     """bisect: one version recorded and compared with the first of the range."""
 
     target: str
-    shows: bool | None  # None: its runs did not finish, it cannot tell
+    shows: bool | None  # None: its runs did not finish, or the reference varies in it
     differences: int
     left: int  # probes still to make, at most
+    runs_showing: int = 0  # its runs that show it (the reference: that differ from its first)
+    runs: int = 1  # its runs compared (the reference: those after its first)
+    reference: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from tests.e2e.conftest import ROOT, assert_nothing_left, cli
 pytestmark = pytest.mark.e2e
 
 SCENARIO = ROOT / "scenarios" / "api" / "metadata_crud.yaml"
+FORK_JOIN_FAILURE = ROOT / "scenarios" / "tasks" / "fork_join_failure.yaml"
 RANGE = ("--from", "netflix:3.11.0", "--to", "netflix:3.13.0")
 
 
@@ -46,3 +47,27 @@ def test_bisect_says_when_the_last_version_does_not_show_it(tmp_path: Path) -> N
     assert run.code == 3, run.out + run.err
     assert "netflix:3.13.0 does not show change definitions-gain-access-policy" in run.out
     assert json.loads((out / "bisect.json").read_text())["found"] is False
+
+
+def test_bisect_with_repeats_compares_each_run_and_finds_a_change_in_every_run(
+    tmp_path: Path,
+) -> None:
+    """join-async (netflix 3.13.0: the JOIN's own worker fails the workflow whose branch
+    failed) in fork-join-failure, two runs on each version, the lock off as both ran."""
+    out = tmp_path / "repeats"
+    run = cli("bisect", "--from", "netflix:3.12.0", "--to", "netflix:3.13.0",
+              "--change", "join-async", "--repeats", "2",
+              "--server-property", "conductor.app.workflow-execution-lock-enabled=false",
+              "--out", str(out), str(FORK_JOIN_FAILURE))  # fmt: skip
+    assert run.code == 0, run.out + run.err
+    document = json.loads((out / "bisect.json").read_text())
+    assert (document["first"], document["repeats"], document["every_run"]) == (
+        "netflix:3.13.0", 2, True,
+    )  # fmt: skip
+    reference, last = document["probes"]
+    assert (reference["reference"], reference["runs_showing"], reference["runs"]) == (True, 0, 1)
+    assert (last["runs_showing"], last["runs"], last["shows"]) == (2, 2, True)
+    assert "in every run; netflix:3.12.0 does not (2 of 2 versions probed, 2 runs each)" in run.out
+    traces = sorted(p.name for p in (out / "traces" / "netflix-3.13.0").iterdir())
+    assert traces == ["fork-join-failure.run2.trace.json", "fork-join-failure.trace.json"]
+    assert_nothing_left(out)

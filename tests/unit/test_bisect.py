@@ -13,7 +13,15 @@ from harness.classify.probe import Sought, sightings
 from harness.classify.severity import fingerprint
 from harness.errors import BadInputError
 from harness.normalize import load_spec
-from harness.pipeline.bisect import Probe, _left, _markdown, summary, unfinished, versions_between
+from harness.pipeline.bisect import (
+    Probe,
+    _left,
+    compared,
+    seeks_every_run,
+    unfinished,
+    versions_between,
+)
+from harness.pipeline.bisect_write import markdown, summary
 from harness.targets.locks import known_locks
 from harness.traces import TraceSet, load_trace_set
 from tests.unit.traces import FIXTURES, NETFLIX_LINE
@@ -89,13 +97,13 @@ def test_the_difference_sought_must_be_one_the_catalog_knows(
 
 def test_the_probes_left_halve_the_range() -> None:
     versions = [f"netflix:3.{n}.0" for n in range(8, 17)]  # nine versions
-    probes = {versions[0]: Probe(versions[0], False, ())}
+    probes = {versions[0]: Probe(versions[0], 0, ())}
     assert _left(versions, probes) == 4  # --to, then three halvings of seven
-    probes[versions[-1]] = Probe(versions[-1], True, ())
+    probes[versions[-1]] = Probe(versions[-1], 1, ())
     assert _left(versions, probes) == 3
-    probes[versions[4]] = Probe(versions[4], False, ())
+    probes[versions[4]] = Probe(versions[4], 0, ())
     assert _left(versions, probes) == 2
-    probes[versions[6]] = Probe(versions[6], True, ())
+    probes[versions[6]] = Probe(versions[6], 1, ())
     assert _left(versions, probes) == 1
 
 
@@ -122,10 +130,10 @@ def test_a_probe_whose_runs_did_not_finish_cannot_tell() -> None:
     assert unfinished(_set("3.12.0")) == ()
     versions = [f"netflix:3.{n}.0" for n in range(8, 17)]
     probes = {
-        versions[0]: Probe(versions[0], False, ()),
-        versions[-1]: Probe(versions[-1], True, ()),
+        versions[0]: Probe(versions[0], 0, ()),
+        versions[-1]: Probe(versions[-1], 1, ()),
     }
-    probes[versions[4]] = Probe(versions[4], False, (), cut)
+    probes[versions[4]] = Probe(versions[4], 0, (), cut, runs=0)
     assert not probes[versions[4]].tells and probes[versions[4]].to_json()["shows"] is None
     assert _left(versions, probes) == 0
     document = {
@@ -141,9 +149,9 @@ def test_a_probe_whose_runs_did_not_finish_cannot_tell() -> None:
         "netflix:3.16.0: netflix:3.12.0 did not finish dynamic (error), human (error), "
         "workflow-timeout (error)"
     )
-    assert "| netflix:3.12.0 | cannot tell: did not finish dynamic (error)" in _markdown(document)
+    assert "| netflix:3.12.0 | cannot tell: did not finish dynamic (error)" in markdown(document)
     reference = {**document, "found": False, "undecided": [versions[0]]}
-    reference["probes"] = [Probe(versions[0], False, (), cut).to_json()]
+    reference["probes"] = [Probe(versions[0], 0, (), cut, runs=0, reference=True).to_json()]
     verdict, reason = summary(reference)
     assert verdict == "undecided" and "both ends must run the scenarios to their end" in reason
 
@@ -156,3 +164,110 @@ def test_the_progress_line_of_a_probe_says_whether_it_could_tell() -> None:
     assert line == "netflix:3.13.3: cannot tell (its runs did not finish); at most 0 more probes"
     line = _searched(ev.BisectProbed("netflix:3.13.5", False, 0, 1), verbose=False)
     assert line == "netflix:3.13.5: does not; at most 1 more probes"
+    line = _searched(ev.BisectProbed("netflix:3.13.5", False, 2, 1, 1, 3), verbose=False)
+    assert line == "netflix:3.13.5: shows it in 1 of 3 runs (2 differences); at most 1 more probes"
+    varies = ev.BisectProbed("netflix:3.13.0", None, 1, 0, 1, 2, reference=True)
+    assert _searched(varies, verbose=False) == (
+        "netflix:3.13.0: the reference, cannot tell: it differs from its first run in 1 of 2 "
+        "runs; at most 0 more probes"
+    )
+
+
+# With --repeats: fork-join-failure three times on each version, the lock off
+# (fixtures/netflix-line/lock-off/repeats, recorded by `bisect --repeats 3`).
+REPEATS = NETFLIX_LINE / "lock-off" / "repeats"
+TIMING = "2734575242d1afff"  # fork-join-failure, the JOIN's status at the first snapshot
+
+
+def _repeats(version: str) -> TraceSet:
+    return load_trace_set(REPEATS / f"netflix-{version}")
+
+
+def test_a_reference_that_differs_from_its_own_first_run_cannot_tell() -> None:
+    """netflix 3.13.0: whether the JOIN has failed the workflow by the first snapshot
+    depends on when the JOIN's worker next evaluates it: one of its later runs differs
+    from its first there. A single run would have answered (a bisect from it with one
+    run each named 3.13.5); three runs say it cannot be sought from 3.13.0."""
+    runs = _repeats("3.13.0")
+    varies = compared(_sought(None, TIMING), runs, runs, SPEC, target="netflix:3.13.0",
+                      repeats=3, reference=True)  # fmt: skip
+    assert (varies.showing, varies.runs, varies.tells) == (1, 2, False)
+    steady = compared(_sought("join-async"), _repeats("3.12.0"), _repeats("3.12.0"), SPEC,
+                      target="netflix:3.12.0", repeats=3, reference=True)  # fmt: skip
+    assert (steady.showing, steady.runs, steady.tells, steady.shows()) == (0, 2, True, False)
+    versions = versions_between("netflix:3.13.0", "netflix:3.15.0")
+    document = {
+        "sought": f"the difference {TIMING}", "from": versions[0], "to": versions[-1],
+        "versions": versions, "repeats": 3, "probes": [varies.to_json()], "found": False,
+        "undecided": [versions[0]],
+    }  # fmt: skip
+    verdict, reason = summary(document)
+    assert verdict == "undecided"
+    assert reason.startswith(
+        "cannot tell: netflix:3.13.0 differs in it from its own first run in 1 of its 2 other "
+        "finished runs (it varies between runs of one version)"
+    )
+    assert reason.endswith("(1 of 9 versions probed, 3 runs each)")
+
+
+def test_each_finished_run_is_compared_with_the_same_run_of_the_reference() -> None:
+    """join-async shows in each of 3.13.7's runs against 3.12.0's; 3.13.3's second run was
+    cut short (the workflow still RUNNING after 15 s): its two finished runs tell, the
+    third is named, not counted as a run without it."""
+    base, sought = _repeats("3.12.0"), _sought("join-async")
+    last = compared(sought, base, _repeats("3.13.7"), SPEC, target="netflix:3.13.7", repeats=3)
+    assert (last.showing, last.runs, last.always, last.unfinished) == (3, 3, True, ())
+    assert seeks_every_run(last)
+    cut = compared(sought, base, _repeats("3.13.3"), SPEC, target="netflix:3.13.3", repeats=3)
+    assert (cut.showing, cut.runs, cut.tells, cut.always) == (2, 2, True, True)
+    assert cut.unfinished == ("fork-join-failure run 2 (failed_expectation)",)
+    assert {s.scenario for s in cut.sightings} == {"fork-join-failure"}
+    reference = compared(sought, base, base, SPEC, target="netflix:3.12.0", repeats=3,
+                         reference=True)  # fmt: skip
+    versions = versions_between("netflix:3.12.0", "netflix:3.13.7")
+    probes = {p.target: p for p in (reference, cut, last)}
+    assert _left(versions, probes) == 2  # 3.13.0 and 3.13.2 are left between
+    document = {
+        "sought": "change join-async (J)", "from": versions[0], "to": versions[-1],
+        "versions": versions, "repeats": 3, "every_run": True, "measured": "2026-12-06",
+        "probes": [probes[v].to_json() for v in versions if v in probes],
+        "found": True, "first": "netflix:3.13.3", "last_without": versions[0],
+    }  # fmt: skip
+    verdict, reason = summary(document)
+    assert verdict == "found"
+    assert reason == (
+        "netflix:3.13.3 is the first version that shows change join-async (J) in every run; "
+        "netflix:3.12.0 does not (3 of 7 versions probed, 3 runs each); runs that did not "
+        "finish (left out): netflix:3.13.3 fork-join-failure run 2 (failed_expectation)"
+    )
+    row = "| netflix:3.13.3 | yes; did not finish fork-join-failure run 2 (failed_expectation) |"
+    assert row in markdown(document)
+
+
+def test_the_search_seeks_what_the_last_version_shows() -> None:
+    """--to shows it in every run: the first version that does; in some runs only: the
+    first that shows it in any. A probe in between that shows it sometimes is named."""
+    versions = [f"netflix:3.{n}.0" for n in range(8, 13)]
+    probes = {versions[0]: Probe(versions[0], 0, (), runs=2, reference=True),
+              versions[-1]: Probe(versions[-1], 3, (), runs=3)}  # fmt: skip
+    assert seeks_every_run(probes[versions[-1]]) and _left(versions, probes) == 2
+    probes[versions[2]] = Probe(versions[2], 1, (), runs=3)  # sometimes: not yet steady
+    assert _left(versions, probes) == 1
+    document = {
+        "sought": "change x (X)", "from": versions[0], "to": versions[-1], "versions": versions,
+        "repeats": 3, "every_run": True, "measured": "2026-12-06",
+        "probes": [probes[v].to_json() for v in versions if v in probes],
+        "found": True, "first": versions[-1], "last_without": versions[2],
+    }  # fmt: skip
+    verdict, reason = summary(document)
+    assert verdict == "found"
+    assert reason == (
+        "netflix:3.12.0 is the first version that shows change x (X) in every run; "
+        "netflix:3.10.0 does not (3 of 5 versions probed, 3 runs each); in some runs only: "
+        "netflix:3.10.0 (1 of 3)"
+    )
+    assert "| netflix:3.10.0 | no (in 1 of 3 finished runs) | 0 |" in markdown(document)
+    assert "run by run (3 runs each" in markdown(document)
+    probes[versions[-1]] = Probe(versions[-1], 1, (), runs=3)  # --to: sometimes
+    assert not seeks_every_run(probes[versions[-1]])
+    assert _left(versions, probes) == 1  # 3.10.0 shows it at all: the first is at most it
