@@ -136,3 +136,68 @@ def test_a_where_clause_holds_in_any_place_of_a_grouped_difference() -> None:
     assert {p[1] for p in grouped.difference.all_parts} == {"gate#0", "join#0"}
     assert (grouped.change or {}).get("id") == "fork-branch-failure-decided-at-once"
     assert [f.difference.path for f in found.findings if f.disposition == "open"] == []
+
+
+def test_an_optional_branch_that_fails_after_its_join_completed_is_never_decided() -> None:
+    """3.12.0 (the lock off) evaluates the JOIN in the decision that schedules the second
+    branch's optional task, and completes it at once on the first branch's optional failure
+    (COMPLETED_WITH_ERRORS); the task fails after it, and nothing decides it again: it stays
+    FAILED_WITH_TERMINAL_ERROR, executed false, missing from the JOIN's output and reason.
+    3.15.0's asynchronous JOIN is evaluated after the task failed."""
+    only = {"optional-fork-branch"}
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0-lock-off").restrict(only),
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.12.0").restrict(only),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    kept = [f for f in found.findings if f.disposition != "noise"]
+    assert {p: c for p, c in _changes(kept).items() if c == "join-async"} == {
+        "wf1.opt_branch#0.status": "join-async",
+        "wf1.opt_branch#0.executed": "join-async",
+        "wf1.join#0.outputData.opt_branch": "join-async",
+        "wf1.join#0.reasonForIncompletion": "join-async",
+        "wf1.output.joined.opt_branch": "join-async",
+    }
+    status = next(f for f in kept if f.difference.path == "wf1.opt_branch#0.status")
+    assert (status.difference.baseline, status.difference.candidate) == (
+        "COMPLETED_WITH_ERRORS",
+        "FAILED_WITH_TERMINAL_ERROR",
+    )
+    # the SUB_WORKFLOW task copies its child's reason, which names the failed task from 3.13.7
+    assert _changes(kept)["wf1.opt_child#0.reasonForIncompletion"] == (
+        "failed-task-reason-in-workflow-reason"
+    )
+    assert not [f for f in kept if f.disposition == "open"]
+
+
+def test_a_dynamic_fork_with_inputs_that_are_not_maps_fails_its_workflow() -> None:
+    """3.12.0 answers the planner's update 500 (the cast error escaped the decision) and
+    leaves the workflow RUNNING, so the scenario stops at its first wait; 3.13.0 fails the
+    workflow with the reason (both with the lock off). Everything the stopped run lacks
+    follows from that."""
+    kept = _kept("lock-off/netflix-3.13.0", "lock-off/netflix-3.12.0", "fork-join-dynamic-invalid")
+    roots = {f.difference.path for f in kept if f.disposition == "catalogued"}
+    assert roots == {
+        "wf1.status",
+        "wf1.reasonForIncompletion",
+        '["worker POST /api/tasks wf1/planner#0 #1"].status',
+    }
+    assert {(f.change or {}).get("id") for f in kept} == {
+        "dynamic-fork-invalid-input-fails-workflow"
+    }
+    assert not [f for f in kept if f.disposition == "open"]
+
+
+@pytest.mark.parametrize(
+    "scenario", ["oss-e2e.exec_limit_check", "oss-e2e.context_concurrency_issue"]
+)
+def test_a_branch_last_task_is_no_longer_decided_on_its_update(scenario: str) -> None:
+    """A FORK of one SIMPLE task per branch, then the JOIN: 3.12.0 decides each task's
+    update and marks it executed; from 3.13.0 the JOIN's worker completes the workflow and
+    nothing marks them (both with the lock off)."""
+    kept = _kept("lock-off/netflix-3.12.0", "lock-off/netflix-3.13.0", scenario)
+    assert kept
+    assert {f.difference.path.rpartition(".")[2] for f in kept} == {"executed"}
+    assert {(f.change or {}).get("id") for f in kept} == {"join-async"}
+    assert {(f.difference.baseline, f.difference.candidate) for f in kept} == {(True, False)}
