@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness.classify import assess_run
+from harness.classify import assess_run, load_catalog
 from harness.traces import load_trace_set
 from tests.unit import library
 from tests.unit.traces import FIXTURES, NETFLIX_LINE
@@ -201,3 +201,27 @@ def test_a_branch_last_task_is_no_longer_decided_on_its_update(scenario: str) ->
     assert {f.difference.path.rpartition(".")[2] for f in kept} == {"executed"}
     assert {(f.change or {}).get("id") for f in kept} == {"join-async"}
     assert {(f.difference.baseline, f.difference.candidate) for f in kept} == {(True, False)}
+
+
+@pytest.mark.parametrize("scenario", ["upgrade-wait-until", "oss-e2e.do-while-set-variable-fix"])
+def test_a_timed_wait_on_the_in_memory_store_waits_for_a_sweep_before_3_14(scenario: str) -> None:
+    """netflix 3.13.8 on the embedded profile: the timed WAIT is never ended (its sweep is
+    lost in the in-memory queue), so the workflow is still RUNNING when the scenario gives
+    up; 3.14.0's system-task worker ends it on time. Everything after follows."""
+    kept = _kept("netflix-3.14.0", "netflix-3.13.8", scenario)
+    roots = {
+        f.difference.path: (f.change or {}).get("id") for f in kept if f.disposition == "catalogued"
+    }
+    assert "timed-wait-ends-without-sweep" in roots.values()
+    assert set(roots.values()) <= {"timed-wait-ends-without-sweep", "wait-task-async"}
+    assert not [f for f in kept if f.disposition == "open"]
+    assert {f.difference.path for f in kept if f.disposition == "consequence"} >= {"wf1.status"}
+
+
+def test_the_late_wait_is_the_in_memory_store_s_only() -> None:
+    """The change is the embedded profile's: a target on a real store (redis, postgres) has
+    it on neither side of 3.14.0, so it explains nothing there."""
+    (change,) = [c for c in load_catalog().changes if c.id == "timed-wait-ends-without-sweep"]
+    assert change.present({"version": "3.15.0", "backend": "memory"}) is True
+    assert change.present({"version": "3.13.8", "backend": "memory"}) is False
+    assert change.present({"version": "3.15.0", "backend": "redis"}) is False
