@@ -225,3 +225,25 @@ def test_the_late_wait_is_the_in_memory_store_s_only() -> None:
     assert change.present({"version": "3.15.0", "backend": "memory"}) is True
     assert change.present({"version": "3.13.8", "backend": "memory"}) is False
     assert change.present({"version": "3.15.0", "backend": "redis"}) is False
+
+
+def test_a_wait_an_event_should_complete_is_not_the_late_timed_wait() -> None:
+    """netflix 3.9.2 (embedded): upgrade-event-handler's WAIT, which has no duration and
+    waits for an event handler's complete_task, stays IN_PROGRESS; that is not a timed WAIT
+    waiting for its sweep, and the change of timed WAITs explains none of it."""
+    only = {"upgrade-event-handler"}
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0").restrict(only),
+        load_trace_set(NETFLIX_LINE / "netflix-3.9.2").restrict(only),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    waits = {
+        f.difference.path: f for f in found.findings if f.difference.path.startswith("wf1.w1#0.")
+    }
+    assert {"wf1.w1#0.status", "wf1.w1#0.executed"} <= set(waits)
+    assert not [
+        p for p, f in waits.items() if (f.change or {}).get("id") == "timed-wait-ends-without-sweep"
+    ]
+    assert waits["wf1.w1#0.status"].disposition in ("open", "consequence")
+    assert found.verdict == "incompatible"
