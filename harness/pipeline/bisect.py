@@ -17,7 +17,8 @@ With --repeats N, each version plays each scenario N times and its run i is comp
 the reference's run i. What is sought follows --to: the first version that shows the
 difference in every run, or, when --to shows it in some runs only, in any run. A reference
 whose later runs differ in it from its first cannot tell (the difference varies between
-runs of one version there); nor can a probe whose runs did not finish.
+runs of one version there). A run that did not finish is left out and named; a probe none
+of whose runs finished cannot tell.
 
     OUT/traces/<target>/    one folder of traces per version probed
     OUT/bisect.json, bisect.md
@@ -64,13 +65,12 @@ class Probe:
     unfinished: tuple[str, ...] = ()
     runs: int = 1  # finished runs compared (the reference: its finished runs after the first)
     reference: bool = False
-    finished: int | None = None  # its finished runs (None: as many as it compared)
+    finished: int = 1  # its runs that finished
 
     @property
     def tells(self) -> bool:
         """It can say yes or no: some run finished, and the reference does not vary."""
-        finished = self.runs if self.finished is None else self.finished
-        return finished > 0 and not (self.reference and self.showing)
+        return self.finished > 0 and not (self.reference and self.showing)
 
     @property
     def always(self) -> bool:
@@ -87,7 +87,7 @@ class Probe:
             "shows": self.shows(every) if self.tells else None,
             "runs": self.runs,
             "runs_showing": self.showing,
-            "finished": self.runs if self.finished is None else self.finished,
+            "finished": self.finished,
             "unfinished": list(self.unfinished),
             "differences": len(self.sightings),
             "scenarios": sorted({s.scenario for s in self.sightings}),

@@ -13,7 +13,7 @@ from tests.e2e.conftest import ROOT, assert_nothing_left, cli
 pytestmark = pytest.mark.e2e
 
 SCENARIO = ROOT / "scenarios" / "api" / "metadata_crud.yaml"
-FORK_JOIN_FAILURE = ROOT / "scenarios" / "tasks" / "fork_join_failure.yaml"
+EXEC_LIMIT = ROOT / "scenarios" / "corpus" / "conductor-oss-e2e" / "exec_limit_check.yaml"
 RANGE = ("--from", "netflix:3.11.0", "--to", "netflix:3.13.0")
 
 
@@ -52,13 +52,14 @@ def test_bisect_says_when_the_last_version_does_not_show_it(tmp_path: Path) -> N
 def test_bisect_with_repeats_compares_each_run_and_finds_a_change_in_every_run(
     tmp_path: Path,
 ) -> None:
-    """join-async (netflix 3.13.0: the JOIN's own worker fails the workflow whose branch
-    failed) in fork-join-failure, two runs on each version, the lock off as both ran."""
+    """join-async (netflix 3.13.0: a branch's last task is no longer decided on its update,
+    so nothing marks it executed) in exec_limit_check, two runs on each version, the lock
+    off as both ran: 3.12.0 marks them in every run, 3.13.0 in none."""
     out = tmp_path / "repeats"
     run = cli("bisect", "--from", "netflix:3.12.0", "--to", "netflix:3.13.0",
               "--change", "join-async", "--repeats", "2",
               "--server-property", "conductor.app.workflow-execution-lock-enabled=false",
-              "--out", str(out), str(FORK_JOIN_FAILURE))  # fmt: skip
+              "--out", str(out), str(EXEC_LIMIT))  # fmt: skip
     assert run.code == 0, run.out + run.err
     document = json.loads((out / "bisect.json").read_text())
     assert (document["first"], document["repeats"], document["every_run"]) == (
@@ -69,5 +70,6 @@ def test_bisect_with_repeats_compares_each_run_and_finds_a_change_in_every_run(
     assert (last["runs_showing"], last["runs"], last["shows"]) == (2, 2, True)
     assert "in every run; netflix:3.12.0 does not (2 of 2 versions probed, 2 runs each)" in run.out
     traces = sorted(p.name for p in (out / "traces" / "netflix-3.13.0").iterdir())
-    assert traces == ["fork-join-failure.run2.trace.json", "fork-join-failure.trace.json"]
+    assert traces == ["oss-e2e.exec_limit_check.run2.trace.json",
+                      "oss-e2e.exec_limit_check.trace.json"]  # fmt: skip
     assert_nothing_left(out)

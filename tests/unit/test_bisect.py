@@ -133,7 +133,7 @@ def test_a_probe_whose_runs_did_not_finish_cannot_tell() -> None:
         versions[0]: Probe(versions[0], 0, ()),
         versions[-1]: Probe(versions[-1], 1, ()),
     }
-    probes[versions[4]] = Probe(versions[4], 0, (), cut, runs=0)
+    probes[versions[4]] = Probe(versions[4], 0, (), cut, runs=0, finished=0)
     assert not probes[versions[4]].tells and probes[versions[4]].to_json()["shows"] is None
     assert _left(versions, probes) == 0
     document = {
@@ -151,7 +151,8 @@ def test_a_probe_whose_runs_did_not_finish_cannot_tell() -> None:
     )
     assert "| netflix:3.12.0 | cannot tell: did not finish dynamic (error)" in markdown(document)
     reference = {**document, "found": False, "undecided": [versions[0]]}
-    reference["probes"] = [Probe(versions[0], 0, (), cut, runs=0, reference=True).to_json()]
+    cut_reference = Probe(versions[0], 0, (), cut, runs=0, reference=True, finished=0)
+    reference["probes"] = [cut_reference.to_json()]
     verdict, reason = summary(reference)
     assert verdict == "undecided" and "both ends must run the scenarios to their end" in reason
 
