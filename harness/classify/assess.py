@@ -20,7 +20,7 @@ leaves the scenario inconclusive.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from harness.classify.scenario_verdict import (
 )
 from harness.classify.settings import Settings
 from harness.classify.severity import at_least, fingerprint, path_matches
-from harness.compare import LEVELS, Difference, View, build_view, diff_views
+from harness.compare import LEVELS, Difference, View, build_view, diff_views, standing_in
 from harness.normalize import Pattern, ScrubSpec, scrub_trace
 from harness.normalize.spec import with_sorted_lists
 from harness.traces import file_identity
@@ -158,15 +158,21 @@ def assess_scenario(
         compared = compared[:1]
     views = context.views
     base_views = [views.view(r, spec, ordered, result, "baseline") for r in baseline]
-    cand_views = [views.view(r, spec, ordered, result, "candidate") for r in compared]
+    cand_views = [
+        standing_in(views.view(r, spec, ordered, result, "candidate"), base_views[0])
+        for r in compared
+    ]
     noise = [d for v in base_views[1:] for d in diff_views(base_views[0], v, result.levels)]
     per_run = [diff_views(base_views[0], v, result.levels) for v in cand_views]
     result.noise_checked = len(base_views) > 1
     result.rechecked = len(cand_views) > 1
     result.omitted = dict(base_views[0].omitted)
     runs = [r for r in result.candidate if usable(r)][: len(cand_views)]
-    scene = Scene(baseline[0][1].get("definitions"), base_views[0], next(iter(cand_views), None))
-    judge = _Judge(name, context, scene, runs, failing)
+    definitions = baseline[0][1].get("definitions")
+    scenes = tuple(Scene(definitions, base_views[0], v) for v in cand_views) or (
+        Scene(definitions, base_views[0], None),
+    )
+    judge = _Judge(name, context, scenes, runs, failing)
     result.noise = [
         judge.plain(d, "noise", None, "differs between two baseline runs") for d in noise
     ]
@@ -185,7 +191,9 @@ class _Judge:
 
     name: str
     context: Context
-    scene: Scene  # the scenario's definitions and views, for the changes' tests
+    # the scenario's definitions and views, for the changes' tests: the baseline's first
+    # run with each candidate run compared (a difference is tested in the first that shows it)
+    scenes: tuple[Scene, ...]
     runs: list[Run]  # the candidate runs compared, in order
     baseline_failed: list[Run]  # baseline runs that failed while others completed
 
@@ -201,17 +209,20 @@ class _Judge:
         out = []
         for difference, showing in seen.values():
             rate = (len(showing), n)
+            scene = self.scenes[min(showing)]
             if any(path_matches(p, difference) for p in ignore):
-                out.append(self.plain(difference, "ignored", rate, _IGNORED))
+                finding = self.plain(difference, "ignored", rate, _IGNORED)
             elif any(_near(difference, x) for x in noise):
-                out.append(self.plain(difference, "noise", rate, _NOISY))
-            elif varies := self.context.ledger.varies(difference, self.scene):
+                finding = self.plain(difference, "noise", rate, _NOISY)
+            elif varies := self.context.ledger.varies(difference, scene):
                 note = f"varies between runs of both versions: {varies.id} ({varies.title})"
-                out.append(self.plain(difference, "noise", rate, note))
+                finding = self.plain(difference, "noise", rate, note)
             elif len(showing) < n and self.cleared(showing):
-                out.append(self.intermittent(difference, rate, showing))
+                finding = self.intermittent(difference, rate, showing, scene)
             else:
-                out.append(self.attributed(difference, rate))
+                finding = self.attributed(difference, rate, scene)
+            shown_by = tuple(self.runs[i].repeat for i in sorted(showing))
+            out.append(replace(finding, shown_by=shown_by))
         return self.with_consequences(out)
 
     def cleared(self, showing: set[int]) -> bool:
@@ -228,7 +239,7 @@ class _Judge:
         )
 
     def intermittent(
-        self, difference: Difference, rate: tuple[int, int], showing: set[int]
+        self, difference: Difference, rate: tuple[int, int], showing: set[int], scene: Scene
     ) -> Finding:
         failing = [self.runs[i] for i in sorted(showing) if self.runs[i].outcome in FAILED_RUN]
         rule = self.context.settings.severity.classify(self.name, difference)
@@ -247,24 +258,33 @@ class _Judge:
                     f", as the baseline did in run {', '.join(str(b.repeat) for b in shared)}: "
                     "a failure both versions show now and then"
                 )
-        change, direction, others = self.context.ledger.explain(difference, self.scene)
+        settings, ledger = self.context.settings, self.context.ledger
+        change, direction, others = ledger.explain(difference, scene)
+        mark = fingerprint(self.name, difference)
+        accepted = ledger.accept(change.id, mark) if change else None
         return Finding(
             difference,
-            fingerprint(self.name, difference),
+            mark,
             severity,
             rule_name,
             "intermittent",
             gates,
             change={**change.describe(), "direction": direction} if change else None,
+            accepted=accepted,
+            # a catalogued change the candidate shows in some runs is still reached
+            requires_action=change is not None
+            and accepted is None
+            and settings.fail_on_known
+            and at_least(change.severity, settings.fail_on),
             rate=rate,
             ambiguous=others,
             note=note,
         )
 
-    def attributed(self, difference: Difference, rate: tuple[int, int]) -> Finding:
+    def attributed(self, difference: Difference, rate: tuple[int, int], scene: Scene) -> Finding:
         settings, ledger = self.context.settings, self.context.ledger
         mark = fingerprint(self.name, difference)
-        change, direction, others = ledger.explain(difference, self.scene)
+        change, direction, others = ledger.explain(difference, scene)
         if change is None:
             rule = settings.severity.classify(self.name, difference)
             accepted = ledger.accept(None, mark)
@@ -295,15 +315,23 @@ class _Judge:
             ambiguous=others,
         )
 
+    def scene_of(self, finding: Finding) -> Scene:
+        """The scene of the first candidate run that shows ``finding``."""
+        numbers = [r.repeat for r in self.runs]
+        shown = [numbers.index(n) for n in finding.shown_by if n in numbers]
+        return self.scenes[min(shown)] if shown else self.scenes[0]
+
     def with_consequences(self, findings: list[Finding]) -> list[Finding]:
         """Differences that follow from another take its change and are counted once: the
         effects a change's catalogue entry names, then the structural consequences."""
         out = list(findings)
         follows: dict[int, int] = {}
         for index, finding in enumerate(findings):
-            if finding.disposition == "open":
-                root = self.context.ledger.effect(findings, index, self.scene)
-                if root is not None:
+            if finding.disposition in ("open", "intermittent"):
+                root = self.context.ledger.effect(findings, index, self.scene_of(finding))
+                if root is not None and (
+                    finding.disposition == "open" or findings[root].shown_by == finding.shown_by
+                ):
                     follows[index] = root
                     out[index] = _as_consequence(finding, findings[root])
         structural = consequences(out)
@@ -336,6 +364,7 @@ def _as_consequence(this: Finding, root: Finding) -> Finding:
         consequence_of=root.fingerprint,
         rate=this.rate,
         note=f"follows from {root.difference.level} {root.difference.path}",
+        shown_by=this.shown_by,
     )
 
 

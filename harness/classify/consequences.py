@@ -13,7 +13,8 @@ stays unexplained with it). The relations, each between findings of one scenario
   reason), and its workflow's status and reason when that reason names the task on
   either side ("Task <wf1/t#0> failed ...") and the task went the workflow's way (from
   running, done or failed to another of those);
-- a task present on one side only: the worker calls that carried it;
+- a task present on one side only, or a workflow whose tasks one side never recorded:
+  the worker calls that carried them;
 - a failure workflow's ``input.failedWorkflow``: the same difference in the workflow that
   failed;
 - a candidate run that ended at a step without completing (the step did not settle)
@@ -55,7 +56,8 @@ _OUTCOME = ("scenario",)  # the status level's place for a run's outcome
 _CAPTURE = "capture "
 
 # shown on their own: what the baseline does by itself, what the scenario ignores, and
-# what the candidate does only sometimes (a finding about the candidate)
+# what the candidate does only sometimes (a finding about the candidate, unless a
+# catalogued cause that the same runs show explains it)
 _OWN = ("noise", "ignored", "intermittent")
 
 Parts = tuple[str | int, ...]
@@ -73,17 +75,31 @@ def consequences(findings: Sequence[Finding]) -> dict[int, int]:
     stop = _stop(findings)
     out: dict[int, int] = {}
     for index, finding in enumerate(findings):
-        if finding.disposition in _OWN:
+        if finding.disposition in _OWN and finding.disposition != "intermittent":
             continue
         root = _root_of(findings, index, roots)
         if root is None and stop is not None:
             root = _after_stop(findings, index, stop)
         if root is not None and _may_follow(findings[root], finding):
             out[index] = root
-    return out
+    # an intermittent finding follows only from a catalogued cause: a run that sometimes
+    # stops because of a known change is that change's, not a finding of its own
+    final = resolve(out)
+    return {
+        index: root
+        for index, root in out.items()
+        if findings[index].disposition != "intermittent"
+        or (index in final and findings[final[index]].change is not None)
+    }
 
 
 def _may_follow(root: Finding, this: Finding) -> bool:
+    """It takes its root's change (if it has its own, the same); an intermittent finding
+    only from what the same candidate runs show."""
+    if this.disposition == "intermittent" and (
+        root.disposition not in ("intermittent", "consequence") or root.shown_by != this.shown_by
+    ):
+        return False
     mine, theirs = this.change, root.change
     return mine is None or (theirs is not None and mine["id"] == theirs["id"])
 
@@ -107,17 +123,30 @@ def _roots(findings: Sequence[Finding]) -> Roots:
         elif parts and d.level == "tasks":
             roots[("data", parts[0])].append(index)
         for place in places(d):
-            if (
-                d.level == "attempts"
-                and place[2:] == ("outputData", "selectedCase")
-                and d.kind == "changed"  # another case; not the field new on one side
-            ):
-                roots[("tasks", place[0])].append(index)
-            elif d.level == "tasks" and place[2:] == ("status",) and d.kind == "changed":
-                roots[("task", *place[:2])].append(index)
-            elif d.level == "tasks" and len(place) == 2 and d.kind in ADDED_REMOVED:
-                roots[("worker", f"{place[0]}/{place[1]}", d.kind)].append(index)
+            at = _place_key(d, place)
+            if at is not None:
+                roots[at].append(index)
     return roots
+
+
+def _place_key(d: Difference, place: Parts) -> tuple[str | int, ...] | None:
+    """What one place of a difference is a root of: the tasks of another SWITCH case, what
+    a task's run made, the worker calls of a task or a workflow present on one side."""
+    if (
+        d.level == "attempts"
+        and place[2:] == ("outputData", "selectedCase")
+        and d.kind == "changed"  # another case; not the field new on one side
+    ):
+        return ("tasks", place[0])
+    if d.level != "tasks":
+        return None
+    if place[2:] == ("status",) and d.kind == "changed":
+        return ("task", *place[:2])
+    if len(place) == 2 and d.kind in ADDED_REMOVED:
+        return ("worker", f"{place[0]}/{place[1]}", d.kind)
+    if len(place) == 1 and d.kind in ADDED_REMOVED:
+        return ("worker", str(place[0]), d.kind)  # a whole workflow
+    return None
 
 
 def _root_of(findings: Sequence[Finding], index: int, roots: Roots) -> int | None:
@@ -203,8 +232,9 @@ def _api_listing(findings: Sequence[Finding], index: int, roots: Roots) -> int |
     d = findings[index].difference
     worker = _WORKER.match(str(d.shape_parts[0]))
     if worker and len(d.shape_parts) == 1:
-        key = ("worker", f"{worker.group(1)}/{worker.group(2)}", d.kind)
-        return next(iter(roots.get(key, [])), None)
+        task = roots.get(("worker", f"{worker.group(1)}/{worker.group(2)}", d.kind), [])
+        whole = roots.get(("worker", worker.group(1), d.kind), [])
+        return next(iter([*task, *whole]), None)
     value = d.baseline if d.missing == "candidate" else d.candidate
     named = _WORKFLOW.match(value) if isinstance(value, str) else None
     if named and _RUNNING in str(d.shape_parts[0]):  # captured once, at the end
@@ -244,22 +274,24 @@ def _stop(findings: Sequence[Finding]) -> int | None:
 
 def _after_stop(findings: Sequence[Finding], index: int, stop: int) -> int | None:
     """For what a candidate run that ended at step ``stop`` lost by ending there: the
-    status change of a workflow at that step."""
+    status change of a workflow at that step (or, for a run whose last snapshot stands at
+    the next step the baseline has snapshots of, at that one: the earliest after it)."""
     if not _lost(findings[index].difference, stop):
         return None
-    for root, finding in enumerate(findings):
-        d = finding.difference
-        if (
-            root != index
-            and finding.disposition not in ("noise", "ignored")
-            and d.level == "status"
-            and d.kind == "changed"
-            and len(d.shape_parts) == 2
-            and d.shape_parts[1] == "status"
-            and stop in d.steps
-        ):
-            return root
-    return None
+    found = [
+        (min(s for s in d.steps if s is not None), root)
+        for root, finding in enumerate(findings)
+        if root != index
+        and finding.disposition not in ("noise", "ignored")
+        and (d := finding.difference).level == "status"
+        and d.kind == "changed"
+        and len(d.shape_parts) == 2
+        and d.shape_parts[1] == "status"
+        and any(s is not None and s >= stop for s in d.steps)
+    ]
+    at_stop = [root for _, root in found if stop in findings[root].difference.steps]
+    later = [root for _, root in sorted(found)]
+    return next(iter(at_stop or later), None)
 
 
 def _lost(d: Difference, stop: int) -> bool:

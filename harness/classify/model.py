@@ -14,7 +14,8 @@ Dispositions of a finding:
     ignored       the scenario's ``compare.ignore``
     consequence   follows from another finding of the same step (``consequence_of``): the
                   fields of a body whose status code changed, the tasks that never ran
-                  because the workflow ended otherwise; shown under it, counted once
+                  because the workflow ended otherwise; shown under it, counted once (an
+                  intermittent one only from a catalogued cause the same runs show)
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Finding:
     rate: tuple[int, int] | None = None  # (k, n): candidate runs showing it, runs compared
     ambiguous: tuple[str, ...] = ()  # other changes that also match: a catalog defect
     note: str = ""  # why it is noise, intermittent, ignored or a consequence
+    shown_by: tuple[int, ...] = ()  # the candidate runs (their numbers) that show it
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@
   (``uses``: only workflows that use a feature reach the change);
 - ``Clause``: some value at a path of the object the difference is in passes a predicate,
   on one side (``where``): the exchange for an API difference (its status, content type
-  and body), the task for a task-level one, the workflow for a status or data one.
+  and body), the task for a task-level one (a JOIN's also carries ``joined_ended``: every
+  task it joins on had ended in that snapshot), the workflow for a status or data one.
 
 ``Scene`` holds what those tests read for one scenario: its definitions, and the views
 of one baseline run and one candidate run.
@@ -158,8 +159,36 @@ class Scene:
         if difference.level == "api":
             return _get(view.levels["api"], step, parts[0])
         if difference.level in ("tasks", "attempts") and len(parts) > 1:
-            return _merged(view, ("tasks", "attempts"), step, parts[0], parts[1])
+            task = _merged(view, ("tasks", "attempts"), step, parts[0], parts[1])
+            if task is not None and task.get("taskType") == "JOIN":
+                siblings = _get(view.levels["tasks"], step, parts[0]) or {}
+                return {**task, JOINED_ENDED: _joined_ended(task, str(parts[1]), siblings)}
+            return task
         return _merged(view, ("status", "data"), step, parts[0])
+
+
+JOINED_ENDED = "joined_ended"  # a JOIN's: every task it joins on had ended in that snapshot
+_ENDED = frozenset(
+    {"CANCELED", "FAILED", "FAILED_WITH_TERMINAL_ERROR", "COMPLETED", "COMPLETED_WITH_ERRORS",
+     "TIMED_OUT", "SKIPPED"}
+)  # fmt: skip
+_ITERATION = re.compile(r"__\d+$")
+
+
+def _joined_ended(join: Mapping[str, Any], key: str, tasks: Mapping[str, Any]) -> bool:
+    """Whether every task ``join`` (the task at ``key``, ``ref#attempt``) joins on has ended
+    among ``tasks`` (its workflow's task set): the latest attempt of each. Inside a DO_WHILE
+    the tasks carry the iteration's suffix (``branch__2``) that ``joinOn`` leaves out."""
+    found = _ITERATION.search(key.partition("#")[0])
+    suffix = found.group(0) if found else ""
+    latest: dict[str, Any] = {}
+    for name, task in tasks.items():
+        latest[str(name).partition("#")[0]] = task
+    join_on = (join.get("inputData") or {}).get("joinOn") or []
+    return all(
+        ((latest.get(f"{r}{suffix}") or latest.get(r) or {}).get("status")) in _ENDED
+        for r in join_on
+    )
 
 
 def _get(level: Mapping[Any, Any], step: Any, *keys: Any) -> Mapping[str, Any] | None:

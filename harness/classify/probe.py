@@ -17,7 +17,7 @@ from typing import Any
 from harness.classify.catalog import FORWARD, Catalog, Change
 from harness.classify.predicates import Scene
 from harness.classify.severity import fingerprint
-from harness.compare import LEVELS, Difference, build_view, diff_views
+from harness.compare import LEVELS, Difference, build_view, diff_views, standing_in
 from harness.errors import BadInputError
 from harness.normalize import ScrubSpec, scrub_trace
 from harness.normalize.spec import with_sorted_lists
@@ -92,7 +92,8 @@ def sightings(
         )
         ordered = bool(compare.get("ordered", True))
         levels = [lv for lv in LEVELS if lv in (compare.get("levels") or LEVELS)]
-        views = [build_view(scrub_trace(t, scrub).trace, ordered=ordered) for t in (old, new)]
+        a, b = (build_view(scrub_trace(t, scrub).trace, ordered=ordered) for t in (old, new))
+        views = [standing_in(a, b), standing_in(b, a)]  # as a comparison sees a stopped run
         scene = Scene(old.get("definitions"), views[0], views[1])
         out += [
             Sighting(name, d)

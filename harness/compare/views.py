@@ -45,10 +45,14 @@ LevelView = dict[Step, dict[str, Any]]
 
 @dataclass(slots=True)
 class View:
-    """One trace, ready to compare: level -> step -> document."""
+    """One trace, ready to compare: level -> step -> document. A run that stopped at a step
+    with no snapshot of its own (a wait that gave up) keeps what it saw then: ``stopped_at``
+    and ``seen`` (level -> document), for ``standing_in``."""
 
     levels: dict[str, LevelView] = field(default_factory=lambda: {lv: {} for lv in LEVELS})
     omitted: Counter[str] = field(default_factory=Counter)
+    stopped_at: int | None = None
+    seen: dict[str, Any] = field(default_factory=dict)
 
 
 def symbol(value: Any) -> str:
@@ -90,13 +94,38 @@ def build_view(trace: Mapping[str, Any], *, ordered: bool = True) -> View:
                 _snapshots(view, step["index"], documents, ordered)
         outcome = trace.get("outcome") or {}
         last = outcome.get("step")
+        seen = outcome.get("last_snapshot")
+        if outcome.get("seen_at_stop") and seen and last not in view.levels["tasks"]:
+            view.stopped_at, view.seen = last, _levels(seen, ordered)
         status = view.levels["status"].setdefault(last, {})
         status["scenario"] = {"outcome": outcome.get("status")}
         _exchanges(view, trace.get("exchanges") or [])
     return view
 
 
+def standing_in(view: View, reference: View) -> View:
+    """``view``, or, when its run stopped at a step with no snapshot of its own, a copy in
+    which what it saw then stands at the first later step that ``reference`` has snapshots
+    of (the step it never reached): where the reference went on, what the stopped run was."""
+    if view.stopped_at is None:
+        return view
+    stop = view.stopped_at
+    later = sorted(s for s in reference.levels["tasks"] if s is not None and s > stop)
+    if not later or later[0] in view.levels["tasks"]:
+        return view
+    levels = {level: dict(steps) for level, steps in view.levels.items()}
+    for level, document in view.seen.items():
+        levels[level][later[0]] = document
+    return View(levels, view.omitted)
+
+
 def _snapshots(view: View, step: int, documents: list[Mapping[str, Any]], ordered: bool) -> None:
+    for level, document in _levels(documents, ordered).items():
+        view.levels[level][step] = document
+
+
+def _levels(documents: list[Mapping[str, Any]], ordered: bool) -> dict[str, Any]:
+    """The snapshot levels of one step's documents."""
     status: dict[str, Any] = {}
     tasks: dict[str, Any] = {}
     attempts: dict[str, Any] = {}
@@ -124,14 +153,7 @@ def _snapshots(view: View, step: int, documents: list[Mapping[str, Any]], ordere
             attempt[key] = fields
         if ordered:
             order[workflow] = keys
-    for level, document in (
-        ("status", status),
-        ("tasks", tasks),
-        ("attempts", attempts),
-        ("data", data),
-        ("order", order),
-    ):
-        view.levels[level][step] = document
+    return {"status": status, "tasks": tasks, "attempts": attempts, "data": data, "order": order}
 
 
 def _exchanges(view: View, exchanges: list[Mapping[str, Any]]) -> None:

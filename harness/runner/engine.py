@@ -167,6 +167,7 @@ class _Run:
         self.trace = trace
         self.ctx = RunContext(client, names)
         self.last: list[Document] = []
+        self.seen_at_stop = False  # ``last`` was read when a wait gave up, not at a settle
         self.started = False
         self.switchover = switchover
         self.switched = False
@@ -178,6 +179,7 @@ class _Run:
             "reason": reason,
             "step": self.trace["steps"][-1]["index"] if self.trace["steps"] else None,
             "last_snapshot": self.last,
+            **({"seen_at_stop": True} if self.seen_at_stop else {}),
         }
 
     async def play(self) -> None:
@@ -212,6 +214,10 @@ class _Run:
                 except WaitTimedOut:
                     if step.settle and self.ctx.aliases:
                         await self.gave_up(entry)
+                    elif self.ctx.aliases:  # what the run's workflows were when it stopped
+                        with origin("settle"):
+                            self.last = await self.fetch_tree()
+                        self.seen_at_stop = True
                     raise
                 entry["statuses"] = [r.status_code for r in self.ctx.responses]
                 if self.pool.failure:

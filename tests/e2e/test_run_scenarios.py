@@ -23,22 +23,29 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 HANGS = Path(__file__).parent / "scenarios"
+GIVES_UP = Path(__file__).parent / "gives-up"
 RUNS_THROUGH = {"completed", "not_applicable"}
 
 
 def test_a_hanging_scenario_ends_at_its_deadline(workdir: Path, tmp_path: Path) -> None:
-    """`run` of a scenario that would hang forever, beside one that completes: the hang
-    ends at its deadline with an error outcome (exit 3), the other is unharmed."""
+    """`run` of a scenario that would hang forever, beside one that completes and one whose
+    wait gives up: the hang ends at its deadline with an error outcome (exit 3), the wait
+    that gave up keeps what it last saw, the other is unharmed."""
     out = tmp_path / "traces"
     inline = ROOT / "scenarios" / "tasks" / "inline.yaml"
     run = cli("run", "--target", "netflix:3.15.0", "--out", str(out), "--workdir", str(workdir),
-              str(inline), str(HANGS))  # fmt: skip
+              str(inline), str(HANGS), str(GIVES_UP))  # fmt: skip
     assert run.code == 3, run.out + run.err  # 3: a scenario ended with an error
     traces = {
         p.name.removesuffix(".trace.json"): json.loads(p.read_text())
         for p in out.glob("*.trace.json")
     }
-    assert set(traces) == {"inline", "hangs-until-its-deadline"}
+    assert set(traces) == {"inline", "hangs-until-its-deadline", "wait-gives-up"}
+    gave_up = traces["wait-gives-up"]["outcome"]
+    assert gave_up["status"] == "failed_expectation"
+    assert gave_up["reason"].startswith("waited 1 s for workflow COMPLETED; saw workflow RUNNING")
+    (seen,) = gave_up["last_snapshot"]  # the wait step settles nothing: what it last saw
+    assert (seen["status"], [t["status"] for t in seen["tasks"]]) == ("RUNNING", ["IN_PROGRESS"])
     for name, trace in traces.items():
         assert trace_errors(trace) == [], name
         assert trace["target"]["target"] == "netflix:3.15.0"

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.compare import Difference, View, build_view, diff_views
+from harness.compare import Difference, View, build_view, diff_views, standing_in
 from harness.compare import diff as diff_module
 from harness.normalize import load_spec, render, scrub_trace
-from tests.unit.traces import scenario_names, trace
+from tests.unit.traces import NETFLIX_LINE, scenario_names, trace
 
 SPEC = load_spec()
 
@@ -215,3 +215,36 @@ def test_the_fold_keeps_apart_values_json_writes_differently_wherever_they_repea
     found = diff_views(_tasks_view(baseline), _tasks_view(candidate))
     assert _grouped(found) == expected
     assert all([render(p) for p in d.all_parts] == list(d.paths) for d in found)
+
+
+def _recorded(folder: str, scenario: str) -> dict[str, Any]:
+    path = NETFLIX_LINE / folder / f"{scenario}.trace.json"
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return scrub_trace(loaded, SPEC).trace
+
+
+def test_what_a_run_saw_when_its_wait_gave_up_stands_where_the_baseline_went_on() -> None:
+    """explore.join-optional-failure-early on netflix 3.13.7 (the lock off): the wait of step
+    1 gives up, and the trace keeps what the workflow was then. That stands at step 2, the
+    first step 3.13.8's run (which completed) has snapshots of: where 3.13.8 went on, what
+    3.13.7 was. A run whose last snapshot was not read when it stopped is left as it is."""
+    scenario = "explore.join-optional-failure-early"
+    stopped = _recorded("lock-off/netflix-3.13.7", scenario)
+    assert stopped["outcome"]["seen_at_stop"] is True
+    went_on = build_view(_recorded("lock-off/netflix-3.13.8", scenario))
+    view = build_view(stopped)
+    assert (view.stopped_at, 1 in view.levels["tasks"], 2 in view.levels["tasks"]) == (
+        1,
+        False,
+        False,
+    )
+    stood = standing_in(view, went_on)
+    assert stood is not view and 2 in stood.levels["tasks"]
+    tasks = stood.levels["tasks"][2]["wf1"]
+    assert tasks["opt#0"]["status"] == "FAILED_WITH_TERMINAL_ERROR"
+    assert tasks["join#0"]["status"] == "IN_PROGRESS"
+    found = {(d.level, d.path) for d in diff_views(went_on, stood)}
+    assert {("status", "wf1.status"), ("tasks", "wf1.opt#0.status")} <= found
+    old = copy.deepcopy(stopped)
+    del old["outcome"]["seen_at_stop"]  # recorded before waits kept what they saw
+    assert not standing_in(build_view(old), went_on).levels["tasks"]  # no snapshot of its own

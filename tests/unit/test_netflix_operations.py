@@ -3,6 +3,7 @@ on traces recorded from the versions either side of each change."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -247,3 +248,93 @@ def test_a_wait_an_event_should_complete_is_not_the_late_timed_wait() -> None:
     ]
     assert waits["wf1.w1#0.status"].disposition in ("open", "consequence")
     assert found.verdict == "incompatible"
+
+
+def test_a_join_whose_branches_are_done_waits_30_s_before_3_13_7() -> None:
+    """netflix 3.13.6 against 3.13.7 (both with the lock off): the JOIN is IN_PROGRESS with
+    every branch done, evaluated again only after 30 s, so the step does not settle within
+    15 s; everything the stopped run lacks follows from it, and the verdict asks for action
+    rather than calling the candidate incompatible."""
+    kept = _kept("lock-off/netflix-3.13.7", "lock-off/netflix-3.13.6", "optional-fork-branch")
+    roots = {
+        f.difference.path: (f.change or {}).get("id") for f in kept if f.disposition == "catalogued"
+    }
+    assert roots["wf1.join#0.status"] == "join-evaluated-again-after-30-s"
+    assert not [f for f in kept if f.disposition == "open"]
+    outcome = [f for f in kept if f.difference.path == "scenario"]
+    assert outcome and {f.disposition for f in outcome} == {"consequence"}
+
+
+def test_a_run_that_sometimes_stops_on_a_catalogued_change_is_that_change_s() -> None:
+    """fork-nested on 3.13.6 stops in runs 1 and 3 (the 30-s JOIN) and completes in run 2:
+    the stops are intermittent, and they follow from the intermittent JOIN status that the
+    same runs show, which the change explains. The change is reached: action required, not
+    incompatible; the worker calls of the workflow those runs never started follow too."""
+    result = assess_run(
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.13.7"),
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.13.6"),
+        library.settings(),
+    )
+    (found,) = [s for s in result.scenarios if s.name == "fork-nested"]
+    assert found.verdict == "action_required", found.reason
+    (root,) = [f for f in found.findings if f.difference.path == "wf1.outer_join#0.status"]
+    assert (root.disposition, root.shown_by, root.requires_action) == ("intermittent", (1, 3), True)
+    assert (root.change or {}).get("id") == "join-evaluated-again-after-30-s"
+    stops = [f for f in found.findings if f.difference.path == "scenario"]
+    assert stops and all(f.consequence_of == root.fingerprint for f in stops)
+    workers = [f for f in found.findings if "wf2/" in f.difference.path]
+    assert workers and all(f.disposition == "consequence" for f in workers)
+    assert not [f for f in found.findings if f.gates]
+
+
+def test_an_intermittent_stop_nothing_explains_still_gates() -> None:
+    """The same traces with a catalog that lacks the change: the stops are the candidate's
+    own intermittent failure, and they gate."""
+    settings = library.settings()
+    catalog = settings.catalog
+    without = replace(
+        catalog,
+        changes=tuple(c for c in catalog.changes if c.id != "join-evaluated-again-after-30-s"),
+    )
+    result = assess_run(
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.13.7"),
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.13.6"),
+        replace(settings, catalog=without),
+        names=["fork-nested"],
+    )
+    (found,) = result.scenarios
+    assert found.verdict == "incompatible"
+    stops = [f for f in found.findings if f.difference.path == "scenario" and f.gates]
+    assert stops and {f.disposition for f in stops} == {"intermittent"}
+
+
+def test_an_optional_branch_failure_is_decided_at_once_from_3_13_8() -> None:
+    """explore.join-optional-failure-early (the lock off): on 3.13.7 the optional task that
+    failed stays undecided (FAILED_WITH_TERMINAL_ERROR), so the JOIN waits on the other
+    branch and the wait for COMPLETED_WITH_ERRORS gives up; on 3.13.8 it is decided at once
+    and the JOIN completes with errors. What 3.13.7's run saw when it gave up stands where
+    3.13.8's went on, and everything follows from the JOIN's status."""
+    kept = _kept("lock-off/netflix-3.13.8", "lock-off/netflix-3.13.7", SCENARIO_EARLY_JOIN)
+    roots = {f.difference.path for f in kept if f.disposition == "catalogued"}
+    assert roots == {"wf1.join#0.status"}
+    assert {(f.change or {}).get("id") for f in kept} == {"fork-branch-failure-decided-at-once"}
+    consequences = {f.difference.path for f in kept if f.disposition == "consequence"}
+    assert {"wf1.opt#0.status", "wf1.status", "scenario"} <= consequences
+
+
+def test_a_join_waiting_on_a_running_branch_is_not_the_30_s_join() -> None:
+    """The same scenario on 3.13.3, which has the 30-s JOIN too: its JOIN waits on a branch
+    that has not ended (joined_ended false), so the 30-s change explains nothing there."""
+    only = {SCENARIO_EARLY_JOIN}
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0-lock-off").restrict(only),
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.13.3").restrict(only),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    ids = {(f.change or {}).get("id") for f in found.findings if f.disposition != "noise"}
+    assert ids == {"fork-branch-failure-decided-at-once"}
+    assert found.verdict == "action_required"
+
+
+SCENARIO_EARLY_JOIN = "explore.join-optional-failure-early"
