@@ -17,8 +17,14 @@ With --repeats N, each version plays each scenario N times and its run i is comp
 the reference's run i. What is sought follows --to: the first version that shows the
 difference in every run, or, when --to shows it in some runs only, in any run. A reference
 whose later runs differ in it from its first cannot tell (the difference varies between
-runs of one version there). A run that did not finish is left out and named; a probe none
-of whose runs finished cannot tell.
+runs of one version there).
+
+A run that did not finish (it stopped at a step) is named, and compared only where both
+runs of its pair recorded: a pair shows the difference when it does at steps both runs
+reached, and does not when both reached every step at which --to showed it; any other
+pair is left out. So a reference whose runs stop (an older version that hangs where a
+newer one goes on) can still be bisected from, as long as the difference shows by then. A
+probe none of whose pairs could tell cannot tell.
 
     OUT/traces/<target>/    one folder of traces per version probed
     OUT/bisect.json, bisect.md
@@ -27,7 +33,9 @@ of whose runs finished cannot tell.
 from __future__ import annotations
 
 import datetime
+import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -60,17 +68,21 @@ class Probe:
     showing: int  # runs that show it (the reference: its runs that differ from its first)
     sightings: tuple[Sighting, ...]
     # runs that did not finish (a hang, an error, a failed expectation): a run cut short
-    # lacks what a finished one would have shown, so only finished runs are compared (a
-    # run counts as finished when every scenario's run of that number did)
+    # lacks what a finished one would have shown, so it is compared only where both runs
+    # of its pair recorded (a run counts as finished when every scenario's run did)
     unfinished: tuple[str, ...] = ()
-    runs: int = 1  # finished runs compared (the reference: its finished runs after the first)
+    runs: int = 1  # runs that could tell (the reference: its runs after the first)
     reference: bool = False
     finished: int = 1  # its runs that finished
+    recorded: int = 1  # its runs that recorded steps (finished, or stopped at one)
 
     @property
     def tells(self) -> bool:
-        """It can say yes or no: some run finished, and the reference does not vary."""
-        return self.finished > 0 and not (self.reference and self.showing)
+        """It can say yes or no: some pair of runs could tell (the reference: some run
+        recorded steps), and the reference does not vary."""
+        if self.reference:
+            return self.recorded > 0 and not self.showing
+        return self.runs > 0
 
     @property
     def always(self) -> bool:
@@ -129,6 +141,7 @@ async def bisect(plan: Plan, emit: ev.Emit) -> Outcome:
     recorded: dict[str, TraceSet] = {}
     repeats = plan.repeats
     probes: dict[str, Probe] = {}
+    needed: dict[str, float] = {}  # where --to showed it: what a run cut short must reach
 
     async def probe(target: str) -> Probe:
         folder = out / "traces" / slug(target)
@@ -147,6 +160,7 @@ async def bisect(plan: Plan, emit: ev.Emit) -> Outcome:
             target=target,
             repeats=repeats,
             reference=target == versions[0],
+            needed=needed or None,
         )
         probes[target] = result
         left = _left(versions, probes)
@@ -169,6 +183,7 @@ async def bisect(plan: Plan, emit: ev.Emit) -> Outcome:
     if ends[0].tells:
         ends.append(await probe(versions[-1]))
         every = seeks_every_run(ends[1])
+        needed.update(steps_needed(ends[1]))
     if not all(e.tells for e in ends):
         answer["undecided"] = [e.target for e in ends if not e.tells]
     elif ends[1].shows(every):
@@ -211,23 +226,104 @@ def compared(
     target: str,
     repeats: int,
     reference: bool = False,
+    needed: Mapping[str, float] | None = None,
 ) -> Probe:
-    """``target``'s probe: each of its finished runs against the reference's run of the
-    same number (its first finished run when that one did not finish); the reference
-    (``base`` is ``traces``): its later finished runs against its first."""
+    """``target``'s probe: each of its runs against the reference's run of the same number
+    (its first finished run when that one did not finish); the reference (``base`` is
+    ``traces``): its later runs against its first. A pair tells yes when it shows the
+    difference at steps both runs reached, no when both finished or both reached every
+    step of ``needed`` (scenario -> the last step at which --to showed it); else it is
+    left out."""
     done, anchors = finished_runs(traces, repeats), finished_runs(base, repeats)
+    numbers = [i for i in range(repeats) if _has_run(traces, i)]
     if reference:
-        pairs = [(done[0], i) for i in done[1:]]
-    elif anchors:
-        pairs = [(i if i in anchors else anchors[0], i) for i in done]
+        pairs = [(numbers[0], i) for i in numbers[1:]]
     else:
-        pairs = []
-    seen = [tuple(sightings(sought, base, traces, spec, runs=pair)) for pair in pairs]
-    found = tuple(s for run in seen for s in run)
-    showing = sum(1 for run in seen if run)
+        pairs = [(_anchor(base, i, anchors), i) for i in numbers]
+    told: list[bool] = []
+    found: list[Sighting] = []
+    for a, b in pairs:
+        reach = _reach(base, a, traces, b)
+        seen = [
+            s
+            for s in sightings(sought, base, traces, spec, runs=(a, b))
+            if _within(s, reach.get(s.scenario, -1.0))
+        ]
+        if seen or all(r == math.inf for r in reach.values()) or _reaches(reach, needed):
+            told.append(bool(seen))
+            found += seen
     return Probe(
-        target, showing, found, unfinished(traces), len(pairs), reference, finished=len(done)
+        target,
+        sum(told),
+        tuple(found),
+        unfinished(traces),
+        len(told),
+        reference,
+        finished=len(done),
+        recorded=sum(1 for i in numbers if any(r >= 0 for r in _reached(traces, i).values())),
     )
+
+
+def steps_needed(last: Probe) -> dict[str, float]:
+    """Where --to showed the difference: for each scenario, the last step (infinite when a
+    sighting is not tied to a step: a worker call, a capture at the end)."""
+    out: dict[str, float] = {}
+    for s in last.sightings:
+        out[s.scenario] = max(out.get(s.scenario, -1.0), _last_step(s))
+    return out
+
+
+def _last_step(sighting: Sighting) -> float:
+    steps = sighting.difference.steps
+    if not steps or None in steps:
+        return math.inf
+    return float(max(x for x in steps if x is not None))
+
+
+def _anchor(base: TraceSet, number: int, anchors: list[int]) -> int:
+    if number in anchors or not anchors:
+        return number if _has_run(base, number) else 0
+    return anchors[0]
+
+
+def _has_run(traces: TraceSet, number: int) -> bool:
+    return any(len(runs) > number for runs in traces.runs.values())
+
+
+def _reached(traces: TraceSet, number: int) -> dict[str, float]:
+    """Each scenario's run ``number``: the last step it recorded (infinite when it
+    finished; -1 when it recorded none that can be compared: an error, no such run)."""
+    out: dict[str, float] = {}
+    for name, runs in traces.runs.items():
+        if len(runs) <= number:
+            out[name] = -1.0
+            continue
+        outcome = runs[number][1]["outcome"]
+        step = outcome.get("step")
+        if _finished(runs[number][1]):
+            out[name] = math.inf
+        elif outcome.get("status") == "failed_expectation" and isinstance(step, int):
+            out[name] = float(step)
+        else:
+            out[name] = -1.0
+    return out
+
+
+def _reach(base: TraceSet, a: int, traces: TraceSet, b: int) -> dict[str, float]:
+    """Per scenario both ran: the last step both runs of the pair recorded."""
+    left, right = _reached(base, a), _reached(traces, b)
+    return {name: min(left[name], right[name]) for name in left.keys() & right.keys()}
+
+
+def _within(sighting: Sighting, reach: float) -> bool:
+    return reach == math.inf or _last_step(sighting) <= reach
+
+
+def _reaches(reach: Mapping[str, float], needed: Mapping[str, float] | None) -> bool:
+    """Both runs reached every step at which --to showed it."""
+    if not needed:
+        return False
+    return all(reach.get(name, -1.0) >= step for name, step in needed.items())
 
 
 def finished_runs(traces: TraceSet, repeats: int) -> list[int]:

@@ -16,7 +16,7 @@ def summary(document: dict[str, Any]) -> tuple[str, str]:
     cut = "; ".join(_cannot_tell(p) for p in document["probes"] if p.get("target") in undecided)
     if not document["found"] and undecided:
         return "undecided", (
-            f"cannot tell: {cut}; both ends must run the scenarios to their end and the "
+            f"cannot tell: {cut}; both ends must record the steps where it shows and the "
             f"reference must not vary in it (another range, other scenarios, or the "
             f"servers' settings with --server-property) ({of})"
         )
@@ -56,20 +56,25 @@ def _sometimes(document: dict[str, Any]) -> str:
 
 
 def _cut_short(document: dict[str, Any]) -> str:
-    """The runs that did not finish in probes that could tell from their other runs."""
+    """The runs that did not finish in probes that could tell: compared up to the step at
+    which they stopped, or left out."""
     cut = [
         f"{p['target']} {', '.join(p['unfinished'])}"
         for p in document["probes"]
         if p.get("unfinished") and p.get("shows") is not None
     ]
-    return f"; runs that did not finish (left out): {'; '.join(cut)}" if cut else ""
+    return (
+        f"; runs that did not finish (compared only where both runs recorded): {'; '.join(cut)}"
+        if cut
+        else ""
+    )
 
 
 def _cannot_tell(probe: dict[str, Any]) -> str:
     if probe.get("reference") and probe.get("runs_showing"):
         return (
             f"{probe['target']} differs in it from its own first run in "
-            f"{probe['runs_showing']} of its {probe['runs']} other finished runs (it varies "
+            f"{probe['runs_showing']} of its {probe['runs']} other runs (it varies "
             "between runs of one version)"
         )
     return f"{probe['target']} did not finish {', '.join(probe.get('unfinished', []))}"
@@ -115,7 +120,7 @@ def markdown(document: dict[str, Any]) -> str:
         else:
             shows = "yes" if p["shows"] else "no"
             if 0 < p.get("runs_showing", 0) < p.get("runs", 1):
-                shows += f" (in {p['runs_showing']} of {p['runs']} finished runs)"
+                shows += f" (in {p['runs_showing']} of {p['runs']} runs compared)"
             if p.get("unfinished"):
                 shows += f"; did not finish {', '.join(p['unfinished'])}"
             lines.append(

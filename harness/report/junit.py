@@ -100,7 +100,8 @@ def _suite(
     if not report["complete"]:
         notes.append(f"INCOMPLETE: {len(run.get('pending') or [])} scenario runs did not finish")
     for death in run.get("server_deaths") or []:
-        notes += [f"SERVER DIED: {death['summary']}; its log ({death['log']}) ends:"]
+        ended = "SERVER STOPPED ANSWERING" if death.get("silent_s") is not None else "SERVER DIED"
+        notes += [f"{ended}: {death['summary']}; its log ({death['log']}) ends:"]
         notes += [f"  | {line}" for line in death["log_tail"]]
     if run.get("unused_baselines"):
         notes.append("recorded baselines no scenario used: " + ", ".join(run["unused_baselines"]))

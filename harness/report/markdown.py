@@ -116,11 +116,12 @@ _VERDICT_COLUMNS = tuple(MARK)  # compatible, action required, incompatible, ...
 
 
 def _death(death: Mapping[str, Any]) -> list[str]:
-    """A server that died mid-run: how, and the last lines of its log."""
+    """A server that died (or stopped answering) mid-run: how, and its log's last lines."""
     where = f" ({code(death['log'])})" if death.get("log") else ""
     lines = [line[:300] for line in death.get("log_tail") or []]
+    ended = "Server stopped answering" if death.get("silent_s") is not None else "Server died"
     return [
-        f"**Server died**: {code(death['target'])} {text(death['description'])}; "
+        f"**{ended}**: {code(death['target'])} {text(death['description'])}; "
         f"{death.get('not_run', 0)} scenario runs were not made. The last lines of its "
         f"log{where}:\n",
         *fenced(lines or ["(no log)"], "text"),

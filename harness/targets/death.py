@@ -26,6 +26,11 @@ class ServerExit:
     code: int | None
     signal: int | None = None
     oom: bool = False
+    silent_s: float | None = None  # it did not end: it answered nothing for this long
+
+    @property
+    def silent(self) -> bool:
+        return self.silent_s is not None
 
     @property
     def signal_name(self) -> str | None:
@@ -38,6 +43,11 @@ class ServerExit:
 
     def describe(self) -> str:
         """'was killed by signal 9 (SIGKILL)', 'exited with code 1', ..."""
+        if self.silent_s is not None:
+            return (
+                f"answered nothing (GET /health included) for {self.silent_s:g} s while its "
+                "process still ran"
+            )
         how = f"signal {self.signal} ({self.signal_name})" if self.signal is not None else ""
         if self.code is not None and self.signal is not None:
             text = f"exited with code {self.code} (killed by {how})"
@@ -55,6 +65,7 @@ class ServerExit:
             "signal": self.signal_name,
             "oom": self.oom,
             "description": self.describe(),
+            **({"silent_s": self.silent_s} if self.silent_s is not None else {}),
         }
 
 
@@ -90,7 +101,8 @@ def process_probe(proc: Polls) -> ExitProbe:
 
 @dataclass(frozen=True, slots=True)
 class ServerDeath:
-    """A server that died while scenarios ran on it."""
+    """A server that died while scenarios ran on it, or stopped answering (``exit.silent``):
+    for the run, the same end."""
 
     target: str
     exit: ServerExit
@@ -98,7 +110,8 @@ class ServerDeath:
     log_tail: tuple[str, ...]
 
     def summary(self) -> str:
-        return f"{self.target} died mid-run: it {self.exit.describe()}"
+        ended = "stopped answering" if self.exit.silent else "died"
+        return f"{self.target} {ended} mid-run: it {self.exit.describe()}"
 
     def message(self) -> str:
         """One paragraph: what died, how, and where its log is."""

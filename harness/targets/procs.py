@@ -65,10 +65,12 @@ def stop(
     proc: subprocess.Popen[bytes], grace_s: float = 15.0, first: signal.Signals = signal.SIGTERM
 ) -> int | None:
     """Signal the child's process group (``first``: SIGTERM unless the program stops on
-    another), SIGKILL it after ``grace_s``; return its exit code."""
+    another; SIGCONT after it, so that a stopped process acts on it), SIGKILL it after
+    ``grace_s``; return its exit code."""
     try:
         if proc.poll() is None:
             _signal_group(proc, first)
+            _signal_group(proc, signal.SIGCONT)
             deadline = time.monotonic() + grace_s
             while proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.05)

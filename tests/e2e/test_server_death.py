@@ -29,9 +29,11 @@ SCENARIOS = [
 ]
 
 
-def _kill_after_first_trace(folder: Path, proc: subprocess.Popen[str]) -> None:
-    """SIGKILL the server's JVM once one scenario has finished (the next one is running:
-    one job at a time, and the next starts before a trace is written)."""
+def _kill_after_first_trace(
+    folder: Path, proc: subprocess.Popen[str], sig: signal.Signals = signal.SIGKILL
+) -> None:
+    """Send ``sig`` to the server's JVM once one scenario has finished (the next one is
+    running: one job at a time, and the next starts before a trace is written)."""
     traces = folder / "traces" / "netflix-3.15.0"
     deadline = time.monotonic() + 180
     while not list(traces.glob("*.trace.json")):
@@ -40,7 +42,7 @@ def _kill_after_first_trace(folder: Path, proc: subprocess.Popen[str]) -> None:
         time.sleep(0.05)
     servers = processes_mentioning(str(folder), servers_only=True)
     assert len(servers) == 1, servers
-    os.kill(int(servers[0].split(":")[0]), signal.SIGKILL)
+    os.kill(int(servers[0].split(":")[0]), sig)
 
 
 def test_a_server_killed_mid_run_is_named_with_its_signal_and_log(workdir: Path) -> None:
@@ -97,4 +99,38 @@ def test_a_server_killed_mid_run_is_named_with_its_signal_and_log(workdir: Path)
     for name, outcome in outcomes.items():
         if outcome["status"] == "completed":
             assert scenarios[name]["verdict"] != "inconclusive", scenarios[name]
+    assert_nothing_left(workdir)
+
+
+def test_a_server_that_stops_answering_is_named_with_its_log(workdir: Path) -> None:
+    """The server's JVM stopped (SIGSTOP) once one scenario has finished: its process runs
+    on, and answers nothing. The run that waited on it ends on its read timeout, /health
+    gets no answer for 30 s, and the server is named as having stopped answering, with its
+    log; the runs not made are pending, and the stopped server is gone after the run."""
+    folder = workdir / "gate"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "gate", "--baselines",
+         str(ROOT / "fixtures" / "runs" / "netflix-3.15.0-a"), "--candidate", TARGET,
+         "--out", str(folder), "--jobs", "1", "--no-recheck", *map(str, SCENARIOS)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        _kill_after_first_trace(folder, proc, signal.SIGSTOP)
+        out, err = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    said = " ".join((out + err).split())
+    assert proc.returncode == ExitCode.HARNESS_ERROR, said
+    assert f"{TARGET} stopped answering mid-run: it answered nothing (GET /health" in said
+    assert "server.log; the last lines follow" in said
+    report = json.loads((folder / "report.json").read_text())
+    assert report["complete"] is False
+    (death,) = report["run"]["server_deaths"]
+    assert death["silent_s"] >= 30 and death["log_tail"]
+    assert death["not_run"] == len(report["run"]["pending"]) >= 1
+    assert "**Server stopped answering**" in (folder / "report.md").read_text()
     assert_nothing_left(workdir)

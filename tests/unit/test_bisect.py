@@ -6,18 +6,22 @@ measured workflow-update-time), and the probes left."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from harness.classify import load_catalog
 from harness.classify.probe import Sought, sightings
 from harness.classify.severity import fingerprint
+from harness.compare import build_view, diff_views
 from harness.errors import BadInputError
-from harness.normalize import load_spec
+from harness.normalize import load_spec, scrub_trace
 from harness.pipeline.bisect import (
     Probe,
     _left,
     compared,
     seeks_every_run,
+    steps_needed,
     unfinished,
     versions_between,
 )
@@ -154,7 +158,7 @@ def test_a_probe_whose_runs_did_not_finish_cannot_tell() -> None:
     cut_reference = Probe(versions[0], 0, (), cut, runs=0, reference=True, finished=0)
     reference["probes"] = [cut_reference.to_json()]
     verdict, reason = summary(reference)
-    assert verdict == "undecided" and "both ends must run the scenarios to their end" in reason
+    assert verdict == "undecided" and "both ends must record the steps where it shows" in reason
 
 
 def test_the_progress_line_of_a_probe_says_whether_it_could_tell() -> None:
@@ -206,7 +210,7 @@ def test_a_reference_that_differs_from_its_own_first_run_cannot_tell() -> None:
     assert verdict == "undecided"
     assert reason.startswith(
         "cannot tell: netflix:3.13.0 differs in it from its own first run in 1 of its 2 other "
-        "finished runs (it varies between runs of one version)"
+        "runs (it varies between runs of one version)"
     )
     assert reason.endswith("(1 of 9 versions probed, 3 runs each)")
 
@@ -239,7 +243,8 @@ def test_each_finished_run_is_compared_with_the_same_run_of_the_reference() -> N
     assert reason == (
         "netflix:3.13.3 is the first version that shows change join-async (J) in every run; "
         "netflix:3.12.0 does not (3 of 7 versions probed, 3 runs each); runs that did not "
-        "finish (left out): netflix:3.13.3 fork-join-failure run 2 (failed_expectation)"
+        "finish (compared only where both runs recorded): netflix:3.13.3 fork-join-failure run 2 "
+        "(failed_expectation)"
     )
     row = "| netflix:3.13.3 | yes; did not finish fork-join-failure run 2 (failed_expectation) |"
     assert row in markdown(document)
@@ -267,8 +272,49 @@ def test_the_search_seeks_what_the_last_version_shows() -> None:
         "netflix:3.10.0 does not (3 of 5 versions probed, 3 runs each); in some runs only: "
         "netflix:3.10.0 (1 of 3)"
     )
-    assert "| netflix:3.10.0 | no (in 1 of 3 finished runs) | 0 |" in markdown(document)
+    assert "| netflix:3.10.0 | no (in 1 of 3 runs compared) | 0 |" in markdown(document)
     assert "run by run (3 runs each" in markdown(document)
     probes[versions[-1]] = Probe(versions[-1], 1, (), runs=3)  # --to: sometimes
     assert not seeks_every_run(probes[versions[-1]])
     assert _left(versions, probes) == 1  # 3.10.0 shows it at all: the first is at most it
+
+
+# A reference whose runs stop: optional-fork-branch on netflix 3.13.6 stops at step 3 (its
+# JOIN evaluated again only after 30 s); 3.13.7 goes on (fixtures/netflix-line/lock-off).
+LOCK_OFF = NETFLIX_LINE / "lock-off"
+
+
+def _join_status() -> str:
+    """The fingerprint of the JOIN's status at step 3, 3.13.6 against 3.13.7."""
+
+    def view(version: str) -> Any:
+        ((_, trace),) = load_trace_set(LOCK_OFF / f"netflix-{version}").runs["optional-fork-branch"]
+        return build_view(scrub_trace(trace, SPEC).trace)
+
+    (found,) = [
+        d for d in diff_views(view("3.13.6"), view("3.13.7")) if d.path == "wf1.join#0.status"
+    ]
+    assert found.steps == (3,)
+    return fingerprint("optional-fork-branch", found)
+
+
+def test_a_reference_that_stops_tells_at_the_steps_both_runs_reached() -> None:
+    """3.13.6's run stopped at step 3, 3.13.7's went on: compared up to step 3, 3.13.7
+    shows the JOIN completed where 3.13.6's waits, so it tells yes, though the reference
+    never finished. A probe that stops at the same step tells no (it reached step 3, where
+    --to showed it); with nothing known of where --to showed it, it could not tell."""
+    only = {"optional-fork-branch"}
+    old = load_trace_set(LOCK_OFF / "netflix-3.13.6").restrict(only)
+    new = load_trace_set(LOCK_OFF / "netflix-3.13.7").restrict(only)
+    sought = _sought(None, _join_status())
+    reference = compared(sought, old, old, SPEC, target="netflix:3.13.6", repeats=1,
+                         reference=True)  # fmt: skip
+    assert (reference.finished, reference.recorded, reference.tells) == (0, 1, True)
+    last = compared(sought, old, new, SPEC, target="netflix:3.13.7", repeats=1)
+    assert (last.showing, last.runs, last.tells, last.always) == (1, 1, True, True)
+    needed = steps_needed(last)
+    assert needed == {"optional-fork-branch": 3.0}
+    same = compared(sought, old, old, SPEC, target="netflix:3.13.6", repeats=1, needed=needed)
+    assert (same.showing, same.runs, same.tells, same.shows()) == (0, 1, True, False)
+    blind = compared(sought, old, old, SPEC, target="netflix:3.13.6", repeats=1)
+    assert (blind.runs, blind.tells) == (0, False)

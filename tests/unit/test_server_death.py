@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import http.server
 import io
 import json
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -246,3 +248,62 @@ def test_progress_says_a_target_died() -> None:
         "2 scenario runs will not be made there"
     )
     assert display.lines["oss:3.21.14"].state == "died"
+
+
+def _waited(port: int) -> dict[str, Any]:
+    """A run's trace that ended on a call never answered."""
+    reason = f"GET http://127.0.0.1:{port}/api/workflow/x failed: ReadTimeout: "
+    return {"outcome": {"status": "error", "reason": reason}, "exchanges": []}
+
+
+def test_a_server_that_answers_nothing_has_stopped_answering(tmp_path: Path) -> None:
+    """A port that takes connections and never answers, its process alive: after a run
+    that waited on a call, /health is asked until ``silent_s`` pass, and the server is
+    named as having stopped answering, with its log's last lines, as a death is."""
+    log = tmp_path / "server.log"
+    log.write_text("".join(f"processUnacks() will NOT be atomic {i}\n" for i in range(30)))
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # connections queue; nothing reads or answers them
+        port = silent.getsockname()[1]
+        life = liveness.Liveness(_target(port, None, log), silent_s=1.0)
+        death = asyncio.run(life.confirm(_waited(port)))
+    assert death is not None and death.exit.silent
+    assert death.exit.silent_s is not None and death.exit.silent_s >= 1.0
+    assert death.summary().startswith(
+        "oss:3.21.14 stopped answering mid-run: it answered nothing (GET /health included) for"
+    )
+    assert death.to_json()["silent_s"] == death.exit.silent_s
+    assert death.log_tail[-1] == "processUnacks() will NOT be atomic 29"
+    report = _report_with(death)
+    assert "**Server stopped answering**" in render_markdown(report)
+    assert "SERVER STOPPED ANSWERING" in render_junit(report)
+
+
+def test_a_server_that_answers_anything_is_alive(tmp_path: Path, closed_port: int) -> None:
+    """Any answer, an error included, means it answers; a run that failed its expectation
+    (no call left unanswered) asks nothing."""
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
+        life = liveness.Liveness(_target(port, None, tmp_path / "log"), silent_s=1.0)
+        assert asyncio.run(life.confirm(_waited(port))) is None
+        server.shutdown()
+    life = liveness.Liveness(_target(closed_port, None, tmp_path / "log"), silent_s=0.5)
+    failed = {"outcome": {"status": "failed_expectation", "reason": "waited 15 s"}}
+    assert asyncio.run(life.confirm(failed)) is None
+
+
+def _report_with(death: ServerDeath) -> dict[str, Any]:
+    report = _report_with_death()
+    report["run"]["server_deaths"] = [{**death.to_json(), "not_run": 2}]
+    return report
