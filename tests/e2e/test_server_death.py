@@ -45,8 +45,11 @@ def _kill_after_first_trace(
     os.kill(int(servers[0].split(":")[0]), sig)
 
 
-def test_a_server_killed_mid_run_is_named_with_its_signal_and_log(workdir: Path) -> None:
-    folder = workdir / "gate"
+def _gate_signalled(
+    folder: Path, sig: signal.Signals, *, timeout_s: float
+) -> tuple[str, str, subprocess.Popen[str]]:
+    """A gate of SCENARIOS, one job at a time, whose server gets ``sig`` once one scenario
+    has finished: its output, and the finished process."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "gate", "--baselines",
          str(ROOT / "fixtures" / "runs" / "netflix-3.15.0-a"), "--candidate", TARGET,
@@ -56,12 +59,18 @@ def test_a_server_killed_mid_run_is_named_with_its_signal_and_log(workdir: Path)
         text=True,
     )  # fmt: skip
     try:
-        _kill_after_first_trace(folder, proc)
-        out, err = proc.communicate(timeout=120)
+        _kill_after_first_trace(folder, proc, sig)
+        out, err = proc.communicate(timeout=timeout_s)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+    return out, err, proc
+
+
+def test_a_server_killed_mid_run_is_named_with_its_signal_and_log(workdir: Path) -> None:
+    folder = workdir / "gate"
+    out, err, proc = _gate_signalled(folder, signal.SIGKILL, timeout_s=120)
     said = " ".join((out + err).split())
     # The exit message: a harness error that names the server, its signal and its log.
     assert proc.returncode == ExitCode.HARNESS_ERROR, said
@@ -108,21 +117,7 @@ def test_a_server_that_stops_answering_is_named_with_its_log(workdir: Path) -> N
     gets no answer for 30 s, and the server is named as having stopped answering, with its
     log; the runs not made are pending, and the stopped server is gone after the run."""
     folder = workdir / "gate"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "gate", "--baselines",
-         str(ROOT / "fixtures" / "runs" / "netflix-3.15.0-a"), "--candidate", TARGET,
-         "--out", str(folder), "--jobs", "1", "--no-recheck", *map(str, SCENARIOS)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        _kill_after_first_trace(folder, proc, signal.SIGSTOP)
-        out, err = proc.communicate(timeout=240)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    out, err, proc = _gate_signalled(folder, signal.SIGSTOP, timeout_s=240)
     said = " ".join((out + err).split())
     assert proc.returncode == ExitCode.HARNESS_ERROR, said
     assert f"{TARGET} stopped answering mid-run: it answered nothing (GET /health" in said
