@@ -22,6 +22,7 @@ from typing import Any
 
 from harness.compare import Difference, View
 from harness.normalize import Pattern
+from harness.statuses import joined_ended
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -168,26 +169,18 @@ class Scene:
 
 
 JOINED_ENDED = "joined_ended"  # a JOIN's: every task it joins on had ended in that snapshot
-_ENDED = frozenset(
-    {"CANCELED", "FAILED", "FAILED_WITH_TERMINAL_ERROR", "COMPLETED", "COMPLETED_WITH_ERRORS",
-     "TIMED_OUT", "SKIPPED"}
-)  # fmt: skip
-_ITERATION = re.compile(r"__\d+$")
 
 
 def _joined_ended(join: Mapping[str, Any], key: str, tasks: Mapping[str, Any]) -> bool:
     """Whether every task ``join`` (the task at ``key``, ``ref#attempt``) joins on has ended
-    among ``tasks`` (its workflow's task set): the latest attempt of each. Inside a DO_WHILE
-    the tasks carry the iteration's suffix (``branch__2``) that ``joinOn`` leaves out."""
-    found = _ITERATION.search(key.partition("#")[0])
-    suffix = found.group(0) if found else ""
+    among ``tasks`` (its workflow's task set, keyed ``ref#attempt``): the latest attempt of
+    each."""
     latest: dict[str, Any] = {}
     for name, task in tasks.items():
         latest[str(name).partition("#")[0]] = task
     join_on = (join.get("inputData") or {}).get("joinOn") or []
-    return all(
-        ((latest.get(f"{r}{suffix}") or latest.get(r) or {}).get("status")) in _ENDED
-        for r in join_on
+    return joined_ended(
+        join_on, key.partition("#")[0], lambda r: (latest.get(r) or {}).get("status")
     )
 
 

@@ -19,7 +19,6 @@ from harness.errors import HarnessError
 from harness.runner.namespace import Namespace, new_prefix
 from harness.runner.recorder import RecordingTransport, origin
 from harness.runner.settle import (
-    TERMINAL_WORKFLOW,
     Document,
     Settled,
     child_ids,
@@ -32,6 +31,7 @@ from harness.runner.switch import SwitchFailed, Switchover, switch_after
 from harness.runner.trace import new_trace
 from harness.runner.workers import WorkerPool
 from harness.scenarios.model import Scenario
+from harness.statuses import TERMINAL_WORKFLOW
 from harness.targets.model import RunningTarget
 
 

@@ -26,13 +26,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harness.scenarios.definitions import ASYNC_SYSTEM_TASKS, IMMEDIATE_SYSTEM_TASKS, iter_tasks
+from harness.statuses import TERMINAL_TASK, TERMINAL_WORKFLOW, joined_ended
 
 Document = dict[str, Any]
-TERMINAL_TASK = frozenset(
-    {"CANCELED", "FAILED", "FAILED_WITH_TERMINAL_ERROR", "COMPLETED", "COMPLETED_WITH_ERRORS",
-     "TIMED_OUT", "SKIPPED"}
-)  # fmt: skip
-TERMINAL_WORKFLOW = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"})
 POLL_INTERVAL_S = 0.1
 
 Owes = Callable[[Mapping[str, Any]], str | None]
@@ -124,19 +120,13 @@ def _join_ready(join: Mapping[str, Any], latest: Mapping[Any, Any]) -> bool:
 
     An empty ``joinOn`` (a dynamic fork of nothing, or a JOIN written so) is ready at
     once: 3.15.0 completes it in the same decision, conductor-oss 3.21 on its executor's
-    next pass. Inside a DO_WHILE, ``joinOn`` names the plain references while the tasks
-    carry the iteration's suffix (``branch__2`` for ``branch`` in iteration 2)."""
+    next pass."""
     join_on = (join.get("inputData") or {}).get("joinOn") or []
-    suffix = _iteration_suffix(join)
-    return all(
-        (latest.get(r) or latest.get(f"{r}{suffix}") or {}).get("status") in TERMINAL_TASK
-        for r in join_on
+    return joined_ended(
+        join_on,
+        str(join.get("referenceTaskName") or ""),
+        lambda r: (latest.get(r) or {}).get("status"),
     )
-
-
-def _iteration_suffix(task: Mapping[str, Any]) -> str:
-    match = re.search(r"__\d+$", str(task.get("referenceTaskName") or ""))
-    return match.group(0) if match else ""
 
 
 def _iteration_done(loop: Mapping[str, Any], latest: Mapping[Any, Any]) -> bool:

@@ -20,9 +20,9 @@ import httpx
 from harness.conductor.client import ConductorClient
 from harness.runner.namespace import Namespace
 from harness.runner.recorder import origin
-from harness.runner.settle import TERMINAL_WORKFLOW
 from harness.runner.templates import TemplateError, render
 from harness.scenarios.model import LOOP_SUFFIX, Step
+from harness.statuses import TERMINAL_WORKFLOW
 
 # Workflow operations that are one call: action -> (method, path template, the step's
 # options as {scenario key: (query parameter, default)}).

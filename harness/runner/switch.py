@@ -21,8 +21,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.runner.settle import TERMINAL_WORKFLOW, Document
+from harness.runner.settle import Document
 from harness.scenarios.model import Scenario, Step
+from harness.statuses import TERMINAL_WORKFLOW
 from harness.targets.model import RunningTarget
 
 

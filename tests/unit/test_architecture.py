@@ -26,6 +26,8 @@ ALLOWED: dict[str, set[str]] = {
     "traces": {"errors", "schemas"},
     # Where the shipped data lives (the library, lock files): package data or the checkout.
     "resources": {"errors"},
+    # Conductor's statuses: which have ended, and when a JOIN's branches all have.
+    "statuses": set(),
     "documents": {"errors", "schemas"},
     "conductor": {"errors"},
     "targets": {"errors", "conductor"},
@@ -93,7 +95,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 # Base layers: every layer may use them (ALLOWED says which base layers each one uses).
-BASE = {"errors", "schemas", "documents", "traces", "resources"}
+BASE = {"errors", "schemas", "documents", "traces", "resources", "statuses"}
 
 
 def _layer(path: Path) -> str:
