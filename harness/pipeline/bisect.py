@@ -20,9 +20,10 @@ whose later runs differ in it from its first cannot tell (the difference varies 
 runs of one version there).
 
 A run that did not finish (it stopped at a step) is named, and compared only where both
-runs of its pair recorded: a pair shows the difference when it does at steps both runs
-reached, and does not when both reached every step at which --to showed it; any other
-pair is left out. So a reference whose runs stop (an older version that hangs where a
+runs of its pair recorded (a run that a wait stopped: also its last snapshot, where the
+other run went on): a pair shows the difference when it does at steps both runs reached,
+and does not when both reached every step at which --to showed it; any other pair is
+left out. So a reference whose runs stop (an older version that hangs where a
 newer one goes on) can still be bisected from, as long as the difference shows by then. A
 probe none of whose pairs could tell cannot tell.
 
@@ -243,11 +244,11 @@ def compared(
     told: list[bool] = []
     found: list[Sighting] = []
     for a, b in pairs:
-        reach = _reach(base, a, traces, b)
+        reach, stands = _reach(base, a, traces, b), _reach(base, a, traces, b, standing=True)
         seen = [
             s
             for s in sightings(sought, base, traces, spec, runs=(a, b))
-            if _within(s, reach.get(s.scenario, -1.0))
+            if _within(s, stands.get(s.scenario, -1.0))
         ]
         if seen or all(r == math.inf for r in reach.values()) or _reaches(reach, needed):
             told.append(bool(seen))
@@ -309,10 +310,34 @@ def _reached(traces: TraceSet, number: int) -> dict[str, float]:
     return out
 
 
-def _reach(base: TraceSet, a: int, traces: TraceSet, b: int) -> dict[str, float]:
-    """Per scenario both ran: the last step both runs of the pair recorded."""
+def _reach(
+    base: TraceSet, a: int, traces: TraceSet, b: int, *, standing: bool = False
+) -> dict[str, float]:
+    """Per scenario both ran: the last step both runs of the pair recorded. ``standing``: a
+    run stopped by a wait that gave up reaches the step its last snapshot stands at
+    (compare's ``standing_in``: the other run's first later step with snapshots), where a
+    sighting says yes; a no needs steps both runs recorded."""
     left, right = _reached(base, a), _reached(traces, b)
-    return {name: min(left[name], right[name]) for name in left.keys() & right.keys()}
+    out: dict[str, float] = {}
+    for name in left.keys() & right.keys():
+        mine, theirs = base.runs[name][a][1], traces.runs[name][b][1]
+        if standing:
+            out[name] = min(_stands(mine, left[name], theirs, right[name]),
+                            _stands(theirs, right[name], mine, left[name]))  # fmt: skip
+        else:
+            out[name] = min(left[name], right[name])
+    return out
+
+
+def _stands(trace: Mapping[str, Any], reach: float, other: Mapping[str, Any], far: float) -> float:
+    """``reach``, or where a run that stopped on a wait (``trace``) stands beside ``other``
+    (which reached ``far``)."""
+    outcome = trace.get("outcome") or {}
+    if not (0 <= reach < far and outcome.get("seen_at_stop") and outcome.get("last_snapshot")):
+        return reach
+    later = [s["index"] for s in other.get("steps") or [] if s.get("snapshots")]
+    later = [i for i in later if reach < i <= far]
+    return float(min(later)) if later else reach
 
 
 def _within(sighting: Sighting, reach: float) -> bool:

@@ -318,3 +318,25 @@ def test_a_reference_that_stops_tells_at_the_steps_both_runs_reached() -> None:
     assert (same.showing, same.runs, same.tells, same.shows()) == (0, 1, True, False)
     blind = compared(sought, old, old, SPEC, target="netflix:3.13.6", repeats=1)
     assert (blind.runs, blind.tells) == (0, False)
+
+
+def test_a_run_a_wait_stopped_shows_the_difference_where_its_last_snapshot_stands() -> None:
+    """netflix 3.13.7's runs of explore.join-optional-failure-early (the lock off) stop at
+    step 1, waiting for the optional task's COMPLETED_WITH_ERRORS; 3.13.8's decide it at
+    once and go on. Where 3.13.8 next recorded snapshots (step 2), 3.13.7's last snapshot
+    stands, as a comparison sees it: the JOIN completed with errors there on 3.13.8,
+    IN_PROGRESS on 3.13.7. So 3.13.8 shows fork-branch-failure-decided-at-once in both of
+    its runs, though its reference never got past step 1; the step only the stopped run's
+    snapshot stands at is no ground for a no."""
+    only = {"explore.join-optional-failure-early"}
+    old = load_trace_set(LOCK_OFF / "netflix-3.13.7").restrict(only)
+    new = load_trace_set(LOCK_OFF / "netflix-3.13.8").restrict(only)
+    sought = _sought("fork-branch-failure-decided-at-once")
+    last = compared(sought, old, new, SPEC, target="netflix:3.13.8", repeats=2)
+    assert (last.showing, last.runs, last.tells, last.always) == (2, 2, True, True)
+    assert {(s.difference.path, s.difference.steps) for s in last.sightings} == {
+        ("wf1.join#0.status", (2,))
+    }
+    needed = steps_needed(last)
+    same = compared(sought, old, old, SPEC, target="netflix:3.13.7", repeats=2, needed=needed)
+    assert (same.runs, same.tells) == (0, False)
