@@ -203,7 +203,10 @@ class _Judge:
         seen: dict[tuple[str, str, str, str], tuple[Difference, set[int]]] = {}
         for index, differences in enumerate(per_run):
             for d in differences:
-                seen.setdefault(_key(d), (d, set()))[1].add(index)
+                kept, showing = seen.setdefault(_key(d), (d, set()))
+                showing.add(index)
+                if d.all_parts != kept.all_parts:  # other places in another run: all of them
+                    seen[_key(d)] = (_placed(kept, d), showing)
         ignore = [Pattern.parse(p) for p in compare.get("ignore") or []]
         n = len(per_run)
         out = []
@@ -340,6 +343,19 @@ class _Judge:
         for index, root in resolve(follows).items():
             final[index] = _as_consequence(out[index], out[root])
         return final
+
+
+def _placed(kept: Difference, other: Difference) -> Difference:
+    """``kept`` with the places of ``other`` (the same difference in another run) it lacks."""
+    known = set(kept.all_parts)
+    new = [(p, t) for p, t in zip(other.all_parts, other.paths, strict=False) if p not in known]
+    if not new:
+        return kept
+    return replace(
+        kept,
+        all_parts=kept.all_parts + tuple(p for p, _ in new),
+        paths=kept.paths + tuple(t for _, t in new),
+    )
 
 
 def _key(d: Difference) -> tuple[str, str, str, str]:

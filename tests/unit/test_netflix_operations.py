@@ -338,3 +338,41 @@ def test_a_join_waiting_on_a_running_branch_is_not_the_30_s_join() -> None:
 
 
 SCENARIO_EARLY_JOIN = "explore.join-optional-failure-early"
+
+
+def test_a_join_left_to_the_sweep_before_3_13_is_that_change_s() -> None:
+    """fork-nested on netflix 3.10.7 with the lock off, in the whole library's gate: the
+    updates of the branches' last tasks only pushed the workflow to the decider queue
+    (Netflix/conductor#3146), and no sweep came within 15 s. In runs 1 and 3 the outer JOIN
+    waits with its branches done; in run 2 the inner one, whose output the baseline has.
+    Each JOIN's status is the change's, at whichever JOIN a run stopped, and the inner
+    JOIN's missing output follows from its own status in run 2."""
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0-lock-off").restrict(
+            {"fork-nested"}
+        ),
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.10.7").restrict({"fork-nested"}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    assert found.verdict == "action_required", found.reason
+    (root,) = [f for f in found.findings if f.difference.shape == "wf1.*.status"]
+    assert (root.change or {}).get("id") == "join-waits-for-sweep"
+    assert set(root.difference.paths) == {"wf1.outer_join#0.status", "wf1.inner_join#0.status"}
+    outputs = [f for f in found.findings if f.difference.path.startswith("wf1.inner_join#0.out")]
+    assert outputs and {f.consequence_of for f in outputs} == {root.fingerprint}
+    assert not [f for f in found.findings if f.gates]
+
+
+def test_a_join_left_to_the_sweep_is_not_the_30_s_join() -> None:
+    """The same JOIN status on 3.10.7 is not the 30-s JOIN's (3.13.0 to 3.13.6) nor any
+    other change's: only the change whose versions hold the candidate explains it."""
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0-lock-off").restrict({"fork-join"}),
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.10.7").restrict({"fork-join"}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    status = [f for f in found.findings if f.difference.path == "wf1.join#0.status"]
+    assert [(f.change or {}).get("id") for f in status] == ["join-waits-for-sweep"]
+    assert not [f for f in found.findings if f.ambiguous]
