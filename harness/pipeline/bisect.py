@@ -320,12 +320,11 @@ def _reach(
     left, right = _reached(base, a), _reached(traces, b)
     out: dict[str, float] = {}
     for name in left.keys() & right.keys():
-        mine, theirs = base.runs[name][a][1], traces.runs[name][b][1]
-        if standing:
+        out[name] = min(left[name], right[name])
+        if standing and min(left[name], right[name]) >= 0:  # both runs exist
+            mine, theirs = base.runs[name][a][1], traces.runs[name][b][1]
             out[name] = min(_stands(mine, left[name], theirs, right[name]),
                             _stands(theirs, right[name], mine, left[name]))  # fmt: skip
-        else:
-            out[name] = min(left[name], right[name])
     return out
 
 

@@ -340,3 +340,15 @@ def test_a_run_a_wait_stopped_shows_the_difference_where_its_last_snapshot_stand
     needed = steps_needed(last)
     same = compared(sought, old, old, SPEC, target="netflix:3.13.7", repeats=2, needed=needed)
     assert (same.runs, same.tells) == (0, False)
+
+
+def test_a_scenario_with_fewer_runs_than_another_is_left_out_of_that_pair() -> None:
+    """fork-join-failure was recorded once on 3.13.7 and 3.13.8, the explore scenario twice:
+    the second pair compares the explore scenario alone."""
+    only = {"explore.join-optional-failure-early", "fork-join-failure"}
+    old = load_trace_set(LOCK_OFF / "netflix-3.13.7").restrict(only)
+    new = load_trace_set(LOCK_OFF / "netflix-3.13.8").restrict(only)
+    last = compared(_sought("fork-branch-failure-decided-at-once"), old, new, SPEC,
+                    target="netflix:3.13.8", repeats=2)  # fmt: skip
+    assert (last.runs, last.tells) == (2, True)
+    assert "explore.join-optional-failure-early" in {s.scenario for s in last.sightings}
