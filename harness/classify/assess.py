@@ -203,10 +203,11 @@ class _Judge:
         seen: dict[tuple[str, str, str, str], tuple[Difference, set[int]]] = {}
         for index, differences in enumerate(per_run):
             for d in differences:
-                kept, showing = seen.setdefault(_key(d), (d, set()))
+                key = _key(d)
+                kept, showing = seen.setdefault(key, (d, set()))
                 showing.add(index)
-                if d.all_parts != kept.all_parts:  # other places in another run: all of them
-                    seen[_key(d)] = (_placed(kept, d), showing)
+                if kept is not d and d.all_parts != kept.all_parts:  # all its places
+                    seen[key] = (_placed(kept, d), showing)
         ignore = [Pattern.parse(p) for p in compare.get("ignore") or []]
         n = len(per_run)
         out = []
