@@ -20,6 +20,7 @@ from typing import Any
 from harness.classify.assess import Context, Views, assess_scenario
 from harness.classify.imported import placeholder_notices
 from harness.classify.model import RunResult, ScenarioResult
+from harness.classify.runaways import runaway_notices
 from harness.classify.settings import Settings
 from harness.traces import TraceSet
 
@@ -67,6 +68,8 @@ def assess_run(
             *ledger.notices(),
             *placeholder_notices(baseline, chosen, "the baseline"),
             *placeholder_notices(candidate, chosen, str(candidate.target.get("target"))),
+            *runaway_notices(baseline.restrict(set(chosen)), "the baseline"),
+            *runaway_notices(candidate.restrict(set(chosen)), str(candidate.target.get("target"))),
             *profile_notices(baseline.target, candidate.target),
         ],
         settings={

@@ -11,15 +11,21 @@ workflow execution lock off: its queue pools multiplied until no call was answer
 After a run that waited on a call never answered (or hung to its deadline), the session
 asks for /health until it answers; one that answers nothing for ``SILENT_S`` has stopped
 answering, and is named so, with its log's last lines, as a death would be.
+
+While it watches, it also samples the server's threads (a server started here as a
+process): one that never stops is a runaway (``runaway.py``), which the runs that end
+after it began carry in their traces.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from harness.conductor import ConductorClient, ConductorUnreachable
+from harness.runner.runaway import Runaway, ThreadWatch
 from harness.targets.death import DEATH_LOG_LINES, ServerDeath, ServerExit
 from harness.targets.model import RunningTarget
 from harness.targets.readiness import log_tail
@@ -42,6 +48,7 @@ class Liveness:
         self.target = target
         self.silent_s = silent_s
         self.death: ServerDeath | None = None
+        self.busy = ThreadWatch()
         self._asking = asyncio.Lock()
 
     @property
@@ -102,7 +109,20 @@ class Liveness:
         while True:
             if await self.check() is not None:
                 return
+            await self.sample()
             await asyncio.sleep(interval_s)
+
+    async def sample(self) -> None:
+        """Read the server's threads once (off the event loop: a few hundred small files)."""
+        if self.target.threads is None:
+            return
+        threads = await asyncio.to_thread(self.target.threads)
+        wall = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.busy.add(time.monotonic(), wall, threads)
+
+    def runaways(self) -> list[Runaway]:
+        """The server's threads found running without pause so far."""
+        return self.busy.runaways()
 
 
 def _death(target: RunningTarget) -> ServerDeath | None:
@@ -134,6 +154,12 @@ def lost_connection(trace: dict[str, Any]) -> bool:
         e.get("status") is None and not str(e.get("error") or "").startswith("cancelled")
         for e in trace.get("exchanges", [])
     )
+
+
+def mark_runaways(trace: dict[str, Any], runaways: list[Runaway]) -> None:
+    """A run that ended after a server thread began to run without pause says so."""
+    if runaways:
+        trace["outcome"]["runaway_threads"] = [r.to_json() for r in runaways]
 
 
 def mark_died(trace: dict[str, Any], death: ServerDeath) -> None:

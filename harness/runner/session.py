@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.runner.engine import run_scenario
-from harness.runner.liveness import SETTLED, Liveness, mark_died
+from harness.runner.liveness import SETTLED, Liveness, mark_died, mark_runaways
 from harness.scenarios.model import Scenario
 from harness.targets.death import ServerDeath
 from harness.targets.model import RunningTarget
@@ -174,6 +174,7 @@ async def run_session(
         death = await life.confirm(trace)
         if death is not None and trace["outcome"]["status"] not in SETTLED:
             mark_died(trace, death)
+        mark_runaways(trace, life.runaways())
         if numbered:
             trace["repeat"] = repeat
         event = keep_trace(out_dir, trace, label, repeat)

@@ -10,6 +10,7 @@ from typing import Any
 
 from harness.targets.death import ExitProbe
 from harness.targets.spec import TargetSpec
+from harness.targets.threads import ThreadProbe
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,8 @@ class RunningTarget:
     blocked: Callable[[], int | None] | None = field(default=None, repr=False)
     # started here: send the server's process a signal (an upgrade's kill -9 of the old one)
     kill: Callable[[int], None] | None = field(default=None, repr=False, compare=False)
+    # started here as a process: its threads and the CPU each has used (targets/threads.py)
+    threads: ThreadProbe | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

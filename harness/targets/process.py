@@ -33,6 +33,7 @@ from harness.targets.sharing import (
 )
 from harness.targets.spec import TargetSpec
 from harness.targets.stores import Store, check_store, start_store
+from harness.targets.threads import process_threads
 
 HEAP = "1536m"
 # Unisolated servers (--no-isolation, docker's host and bridge networks): outbound HTTP
@@ -267,6 +268,7 @@ async def start(
         listen=space.listen if space else None,
         blocked=space.refused if space else None,
         kill=lambda sig: procs.signal_group(proc, signal.Signals(sig)),
+        threads=process_threads(proc.pid),
     )
 
 
