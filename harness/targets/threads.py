@@ -52,5 +52,8 @@ def parse_stat(stat: str) -> tuple[str, float] | None:
     if len(fields) < 13:
         return None
     # after the name: state, ppid, ... utime is field 14 and stime 15 of the whole line
-    utime, stime = int(fields[11]), int(fields[12])
+    try:
+        utime, stime = int(fields[11]), int(fields[12])
+    except ValueError:
+        return None
     return stat[open_at + 1 : close_at], (utime + stime) / _TICKS

@@ -62,6 +62,7 @@ def test_a_stat_line_of_the_kernel_gives_the_name_and_the_cpu_seconds() -> None:
     assert name == "java" and cpu >= 0
     assert parse_stat("12 (a) b) S 1 2 3 4 5 6 7 8 9 10 300 200 0 0") == ("a) b", 5.0)
     assert parse_stat("garbage") is None
+    assert parse_stat("12 (a) S 1 2 3 4 5 6 7 8 9 10 x y 0 0") is None
 
 
 def test_the_probe_of_a_process_reads_its_threads_and_nothing_once_it_is_gone() -> None:
