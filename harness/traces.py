@@ -113,9 +113,17 @@ def read_trace(path: Path) -> Trace:
     return trace
 
 
+# where the traces of runs beside a server thread that never stopped are kept: never read
+ASIDE = "beside-runaway"
+
+
 def trace_files(directory: Path) -> list[Path]:
-    """The trace files under ``directory``, in name order (none if it does not exist)."""
-    return sorted(directory.rglob(f"*{SUFFIX}")) if directory.is_dir() else []
+    """The trace files under ``directory``, in name order (none if it does not exist);
+    those set aside under a ``beside-runaway`` folder left out."""
+    if not directory.is_dir():
+        return []
+    found = directory.rglob(f"*{SUFFIX}")
+    return sorted(p for p in found if ASIDE not in p.relative_to(directory).parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,8 +112,10 @@ class Display:
             text += f"; running {self.scenarios} scenarios, {self.plan.jobs} at a time"
         return text
 
-    def _more(self, event: ev.RecheckPlanned | ev.RoundPlanned) -> str:
+    def _more(self, event: ev.RecheckPlanned | ev.RoundPlanned | ev.ServerRestarted) -> str:
         """Runs added to a line's total once it is under way."""
+        if isinstance(event, ev.ServerRestarted):
+            return self._restarted(event)
         line = self.lines[event.target]
         line.total += event.runs
         if isinstance(event, ev.RoundPlanned):
@@ -125,6 +127,16 @@ class Display:
         return (
             f"{event.target}: {event.runs} more runs of {len(event.scenarios)} scenarios "
             f"to re-check ({', '.join(event.scenarios)})"
+        )
+
+    def _restarted(self, event: ev.ServerRestarted) -> str:
+        self.lines[event.target].total += event.played_again
+        threads = ", ".join(f"'{r.thread}' from {r.since}" for r in event.threads)
+        return (
+            f"{event.target}: server threads ran without pause ({threads}), a decision that "
+            f"never ends; restarting it afresh, to play again the {event.played_again} runs "
+            f"that ended beside them with the {event.not_run} not yet made, and last, each "
+            f"alone, the {event.alone} under way when they were found"
         )
 
     def _update(self, event: ev.Event) -> str | None:
@@ -145,7 +157,7 @@ class Display:
             event, ev.ExploreExample | ev.ExploreConfirmed | ev.ExploreFound | ev.BisectProbed
         ):
             return _searched(event, verbose=self.verbose)
-        if isinstance(event, ev.RecheckPlanned | ev.RoundPlanned):
+        if isinstance(event, ev.RecheckPlanned | ev.RoundPlanned | ev.ServerRestarted):
             return self._more(event)
         if isinstance(event, ev.TargetChecked):
             self.lines[event.target].state = "passed" if event.passed else "failed"

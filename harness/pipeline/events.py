@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.pipeline.plan import Plan
+from harness.runner.runaway import Runaway
 from harness.runner.session import ScenarioFinished, ScenarioStarted
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ScenarioAssessed",
     "ScenarioFinished",
     "ScenarioStarted",
+    "ServerRestarted",
     "TargetChecked",
     "TargetDied",
     "TargetDone",
@@ -106,6 +108,20 @@ class TargetDied:
     log: Path | None
     log_tail: tuple[str, ...]
     not_run: int  # scenario runs that will not be made
+
+
+@dataclass(frozen=True, slots=True)
+class ServerRestarted:
+    """A server thread ran without pause (a decision that never ends): the server was
+    stopped and started afresh; the runs that ended beside the thread are played again
+    with the runs never made, those under way when it was found last, each alone
+    (``pipeline/isolate.py``)."""
+
+    target: str
+    threads: tuple[Runaway, ...]
+    played_again: int
+    alone: int
+    not_run: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +258,7 @@ Event = (
     | RoundPlanned
     | TargetDone
     | TargetDied
+    | ServerRestarted
     | TargetChecked
     | Comparing
     | ScenarioAssessed

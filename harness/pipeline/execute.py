@@ -31,7 +31,7 @@ from pathlib import Path
 from harness.classify import Settings
 from harness.errors import ServerDiedError
 from harness.pipeline import events as ev
-from harness.pipeline import live
+from harness.pipeline import isolate, live
 from harness.pipeline.assemble import (
     Roles,
     assess_all,
@@ -48,7 +48,7 @@ from harness.scenarios import Scenario, require_valid
 from harness.targets.death import ServerDeath
 from harness.targets.model import RunningTarget
 from harness.targets.spec import TargetSpec, parse_target
-from harness.traces import finished_runs, set_aside_stale
+from harness.traces import ASIDE, finished_runs, set_aside_stale
 
 
 @dataclass(slots=True)
@@ -59,6 +59,7 @@ class Progress:
     started: dict[str, float] = field(default_factory=dict)
     rechecks: dict[str, int] = field(default_factory=dict)
     deaths: dict[str, ServerDeath] = field(default_factory=dict)
+    restarts: dict[str, list[isolate.Restart]] = field(default_factory=dict)
     network: dict[str, dict[str, object]] = field(default_factory=dict)  # isolation, blocked
 
     def finished(self, target: str, scenario: str, repeat: int) -> None:
@@ -163,6 +164,7 @@ async def execute(
                     "runs": roles.done_count(t, digests),
                     "repeats": roles.repeats.get(t, 0),
                     "rechecks": progress.rechecks.get(t, 0),
+                    "restarts": [r.to_json() for r in progress.restarts.get(t, [])],
                     "recorded": t not in roles.live,
                     **progress.network.get(t, {}),
                 }
@@ -241,12 +243,20 @@ async def _drive(
     job: Job, target: str, spec: TargetSpec, stack: AsyncExitStack, workdir: Path
 ) -> None:
     plan, progress = job.plan, job.progress
-    server = job.servers.get(target) or await live.start(
-        plan, spec, workdir=workdir, stack=stack, isolation=plan.isolation(job.roles.selected)
-    )
-    stack.callback(_record_network, progress, target, server)  # runs before the server stops
-    progress.started[target] = round(server.start_seconds, 1)
-    job.emit(ev.TargetReady(target, server.base_url, server.start_seconds))
+    given = job.servers.get(target)
+    server: RunningTarget | isolate.Restartable
+    if given is None:  # started here: restarted afresh after a runaway (``isolate``)
+        isolation = plan.isolation(job.roles.selected)
+        fresh = live.starter(plan, spec, workdir=workdir, isolation=isolation)
+        held = await isolate.Restartable.start(
+            fresh, stack, lambda s: _record_network(progress, target, s)
+        )
+        server, first = held, held.server
+    else:
+        server = first = given
+        stack.callback(_record_network, progress, target, first)  # before the server stops
+    progress.started[target] = round(first.start_seconds, 1)
+    job.emit(ev.TargetReady(target, first.base_url, first.start_seconds))
     if _died(job, target, await _play(job, target, server, progress.todo[target])):
         return
     if target == plan.baseline and plan.recheck:
@@ -262,7 +272,10 @@ async def _drive(
 
 
 async def _recheck(
-    job: Job, target: str, server: RunningTarget, again: list[tuple[Scenario, int]]
+    job: Job,
+    target: str,
+    server: RunningTarget | isolate.Restartable,
+    again: list[tuple[Scenario, int]],
 ) -> SessionSummary | None:
     """Further runs of the scenarios that gate (a candidate) or failed (the baseline)."""
     job.emit(ev.RecheckPlanned(target, tuple(dict.fromkeys(s.name for s, _ in again)), len(again)))
@@ -302,8 +315,12 @@ def _death_error(progress: Progress, kind: str, folder: Path) -> ServerDiedError
 
 
 def _record_network(progress: Progress, target: str, server: RunningTarget) -> None:
-    """The report's isolation of ``target`` and the calls its namespace refused."""
+    """The report's isolation of ``target`` and the calls its namespace refused (summed
+    over its servers, when it was restarted)."""
     isolation, blocked = live.network(server)
+    before = progress.network.get(target, {}).get("blocked")
+    if isinstance(before, int) and blocked is not None:
+        blocked += before
     progress.network[target] = {"isolation": isolation, "blocked": blocked}
 
 
@@ -312,7 +329,10 @@ def _left(job: Job, target: str, *, first_only: bool = False) -> int:
 
 
 async def _play(
-    job: Job, target: str, server: RunningTarget, runs: Sequence[tuple[Scenario, int]]
+    job: Job,
+    target: str,
+    server: RunningTarget | isolate.Restartable,
+    runs: Sequence[tuple[Scenario, int]],
 ) -> SessionSummary | None:
     if not runs:
         return None
@@ -325,6 +345,21 @@ async def _play(
                 job.baseline_once.set()
         job.emit(event)
 
-    return await live.play(
-        [], server, job.folder.traces(target), job.plan.jobs, relay, runs=runs, name=target
-    )
+    async def play(
+        runs: Sequence[tuple[Scenario, int]], on: RunningTarget, halt: bool, alone: bool
+    ) -> SessionSummary:
+        traces, jobs = job.folder.traces(target), job.plan.jobs
+        return await live.play(
+            [], on, traces, jobs, relay, runs=runs, name=target, halt_on_runaway=halt, alone=alone
+        )
+
+    def restarted(restart: isolate.Restart, again: list[tuple[Scenario, int]]) -> None:
+        progress.todo[target] += again
+        progress.restarts.setdefault(target, []).append(restart)
+        counts = len(restart.beside), len(restart.suspects), restart.not_run
+        job.emit(ev.ServerRestarted(target, restart.threads, *counts))
+
+    if isinstance(server, isolate.Restartable):
+        aside = job.folder.root / ASIDE / slug(target)
+        return await isolate.play_isolated(runs, server, play, aside, restarted)
+    return await play(runs, server, False, False)

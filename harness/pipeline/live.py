@@ -35,6 +35,8 @@ async def play(
     runs: Sequence[tuple[Scenario, int]] | None = None,
     name: str | None = None,
     keep_poll_bodies: bool = False,
+    halt_on_runaway: bool = False,
+    alone: bool = False,
 ) -> SessionSummary:
     """Play ``scenarios`` (``repeats`` times each, or exactly ``runs``) on ``server``, a
     target the caller started and keeps for as many plays as it likes; ``jobs`` at a time,
@@ -44,7 +46,8 @@ async def play(
     ``TargetDied`` if the server dies mid-play; the summary then carries the death and the
     runs never made (nothing is raised). Events name the target ``name`` (by default, its
     identity). The runs start longest first, as they last took on this target
-    (``durations``), and their times are remembered for the next play.
+    (``durations``), and their times are remembered for the next play. ``halt_on_runaway``
+    and ``alone``: as ``run_session``'s (``isolate`` plays again what a runaway spoilt).
     """
     target = server.identity.target
     summary = await run_session(
@@ -58,6 +61,8 @@ async def play(
         runs=runs,
         name=name,
         expected=await asyncio.to_thread(durations.expected, target),
+        halt_on_runaway=halt_on_runaway,
+        alone=alone,
     )
     took = [(f.scenario, f.seconds) for f in summary.finished]
     await asyncio.to_thread(durations.remember, target, took)
@@ -107,6 +112,19 @@ async def start(
         boot_jar=plan.boot_jar,
         jit=plan.jit,
     )
+
+
+def starter(
+    plan: Plan, spec: TargetSpec, *, workdir: Path, isolation: Isolation
+) -> Callable[[AsyncExitStack, int], Coroutine[Any, Any, RunningTarget]]:
+    """How to start ``spec`` afresh, again and again (``isolate.Restartable``): the first
+    server's files in ``workdir``, the n-th restart's in ``workdir/restart-n``."""
+
+    async def fresh(own: AsyncExitStack, restarts: int) -> RunningTarget:
+        where = workdir / f"restart-{restarts}" if restarts else workdir
+        return await start(plan, spec, workdir=where, stack=own, isolation=isolation)
+
+    return fresh
 
 
 async def each_target(

@@ -249,13 +249,16 @@ def joined_run(whole: Plan, parts: Sequence[Part], out: RunFolder) -> dict[str, 
 
 
 def _target(target: str, runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One target's line of ``run.targets``: counts summed, the slowest start."""
+    """One target's line of ``run.targets``: counts summed, restarts listed, the slowest
+    start."""
     entries = [e for r in runs for e in r.get("targets") or [] if e.get("target") == target]
     joined: dict[str, Any] = dict(entries[0]) if entries else {"target": target}
     for key in ("runs", "rechecks", "blocked"):
         values = [e[key] for e in entries if e.get(key) is not None]
         if values:
             joined[key] = sum(values)
+    if "restarts" in joined:
+        joined["restarts"] = [r for e in entries for r in e.get("restarts") or []]
     starts = [e["start_seconds"] for e in entries if e.get("start_seconds") is not None]
     if "start_seconds" in joined:
         joined["start_seconds"] = max(starts) if starts else None

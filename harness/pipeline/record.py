@@ -8,22 +8,27 @@ One target writes its traces straight into the plan's ``out``; several write the
 ``out/<target>/``. The outcome's exit code is the worst run's: 3 when a scenario ended
 with an error, 1 when an expectation failed, 0 otherwise. A server that dies mid-run
 ends its own runs there (the others go on), and ``ServerDiedError`` (exit 4) says it
-last, after the ``RunFinished`` event.
+last, after the ``RunFinished`` event. A server thread that runs without pause restarts
+its server, and what ran beside it is played again (``isolate``); the traces it spoilt
+are kept under ``beside-runaway/``, never read as traces.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 from harness.errors import ExitCode, ServerDiedError
 from harness.pipeline import events as ev
-from harness.pipeline import live
+from harness.pipeline import isolate, live
 from harness.pipeline.outcome import Outcome
 from harness.pipeline.plan import Plan, slug
 from harness.runner import SessionSummary
 from harness.scenarios import require_valid
+from harness.targets.model import RunningTarget
+from harness.traces import ASIDE
 
 STATUSES = ("completed", "not_applicable", "failed_expectation", "error")
 
@@ -47,22 +52,38 @@ async def record(plan: Plan, emit: ev.Emit) -> Outcome:
     network: dict[str, tuple[str, int | None]] = {}
 
     async def drive(name: str, stack: AsyncExitStack) -> None:
-        server = await live.start(
-            plan, specs[name], workdir=workdir, stack=stack, isolation=isolation
-        )
-        emit(ev.TargetReady(name, server.base_url, server.start_seconds))
-        summary = await live.play(
-            scenarios,
-            server,
-            folders[name],
-            plan.jobs,
-            emit,
-            repeats=plan.repeats,
-            name=name,
-            keep_poll_bodies=plan.keep_poll_bodies,
-        )
-        summaries[name] = summary
-        network[name] = live.network(server)
+        def stopping(server: RunningTarget) -> None:
+            kind, blocked = live.network(server)
+            before = network.get(name, (kind, None))[1]
+            network[name] = (kind, blocked + before if blocked and before else blocked or before)
+
+        fresh = live.starter(plan, specs[name], workdir=workdir, isolation=isolation)
+        held = await isolate.Restartable.start(fresh, stack, stopping)
+        emit(ev.TargetReady(name, held.server.base_url, held.server.start_seconds))
+
+        async def play(
+            runs: Sequence[isolate.Run], on: RunningTarget, halt: bool, alone: bool
+        ) -> SessionSummary:
+            return await live.play(
+                [],
+                on,
+                folders[name],
+                plan.jobs,
+                emit,
+                runs=runs,
+                name=name,
+                keep_poll_bodies=plan.keep_poll_bodies,
+                halt_on_runaway=halt,
+                alone=alone,
+            )
+
+        def restarted(restart: isolate.Restart, again: list[isolate.Run]) -> None:
+            counts = len(restart.beside), len(restart.suspects), restart.not_run
+            emit(ev.ServerRestarted(name, restart.threads, *counts))
+
+        every = [(s, r) for r in range(1, plan.repeats + 1) for s in scenarios]
+        aside = folders[name] / ASIDE
+        summaries[name] = summary = await isolate.play_isolated(every, held, play, aside, restarted)
         if summary.death is None:
             emit(ev.TargetDone(name))
 

@@ -260,9 +260,12 @@ def _run(run: Mapping[str, Any]) -> str:
     if run.get("shards"):
         parts = [f"{esc(s['shard'])}: <code>{esc(s['directory'])}</code>" for s in run["shards"]]
         rows.append(("merged from", "<br>".join(parts)))
-    keys = ["target", "role", "start_seconds", "runs", "repeats", "rechecks", "recorded"]
-    keys += ["isolation", "blocked"]
-    targets = [[or_dash(t.get(k)) for k in keys] for t in run.get("targets") or []]
+    keys = ["target", "role", "start_seconds", "runs", "repeats", "rechecks", "restarts"]
+    keys += ["recorded", "isolation", "blocked"]
+    targets = [
+        [or_dash(len(t[k]) if k == "restarts" and k in t else t.get(k)) for k in keys]
+        for t in run.get("targets") or []
+    ]
     out = f"<h3>Run</h3>{kv_table(rows)}{table(keys, targets)}"
     pending = [
         [esc(p.get("target", "")), esc(p.get("scenario", "")), esc(p.get("repeat", ""))]

@@ -156,10 +156,13 @@ def lost_connection(trace: dict[str, Any]) -> bool:
     )
 
 
-def mark_runaways(trace: dict[str, Any], runaways: list[Runaway]) -> None:
-    """A run that ended after a server thread began to run without pause says so."""
+def mark_runaways(trace: dict[str, Any], runaways: list[Runaway], *, alone: bool = False) -> None:
+    """A run that ended after a server thread began to run without pause says so; ``alone``:
+    it was the only run on a server started afresh for it, so the thread is its doing."""
     if runaways:
-        trace["outcome"]["runaway_threads"] = [r.to_json() for r in runaways]
+        trace["outcome"]["runaway_threads"] = [
+            {**r.to_json(), **({"alone": True} if alone else {})} for r in runaways
+        ]
 
 
 def mark_died(trace: dict[str, Any], death: ServerDeath) -> None:

@@ -46,15 +46,17 @@ JVM_OWN = (
 
 @dataclass(frozen=True, slots=True)
 class Runaway:
-    """A thread that ran without pause from ``since`` (a UTC time), ``cpu_s`` CPU seconds
-    by the last sample."""
+    """A thread that ran without pause from ``since`` (a UTC time), found so at ``found``,
+    ``cpu_s`` CPU seconds by the last sample."""
 
     thread: str
     since: str
     cpu_s: float
+    found: str = ""
 
     def to_json(self) -> dict[str, object]:
-        return {"thread": self.thread, "since": self.since, "cpu_s": round(self.cpu_s, 1)}
+        found = {"found": self.found} if self.found else {}
+        return {"thread": self.thread, "since": self.since, "cpu_s": round(self.cpu_s, 1), **found}
 
 
 class ThreadWatch:
@@ -64,7 +66,7 @@ class ThreadWatch:
         self.window_s = window_s
         self.share = share
         self._samples: deque[tuple[float, str, ThreadCpu]] = deque()
-        self._found: dict[int, tuple[str, str, float]] = {}  # tid -> name, since, cpu then
+        self._found: dict[int, tuple[str, str, float, str]] = {}  # tid -> name, since, cpu, found
         self._latest: dict[int, float] = {}  # tid found -> the CPU it had used when last seen
 
     def add(self, at_s: float, wall: str, threads: ThreadCpu) -> None:
@@ -82,15 +84,17 @@ class ThreadWatch:
             if tid in self._found or tid not in first or _jvm_own(name):
                 continue
             if cpu - first[tid][1] >= self.share * span:
-                self._found[tid] = (name, first_wall, first[tid][1])
+                self._found[tid] = (name, first_wall, first[tid][1], wall)
                 self._latest[tid] = cpu
 
     def runaways(self) -> list[Runaway]:
         """Each thread found so far, with the CPU it has used since it was first seen
         running without pause."""
         return [
-            Runaway(name, since, self._latest[tid] - cpu_then)
-            for tid, (name, since, cpu_then) in sorted(self._found.items(), key=lambda f: f[1][1])
+            Runaway(name, since, self._latest[tid] - cpu_then, found)
+            for tid, (name, since, cpu_then, found) in sorted(
+                self._found.items(), key=lambda f: f[1][1]
+            )
         ]
 
 

@@ -4,7 +4,10 @@ Scenarios are namespaced, so they share the server safely; ``jobs`` bounds how m
 run at once. Progress is two events of the run's one event stream (``ScenarioStarted``,
 ``ScenarioFinished``), given to ``emit``; the pipeline passes them on to its consumers.
 A server that dies stops the session: no further scenario starts, the runs it cut short
-say so (``liveness``), and the summary carries the death and the runs never made.
+say so (``liveness``), and the summary carries the death and the runs never made. With
+``halt_on_runaway``, a server thread found running without pause (``runaway``) stops it
+the same way: the runs under way end, and the summary carries the threads and the runs
+never made, for the caller to play on a fresh server.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from harness.runner.engine import run_scenario
 from harness.runner.liveness import SETTLED, Liveness, mark_died, mark_runaways
+from harness.runner.runaway import Runaway
 from harness.scenarios.model import Scenario
 from harness.targets.death import ServerDeath
 from harness.targets.model import RunningTarget
@@ -45,6 +49,7 @@ class ScenarioFinished:
     reason: str | None
     seconds: float
     path: Path  # the trace written
+    finished_at: str = ""  # the trace's finished_at
 
 
 SessionEvent = ScenarioStarted | ScenarioFinished
@@ -57,6 +62,7 @@ class SessionSummary:
     seconds: float
     death: ServerDeath | None = None  # the server died mid-session
     not_run: tuple[tuple[str, int], ...] = ()  # (scenario, repeat) never started: it had died
+    runaways: tuple[Runaway, ...] = ()  # server threads found running without pause
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.finished if f.status == status)
@@ -82,6 +88,7 @@ def keep_trace(out_dir: Path, trace: dict[str, Any], label: str, repeat: int) ->
         outcome.get("reason"),
         float(trace["timings"].get("total_s", 0.0)),
         path,
+        str(trace.get("finished_at") or ""),
     )
 
 
@@ -145,13 +152,18 @@ async def run_session(
     runs: Sequence[tuple[Scenario, int]] | None = None,
     name: str | None = None,
     expected: Mapping[str, float] | None = None,
+    halt_on_runaway: bool = False,
+    alone: bool = False,
 ) -> SessionSummary:
     """Run every scenario on ``target`` (``repeats`` times each, the runs interleaved with
     the other scenarios'), or exactly ``runs`` (scenario, repeat) when given; traces land
     in ``out_dir`` as each finishes. Events name the target ``name`` (by default, its
     identity). ``expected``: seconds a scenario is expected to take; the runs start
     longest first, a scenario not in it before the others (the summary keeps the order
-    of ``runs``)."""
+    of ``runs``). ``halt_on_runaway``: once a server thread runs without pause, start no
+    further run (the summary's ``not_run``). ``alone``: the caller started the server
+    afresh for these runs, one of them at a time, so a runaway is the doing of the run
+    it ends beside."""
     began = time.monotonic()
     label = name or target.identity.target
     finished: list[ScenarioFinished] = []
@@ -165,7 +177,7 @@ async def run_session(
     changed = asyncio.Condition()
 
     async def one(scenario: Scenario, repeat: int) -> None:
-        if life.death is not None:
+        if life.death is not None or (halt_on_runaway and life.runaways()):
             not_run.append((scenario.name, repeat))
             return
         if emit:
@@ -174,7 +186,7 @@ async def run_session(
         death = await life.confirm(trace)
         if death is not None and trace["outcome"]["status"] not in SETTLED:
             mark_died(trace, death)
-        mark_runaways(trace, life.runaways())
+        mark_runaways(trace, life.runaways(), alone=alone)
         if numbered:
             trace["repeat"] = repeat
         event = keep_trace(out_dir, trace, label, repeat)
@@ -212,4 +224,5 @@ async def run_session(
         round(time.monotonic() - began, 3),
         life.death,
         tuple(sorted(not_run, key=lambda r: (order[r[0]], r[1]))),
+        tuple(life.runaways()),
     )

@@ -51,7 +51,7 @@ def test_a_thread_found_stays_found_with_the_cpu_it_used_since() -> None:
     for second in range(0, 11, 2):
         watch.add(float(second), f"t{second:02d}", {7: ("sweeper-thread-", 0.9 * second)})
     (found,) = watch.runaways()
-    assert found == Runaway("sweeper-thread-", "t00", 9.0)
+    assert found == Runaway("sweeper-thread-", "t00", 9.0, found="t04")  # the first full window
     watch.add(12.0, "t12", {})  # the server stopped: what it used stays
     assert watch.runaways() == [found]
 
@@ -99,3 +99,11 @@ def test_a_run_with_no_runaway_keeps_its_outcome_as_it_was() -> None:
     assert trace["outcome"]["runaway_threads"] == [
         {"thread": "sweeper-thread-", "since": "t", "cpu_s": 1.0}
     ]
+
+
+def test_a_run_that_spun_a_thread_alone_is_named_as_the_cause() -> None:
+    traces = load_trace_set(THREADS / "traces-netflix-3.10.7-lock-off-restarted")
+    (notice,) = runaway_notices(traces, "netflix:3.10.7")
+    assert notice.startswith(f"on netflix:3.10.7, {ENDLESS}, played alone on a server")
+    assert "('http-nio-127.0.'): a decision that never ends, this scenario's own" in notice
+    assert "fork-join" not in notice
