@@ -220,6 +220,26 @@ def comparison_json(result: RunResult) -> dict[str, Any]:
     }
 
 
+def restart_notices(run: dict[str, Any] | None, candidate: str) -> list[str]:
+    """A restart after which no run spun a thread alone: the thread is named, and that no
+    cause was found (a cause has its notice from its trace)."""
+    notices = []
+    for entry in (run or {}).get("targets") or []:
+        if entry.get("role") == "candidate" and entry.get("target") != candidate:
+            continue
+        side = "the baseline" if entry.get("role") == "baseline" else candidate
+        for restart in entry.get("restarts") or []:
+            if restart["causes"]:
+                continue
+            threads = ", ".join(f"'{t['thread']}' from {t['since']}" for t in restart["threads"])
+            notices.append(
+                f"on {side}, server threads ran without pause ({threads}): the server was "
+                f"started afresh and the {len(restart['played_again'])} runs that had ended "
+                "beside them played again there; none made a thread run without pause again"
+            )
+    return notices
+
+
 def build_report(
     results: RunResult | Sequence[RunResult],
     *,
@@ -232,6 +252,9 @@ def build_report(
     if not results:
         raise ValueError("a report needs at least one comparison")
     status, reason = combine(results, complete=complete)
+    comparisons = [comparison_json(r) for r in results]
+    for comparison in comparisons:
+        comparison["notices"] += restart_notices(run, str(comparison["candidate"].get("target")))
     deaths = [str(d["summary"]) for d in (run or {}).get("server_deaths") or []]
     if deaths:  # the run stopped because a server died: say that, not "interrupted"
         _, reason = combine(results, complete=True)
@@ -244,7 +267,7 @@ def build_report(
         "complete": complete,
         "verdict": _verdict(status, reason, results[0]),
         "baseline": results[0].baseline,
-        "comparisons": [comparison_json(r) for r in results],
+        "comparisons": comparisons,
         "settings": results[0].settings,
         "run": run,
     }

@@ -208,3 +208,21 @@ def test_a_known_cause_is_played_alone_after_the_others(tmp_path: Path) -> None:
         ("server 1", [CULPRIT], False, True),
     ]
     assert servers.started == servers.stopped == 2
+
+
+def test_a_restart_that_found_no_cause_says_so_in_a_notice() -> None:
+    from harness.report.document import restart_notices
+
+    targets = json.loads((FIXTURE.parent / "netflix-3.10.7-lock-off-run-targets.json").read_text())
+    run = {"targets": targets["targets"]}
+    assert restart_notices(run, TARGET) == []  # its cause has a notice of its own
+    for entry in run["targets"]:
+        for restart in entry.get("restarts") or []:
+            restart["causes"] = []
+    (notice,) = restart_notices(run, TARGET)
+    assert notice == (
+        "on netflix:3.10.7, server threads ran without pause ('http-nio-127.0.' from "
+        "2026-12-07T02:37:18Z): the server was started afresh and the 33 runs that had ended "
+        "beside them played again there; none made a thread run without pause again"
+    )
+    assert restart_notices(run, "netflix:3.11.3") == []
