@@ -15,9 +15,11 @@ runs under way end), and here:
         found, are played on it as before (a second runaway: the same again)
     each run set aside that was under way when the thread was found (a suspect: the
         cause is among them, unless it had ended) is played again alone, one after
-        another, the server restarted after any that spoils it: that one is the cause,
-        and its trace says so (``alone``): its scenario's own finding, a decision that
-        never ends
+        another (first those whose call was never answered, then by how near their start
+        was to the thread's), the server restarted after any that spoils it: that one is
+        the cause, and its trace says so (``alone``): its scenario's own finding, a
+        decision that never ends; the suspects left are then played together, as the
+        runs never made were
 
 A scenario found to be a cause is played alone, last, from then on (its re-checks), the
 server restarted after each of its runs. Restarts are bounded (``MAX_RESTARTS`` per
@@ -27,6 +29,7 @@ that ended beside a runaway.
 
 from __future__ import annotations
 
+import math
 import shutil
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -141,7 +144,15 @@ def beside(summary: SessionSummary) -> tuple[list[ScenarioFinished], list[Scenar
     found = min(_at(r.found or r.since) for r in summary.runaways)
     spoilt = [f for f in summary.finished if not f.finished_at or _at(f.finished_at) >= since]
     late = [f for f in spoilt if not f.finished_at or _at(f.finished_at) >= found]
-    return spoilt, late
+    return spoilt, sorted(late, key=lambda f: _likely(f, since))
+
+
+def _likely(run: ScenarioFinished, since: datetime) -> tuple[bool, float]:
+    """Suspects, likeliest first: a call never answered (a decision that never ended
+    inside it), then the start nearest the thread's."""
+    unanswered = "ReadTimeout" in str(run.reason or "")
+    began = abs((_at(run.started_at) - since).total_seconds()) if run.started_at else math.inf
+    return not unanswered, began
 
 
 def _at(text: str) -> datetime:
@@ -186,6 +197,9 @@ async def play_isolated(
                 held.causes.add(scenario.name)
                 if restart is not None:
                     restart.causes.append((scenario.name, repeat))
+                    # the other suspects of that restart go with the runs played together
+                    together += [run for run, r in alone if r is restart]
+                    alone = deque((run, r) for run, r in alone if r is not restart)
             held.spoilt = True
             continue
         held.spoilt = True

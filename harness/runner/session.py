@@ -50,6 +50,7 @@ class ScenarioFinished:
     seconds: float
     path: Path  # the trace written
     finished_at: str = ""  # the trace's finished_at
+    started_at: str = ""  # the trace's started_at
 
 
 SessionEvent = ScenarioStarted | ScenarioFinished
@@ -89,6 +90,7 @@ def keep_trace(out_dir: Path, trace: dict[str, Any], label: str, repeat: int) ->
         float(trace["timings"].get("total_s", 0.0)),
         path,
         str(trace.get("finished_at") or ""),
+        str(trace.get("started_at") or ""),
     )
 
 
