@@ -113,9 +113,11 @@ def _where(change: Change) -> str:
     if change.across == ROLLBACK:
         where += ", rolled back to a version without it"
     if change.introduced:
+        by = str(change.introduced.get("by") or "")
+        how = "with `bisect`" if by.startswith("conductor-compat bisect") else "on real servers"
         where += (
             f", first in {change.introduced['first']} (not in {change.introduced['after']}; "
-            "measured with `bisect`)"
+            f"measured {how})"
         )
     return where
 
