@@ -130,13 +130,15 @@ class Display:
         )
 
     def _restarted(self, event: ev.ServerRestarted) -> str:
-        self.lines[event.target].total += event.played_again
+        line = self.lines[event.target]
+        line.total += event.played_again - event.cut  # those had not been counted done
+        line.running = 0
         threads = ", ".join(f"'{r.thread}' from {r.since}" for r in event.threads)
         return (
             f"{event.target}: server threads ran without pause ({threads}), a decision that "
             f"never ends; restarting it afresh, to play again the {event.played_again} runs "
-            f"that ended beside them with the {event.not_run} not yet made, and last, each "
-            f"alone, the {event.alone} under way when they were found"
+            f"beside them ({event.cut} cut short) with the {event.not_run} not yet made, and "
+            f"last, each alone, the {event.alone} under way when they were found"
         )
 
     def _update(self, event: ev.Event) -> str | None:

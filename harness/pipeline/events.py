@@ -119,9 +119,10 @@ class ServerRestarted:
 
     target: str
     threads: tuple[Runaway, ...]
-    played_again: int
+    played_again: int  # the runs set aside and the runs cut short
     alone: int
     not_run: int
+    cut: int = 0
 
 
 @dataclass(frozen=True, slots=True)

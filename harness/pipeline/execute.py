@@ -356,7 +356,7 @@ async def _play(
     def restarted(restart: isolate.Restart, again: list[tuple[Scenario, int]]) -> None:
         progress.todo[target] += again
         progress.restarts.setdefault(target, []).append(restart)
-        counts = len(restart.beside), len(restart.suspects), restart.not_run
+        counts = len(restart.beside), len(restart.suspects), restart.not_run, restart.cut
         job.emit(ev.ServerRestarted(target, restart.threads, *counts))
 
     if isinstance(server, isolate.Restartable):

@@ -4,8 +4,8 @@ When a scenario makes a server decide without end (``runner/runaway.py``), the t
 deciding it runs on for as long as the server does; if it is a sweeper's, nothing on that
 server is swept any more, and every other run that waits for a sweep stops for that
 reason, not its own. Those runs are not evidence. So a session on a server that can be
-restarted halts once it finds a runaway (``halt_on_runaway``: nothing more starts; the
-runs under way end), and here:
+restarted halts once it finds a runaway (``halt_on_runaway``: nothing more starts, and
+the runs under way are cut short), and here:
 
     the traces of the runs that ended after the thread began are set aside
         (``beside-runaway/<target>/restart-N/``): kept, never compared
@@ -13,8 +13,8 @@ runs under way end), and here:
         a new store
     the runs never made, and those set aside that had ended before the thread was
         found, are played on it as before (a second runaway: the same again)
-    each run set aside that was under way when the thread was found (a suspect: the
-        cause is among them, unless it had ended) is played again alone, one after
+    each run that was under way when the thread was found (a suspect: cut short, or
+        ended after; the cause is among them, unless it had ended) is played again alone, one after
         another (first those whose call was never answered, then by how near their start
         was to the thread's), the server restarted after any that spoils it: that one is
         the cause, and its trace says so (``alone``): its scenario's own finding, a
@@ -120,6 +120,7 @@ class Restart:
     beside: tuple[tuple[str, int], ...]
     suspects: tuple[tuple[str, int], ...]
     not_run: int
+    cut: int = 0  # of ``beside``: cut short, with no trace
     causes: list[tuple[str, int]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -129,6 +130,7 @@ class Restart:
             "played_again": _refs(self.beside),
             "alone": _refs(self.suspects),
             "not_run": self.not_run,
+            "cut": self.cut,
             "causes": _refs(self.causes),
         }
 
@@ -137,17 +139,33 @@ def _refs(runs: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
     return [{"scenario": s, "repeat": r} for s, r in runs]
 
 
-def beside(summary: SessionSummary) -> tuple[list[ScenarioFinished], list[ScenarioFinished]]:
+@dataclass(frozen=True, slots=True)
+class Suspect:
+    """A run under way when the runaway was found: it ended after, or was cut short."""
+
+    scenario: str
+    repeat: int
+    started_at: str
+    reason: str | None = None
+
+
+def beside(summary: SessionSummary) -> tuple[list[ScenarioFinished], list[Suspect]]:
     """The runs that ended after the first runaway thread began (they ran beside it), and
-    of those, the ones still under way when it was found (the suspects)."""
+    the runs still under way when it was found (the suspects: those that ended after it,
+    and those cut short), likeliest first."""
     since = min(_at(r.since) for r in summary.runaways)
     found = min(_at(r.found or r.since) for r in summary.runaways)
     spoilt = [f for f in summary.finished if not f.finished_at or _at(f.finished_at) >= since]
-    late = [f for f in spoilt if not f.finished_at or _at(f.finished_at) >= found]
-    return spoilt, sorted(late, key=lambda f: _likely(f, since))
+    suspects = [
+        Suspect(f.scenario, f.repeat, f.started_at, f.reason)
+        for f in spoilt
+        if not f.finished_at or _at(f.finished_at) >= found
+    ]
+    suspects += [Suspect(name, repeat, started) for name, repeat, started in summary.cut]
+    return spoilt, sorted(suspects, key=lambda f: _likely(f, since))
 
 
-def _likely(run: ScenarioFinished, since: datetime) -> tuple[bool, float]:
+def _likely(run: Suspect, since: datetime) -> tuple[bool, float]:
     """Suspects, likeliest first: a call never answered (a decision that never ended
     inside it), then the start nearest the thread's."""
     unanswered = "ReadTimeout" in str(run.reason or "")
@@ -168,7 +186,8 @@ async def play_isolated(
 ) -> SessionSummary:
     """Play ``runs`` on ``held``'s server; after a runaway, restart it and play again what
     ran beside it, as the module says. ``restarted`` hears of each restart, with the runs
-    to be made again (the pipeline's progress). The summary joins every play's."""
+    whose traces were set aside, to be made again (the pipeline's progress; the runs cut
+    short or never made had not finished). The summary joins every play's."""
     scenarios = {s.name: s for s, _ in runs}
     together = [run for run in runs if run[0].name not in held.causes]
     # each with the restart that set it aside (none: a known cause's)
@@ -204,7 +223,7 @@ async def play_isolated(
             continue
         held.spoilt = True
         spoilt, suspects = beside(summary)
-        if not held.can_restart or not (spoilt or summary.not_run):
+        if not held.can_restart or not (spoilt or summary.not_run or summary.cut):
             continue  # played as they came: the report's notice names them
         summaries[-1] = _without(summary, spoilt)
         again = [(scenarios[f.scenario], f.repeat) for f in spoilt]
@@ -212,9 +231,11 @@ async def play_isolated(
         never = [(scenarios[name], r) for name, r in summary.not_run]
         together = [run for run in again if run not in lone] + never
         _set_aside(spoilt, aside / f"restart-{held.restarts + 1}")
+        cut = [(name, r) for name, r, _ in summary.cut]
         number = held.restarts + 1
-        restart = Restart(number, summary.runaways, _names(again), _names(lone), len(never))
-        restarted(restart, again + never)
+        played = _names(again) + tuple(cut)
+        restart = Restart(number, summary.runaways, played, _names(lone), len(never), len(cut))
+        restarted(restart, again)
         alone.extend((run, restart) for run in lone)
     return _joined(summaries)
 

@@ -78,7 +78,7 @@ async def record(plan: Plan, emit: ev.Emit) -> Outcome:
             )
 
         def restarted(restart: isolate.Restart, again: list[isolate.Run]) -> None:
-            counts = len(restart.beside), len(restart.suspects), restart.not_run
+            counts = len(restart.beside), len(restart.suspects), restart.not_run, restart.cut
             emit(ev.ServerRestarted(name, restart.threads, *counts))
 
         every = [(s, r) for r in range(1, plan.repeats + 1) for s in scenarios]

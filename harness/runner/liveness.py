@@ -49,6 +49,7 @@ class Liveness:
         self.silent_s = silent_s
         self.death: ServerDeath | None = None
         self.busy = ThreadWatch()
+        self.found = asyncio.Event()  # set once a thread is found running without pause
         self._asking = asyncio.Lock()
 
     @property
@@ -119,6 +120,8 @@ class Liveness:
         threads = await asyncio.to_thread(self.target.threads)
         wall = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.busy.add(time.monotonic(), wall, threads)
+        if not self.found.is_set() and self.busy.runaways():
+            self.found.set()
 
     def runaways(self) -> list[Runaway]:
         """The server's threads found running without pause so far."""

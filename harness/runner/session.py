@@ -6,8 +6,9 @@ run at once. Progress is two events of the run's one event stream (``ScenarioSta
 A server that dies stops the session: no further scenario starts, the runs it cut short
 say so (``liveness``), and the summary carries the death and the runs never made. With
 ``halt_on_runaway``, a server thread found running without pause (``runaway``) stops it
-the same way: the runs under way end, and the summary carries the threads and the runs
-never made, for the caller to play on a fresh server.
+the same way: the runs under way are cut short (their traces would not be evidence), and
+the summary carries the threads, the runs cut and the runs never made, for the caller to
+play on a fresh server.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import heapq
 import math
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,8 @@ class SessionSummary:
     death: ServerDeath | None = None  # the server died mid-session
     not_run: tuple[tuple[str, int], ...] = ()  # (scenario, repeat) never started: it had died
     runaways: tuple[Runaway, ...] = ()  # server threads found running without pause
+    # (scenario, repeat, started at) under way when a runaway halted the session: no trace
+    cut: tuple[tuple[str, int, str], ...] = ()
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.finished if f.status == status)
@@ -163,32 +167,34 @@ async def run_session(
     identity). ``expected``: seconds a scenario is expected to take; the runs start
     longest first, a scenario not in it before the others (the summary keeps the order
     of ``runs``). ``halt_on_runaway``: once a server thread runs without pause, start no
-    further run (the summary's ``not_run``). ``alone``: the caller started the server
-    afresh for these runs, one of them at a time, so a runaway is the doing of the run
-    it ends beside."""
+    further run (the summary's ``not_run``), and cut short the runs under way (``cut``).
+    ``alone``: the caller started the server afresh for these runs, one of them at a
+    time, so a runaway is the doing of the run it ends beside."""
     began = time.monotonic()
     label = name or target.identity.target
     finished: list[ScenarioFinished] = []
 
-    if runs is None:
-        runs = [(scenario, repeat) for repeat in range(1, repeats + 1) for scenario in scenarios]
+    runs = runs if runs is not None else [(s, r) for r in range(1, repeats + 1) for s in scenarios]
     numbered = any(repeat > 1 for _, repeat in runs)
     life = Liveness(target)
     not_run: list[tuple[str, int]] = []
     plan = Schedule(runs, expected)
     changed = asyncio.Condition()
+    halted = life.found if halt_on_runaway else asyncio.Event()
+    cut: list[tuple[str, int, str]] = []
 
     async def one(scenario: Scenario, repeat: int) -> None:
-        if life.death is not None or (halt_on_runaway and life.runaways()):
+        if life.death is not None or halted.is_set():
             not_run.append((scenario.name, repeat))
             return
         if emit:
             emit(ScenarioStarted(label, scenario.name, repeat))
-        trace = await run_scenario(scenario, target, keep_poll_bodies=keep_poll_bodies)
-        death = await life.confirm(trace)
-        if death is not None and trace["outcome"]["status"] not in SETTLED:
-            mark_died(trace, death)
-        mark_runaways(trace, life.runaways(), alone=alone)
+        began_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        playing = run_scenario(scenario, target, keep_poll_bodies=keep_poll_bodies)
+        if (trace := await _unless_halted(playing, halted)) is None:
+            cut.append((scenario.name, repeat, began_at))
+            return
+        await _marked(trace, life, alone=alone)
         if numbered:
             trace["repeat"] = repeat
         event = keep_trace(out_dir, trace, label, repeat)
@@ -219,12 +225,37 @@ async def run_session(
         watcher.cancel()
         await asyncio.wait([watcher])
     order = {s.name: i for i, (s, _) in enumerate(runs)}
-    ordered = tuple(sorted(finished, key=lambda f: (order[f.scenario], f.repeat)))
     return SessionSummary(
         label,
-        ordered,
+        tuple(sorted(finished, key=lambda f: (order[f.scenario], f.repeat))),
         round(time.monotonic() - began, 3),
         life.death,
         tuple(sorted(not_run, key=lambda r: (order[r[0]], r[1]))),
         tuple(life.runaways()),
+        tuple(cut),
     )
+
+
+async def _marked(trace: dict[str, Any], life: Liveness, *, alone: bool) -> None:
+    """What the server's life says of a run that ended: a death that cut it short, the
+    threads that ran without pause beside it."""
+    death = await life.confirm(trace)
+    if death is not None and trace["outcome"]["status"] not in SETTLED:
+        mark_died(trace, death)
+    mark_runaways(trace, life.runaways(), alone=alone)
+
+
+async def _unless_halted(
+    run: Coroutine[Any, Any, dict[str, Any]], halted: asyncio.Event
+) -> dict[str, Any] | None:
+    """The trace of ``run``, or None when ``halted`` was set first (the run is cut short)."""
+    playing, stop = asyncio.create_task(run), asyncio.create_task(halted.wait())
+    try:
+        await asyncio.wait({playing, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if playing.done():
+        return playing.result()
+    playing.cancel()
+    await asyncio.wait({playing})
+    return None

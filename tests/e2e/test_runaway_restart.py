@@ -1,7 +1,8 @@
 """A scenario that makes a real server decide without end (netflix 3.11.3 with the
 execution lock off: a DO_WHILE whose condition never changes) spoils that server for
-every run beside it: the run halts, the server is started afresh, the runs beside it are
-played again there, and the scenario, played last and alone, is named as the cause."""
+every run beside it: the run halts (the runs under way cut short), the server is started
+afresh, the runs beside it are played again there, and the scenario, played last and
+alone, is named as the cause."""
 
 from __future__ import annotations
 
@@ -49,9 +50,11 @@ def test_a_server_spoilt_by_an_endless_decision_is_restarted_and_the_cause_named
     assert run.code == ExitCode.INCONCLUSIVE, said
     assert f"{TARGET}: server threads ran without pause ('http-nio-127.0.' from" in said
     assert "restarting it afresh" in said
-    # what ran beside the thread on the first server is kept aside, the cause among it
-    first = _outcomes(out / ASIDE / "restart-1")
-    assert CULPRIT in first and set(first) <= {CULPRIT, "fork-join", "sub-workflow"}
+    # the cause's run was cut short when the thread was found (no trace); what had ended
+    # beside the thread on the first server is kept aside
+    assert "(1 cut short)" in said
+    first = _outcomes(out / ASIDE / "restart-1") if (out / ASIDE).exists() else {}
+    assert set(first) <= {"fork-join", "sub-workflow"}
     # the fresh server played the others, then the cause alone, which spun a thread again
     again = _outcomes(out)
     assert set(again) == {CULPRIT, "fork-join", "sub-workflow"}

@@ -54,12 +54,15 @@ def _finished(run: dict[str, Any], where: Path) -> ScenarioFinished:
 
 
 def _summary(
-    runs: Sequence[dict[str, Any]], where: Path, not_run: Sequence[str] = ()
+    runs: Sequence[dict[str, Any]],
+    where: Path,
+    not_run: Sequence[str] = (),
+    cut: Sequence[dict[str, Any]] = (),
 ) -> SessionSummary:
     finished = tuple(_finished(r, where) for r in runs)
-    return SessionSummary(
-        TARGET, finished, 1.0, None, tuple((n, 1) for n in not_run), _runaways(runs)
-    )
+    never = tuple((n, 1) for n in not_run)
+    halted = tuple((r["scenario"], r["repeat"], r["started_at"]) for r in cut)
+    return SessionSummary(TARGET, finished, 1.0, None, never, _runaways([*runs, *cut]), halted)
 
 
 def test_the_runs_under_way_when_the_runaway_was_found_are_the_suspects(tmp_path: Path) -> None:
@@ -225,3 +228,15 @@ def test_a_restart_that_found_no_cause_says_so_in_a_notice() -> None:
         "beside them played again there; none made a thread run without pause again"
     )
     assert restart_notices(run, "netflix:3.11.3") == []
+
+
+def test_the_runs_cut_short_at_the_halt_are_suspects_nearest_start_first(tmp_path: Path) -> None:
+    """Had the session cut short the runs under way when the thread was found, they would
+    have no trace: they are the suspects, the one that started nearest the thread first."""
+    first = _first_play()
+    late = {CULPRIT, "fork-join-dynamic-invalid", "switch-nested-javascript", "wait-until"}
+    ended = [r for r in first if r["scenario"] not in late]
+    cut = [r for r in first if r["scenario"] in late]
+    spoilt, suspects = isolate.beside(_summary(ended, tmp_path, cut=cut))
+    assert len(spoilt) == 29
+    assert suspects[0].scenario == CULPRIT and {s.scenario for s in suspects} == late
