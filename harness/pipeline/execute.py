@@ -30,8 +30,8 @@ from pathlib import Path
 
 from harness.classify import Settings
 from harness.errors import ServerDiedError
+from harness.pipeline import durations, isolate, live
 from harness.pipeline import events as ev
-from harness.pipeline import isolate, live
 from harness.pipeline.assemble import (
     Roles,
     assess_all,
@@ -361,5 +361,6 @@ async def _play(
 
     if isinstance(server, isolate.Restartable):
         aside = job.folder.root / ASIDE / slug(target)
-        return await isolate.play_isolated(runs, server, play, aside, restarted)
+        took = await asyncio.to_thread(durations.expected, server.server.identity.target)
+        return await isolate.play_isolated(runs, server, play, aside, restarted, expected=took)
     return await play(runs, server, False, False)

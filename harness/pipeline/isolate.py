@@ -14,12 +14,12 @@ the runs under way are cut short), and here:
     the runs never made, and those set aside that had ended before the thread was
         found, are played on it as before (a second runaway: the same again)
     each run that was under way when the thread was found (a suspect: cut short, or
-        ended after; the cause is among them, unless it had ended) is played again alone, one after
-        another (first those whose call was never answered, then by how near their start
-        was to the thread's), the server restarted after any that spoils it: that one is
-        the cause, and its trace says so (``alone``): its scenario's own finding, a
-        decision that never ends; the suspects left are then played together, as the
-        runs never made were
+        ended after; the cause is among them, unless it had ended) is played again
+        alone, one after another (first those whose call was never answered, then the
+        shortest, as each scenario last took there), the server restarted after any
+        that spoils it: that one is the cause, and its trace says so (``alone``): its
+        scenario's own finding, a decision that never ends; the suspects left are then
+        played together, as the runs never made were
 
 A scenario found to be a cause is played alone, last, from then on (its re-checks), the
 server restarted after each of its runs. Restarts are bounded (``MAX_RESTARTS`` per
@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import shutil
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -149,10 +149,12 @@ class Suspect:
     reason: str | None = None
 
 
-def beside(summary: SessionSummary) -> tuple[list[ScenarioFinished], list[Suspect]]:
+def beside(
+    summary: SessionSummary, expected: Mapping[str, float] | None = None
+) -> tuple[list[ScenarioFinished], list[Suspect]]:
     """The runs that ended after the first runaway thread began (they ran beside it), and
     the runs still under way when it was found (the suspects: those that ended after it,
-    and those cut short), likeliest first."""
+    and those cut short), in the order to play them alone (``_order``)."""
     since = min(_at(r.since) for r in summary.runaways)
     found = min(_at(r.found or r.since) for r in summary.runaways)
     spoilt = [f for f in summary.finished if not f.finished_at or _at(f.finished_at) >= since]
@@ -162,15 +164,20 @@ def beside(summary: SessionSummary) -> tuple[list[ScenarioFinished], list[Suspec
         if not f.finished_at or _at(f.finished_at) >= found
     ]
     suspects += [Suspect(name, repeat, started) for name, repeat, started in summary.cut]
-    return spoilt, sorted(suspects, key=lambda f: _likely(f, since))
+    return spoilt, sorted(suspects, key=lambda f: _order(f, since, expected or {}))
 
 
-def _likely(run: Suspect, since: datetime) -> tuple[bool, float]:
-    """Suspects, likeliest first: a call never answered (a decision that never ended
-    inside it), then the start nearest the thread's."""
+def _order(
+    run: Suspect, since: datetime, expected: Mapping[str, float]
+) -> tuple[bool, float, float]:
+    """Suspects, to find the cause soonest: one with a call never answered (a decision
+    that never ended inside it) first; then the shortest (``expected``: seconds each
+    scenario last took), as each one that is not the cause costs its time; then the start
+    nearest the thread's."""
     unanswered = "ReadTimeout" in str(run.reason or "")
+    took = expected.get(run.scenario, math.inf)
     began = abs((_at(run.started_at) - since).total_seconds()) if run.started_at else math.inf
-    return not unanswered, began
+    return not unanswered, took, began
 
 
 def _at(text: str) -> datetime:
@@ -183,11 +190,14 @@ async def play_isolated(
     play: Play,
     aside: Path,
     restarted: Callable[[Restart, list[Run]], None],
+    *,
+    expected: Mapping[str, float] | None = None,
 ) -> SessionSummary:
     """Play ``runs`` on ``held``'s server; after a runaway, restart it and play again what
     ran beside it, as the module says. ``restarted`` hears of each restart, with the runs
     whose traces were set aside, to be made again (the pipeline's progress; the runs cut
-    short or never made had not finished). The summary joins every play's."""
+    short or never made had not finished). ``expected``: seconds each scenario last took
+    there, to play the suspects shortest first. The summary joins every play's."""
     scenarios = {s.name: s for s, _ in runs}
     together = [run for run in runs if run[0].name not in held.causes]
     # each with the restart that set it aside (none: a known cause's)
@@ -222,7 +232,7 @@ async def play_isolated(
             held.spoilt = True
             continue
         held.spoilt = True
-        spoilt, suspects = beside(summary)
+        spoilt, suspects = beside(summary, expected)
         if not held.can_restart or not (spoilt or summary.not_run or summary.cut):
             continue  # played as they came: the report's notice names them
         summaries[-1] = _without(summary, spoilt)

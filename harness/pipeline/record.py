@@ -15,14 +15,15 @@ are kept under ``beside-runaway/``, never read as traces.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 from harness.errors import ExitCode, ServerDiedError
+from harness.pipeline import durations, isolate, live
 from harness.pipeline import events as ev
-from harness.pipeline import isolate, live
 from harness.pipeline.outcome import Outcome
 from harness.pipeline.plan import Plan, slug
 from harness.runner import SessionSummary
@@ -83,7 +84,10 @@ async def record(plan: Plan, emit: ev.Emit) -> Outcome:
 
         every = [(s, r) for r in range(1, plan.repeats + 1) for s in scenarios]
         aside = folders[name] / ASIDE
-        summaries[name] = summary = await isolate.play_isolated(every, held, play, aside, restarted)
+        took = await asyncio.to_thread(durations.expected, held.server.identity.target)
+        summaries[name] = summary = await isolate.play_isolated(
+            every, held, play, aside, restarted, expected=took
+        )
         if summary.death is None:
             emit(ev.TargetDone(name))
 

@@ -240,3 +240,22 @@ def test_the_runs_cut_short_at_the_halt_are_suspects_nearest_start_first(tmp_pat
     spoilt, suspects = isolate.beside(_summary(ended, tmp_path, cut=cut))
     assert len(spoilt) == 29
     assert suspects[0].scenario == CULPRIT and {s.scenario for s in suspects} == late
+
+
+def test_suspects_with_no_unanswered_call_go_shortest_first(tmp_path: Path) -> None:
+    """Each suspect that is not the cause costs its time alone: the shortest go first,
+    as each scenario last took (a run whose call was never answered before any)."""
+    first = _first_play()
+    late = {CULPRIT, "fork-join-dynamic-invalid", "switch-nested-javascript", "wait-until"}
+    ended = [r for r in first if r["scenario"] not in late]
+    cut = [r for r in first if r["scenario"] in late]
+    took = {CULPRIT: 30.0, "wait-until": 16.0, "switch-nested-javascript": 2.0}
+    _, suspects = isolate.beside(_summary(ended, tmp_path, cut=cut), took)
+    assert [s.scenario for s in suspects] == [
+        "switch-nested-javascript",
+        "wait-until",
+        CULPRIT,
+        "fork-join-dynamic-invalid",  # never seen: last
+    ]
+    _, suspects = isolate.beside(_summary(first, tmp_path), took)  # the culprit's ReadTimeout
+    assert suspects[0].scenario == CULPRIT
