@@ -252,10 +252,9 @@ async def _unless_halted(
     playing, stop = asyncio.create_task(run), asyncio.create_task(halted.wait())
     try:
         await asyncio.wait({playing, stop}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
+    finally:  # halted, or the session itself cancelled: the run never outlives this
         stop.cancel()
-    if playing.done():
-        return playing.result()
-    playing.cancel()
-    await asyncio.wait({playing})
-    return None
+        if not playing.done():
+            playing.cancel()
+            await asyncio.wait({playing})
+    return None if playing.cancelled() else playing.result()

@@ -259,3 +259,30 @@ def test_suspects_with_no_unanswered_call_go_shortest_first(tmp_path: Path) -> N
     ]
     _, suspects = isolate.beside(_summary(first, tmp_path), took)  # the culprit's ReadTimeout
     assert suspects[0].scenario == CULPRIT
+
+
+def test_a_run_is_cut_short_once_halted_and_never_outlives_its_session() -> None:
+    from harness.runner.session import _unless_halted
+
+    ended: list[str] = []
+
+    async def run(seconds: float) -> dict[str, Any]:
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            ended.append("cut")
+            raise
+        return {"outcome": {"status": "completed"}}
+
+    async def main() -> None:
+        halted = asyncio.Event()
+        assert await _unless_halted(run(0), halted) == {"outcome": {"status": "completed"}}
+        asyncio.get_running_loop().call_later(0.05, halted.set)
+        assert await _unless_halted(run(60), halted) is None
+        waiting = asyncio.create_task(_unless_halted(run(60), asyncio.Event()))
+        await asyncio.sleep(0.05)
+        waiting.cancel()  # the session cancelled (Ctrl-C): the run goes with it
+        await asyncio.wait({waiting})
+
+    asyncio.run(main())
+    assert ended == ["cut", "cut"]
