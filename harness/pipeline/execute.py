@@ -317,10 +317,8 @@ def _death_error(progress: Progress, kind: str, folder: Path) -> ServerDiedError
 def _record_network(progress: Progress, target: str, server: RunningTarget) -> None:
     """The report's isolation of ``target`` and the calls its namespace refused (summed
     over its servers, when it was restarted)."""
-    isolation, blocked = live.network(server)
     before = progress.network.get(target, {}).get("blocked")
-    if isinstance(before, int) and blocked is not None:
-        blocked += before
+    isolation, blocked = live.network(server, before if isinstance(before, int) else None)
     progress.network[target] = {"isolation": isolation, "blocked": blocked}
 
 

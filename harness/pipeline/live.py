@@ -142,9 +142,13 @@ async def each_target(
             raise first_error(failed) from None
 
 
-def network(server: RunningTarget) -> tuple[str, int | None]:
-    """The server's isolation, and the outbound calls its namespace refused."""
-    return server.identity.isolation, server.blocked() if server.blocked else None
+def network(server: RunningTarget, before: int | None = None) -> tuple[str, int | None]:
+    """The server's isolation, and the outbound calls its namespace refused (added to
+    ``before``: those of the target's earlier servers, when it was restarted)."""
+    blocked = server.blocked() if server.blocked else None
+    if blocked is not None and before is not None:
+        blocked += before
+    return server.identity.isolation, blocked
 
 
 def first_error(group: BaseExceptionGroup) -> BaseException:

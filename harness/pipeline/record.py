@@ -54,9 +54,7 @@ async def record(plan: Plan, emit: ev.Emit) -> Outcome:
 
     async def drive(name: str, stack: AsyncExitStack) -> None:
         def stopping(server: RunningTarget) -> None:
-            kind, blocked = live.network(server)
-            before = network.get(name, (kind, None))[1]
-            network[name] = (kind, blocked + before if blocked and before else blocked or before)
+            network[name] = live.network(server, network.get(name, ("", None))[1])
 
         fresh = live.starter(plan, specs[name], workdir=workdir, isolation=isolation)
         held = await isolate.Restartable.start(fresh, stack, stopping)
