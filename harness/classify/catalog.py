@@ -93,6 +93,7 @@ class Change:
     link: str
     matchers: tuple[Matcher, ...]
     backends: tuple[str, ...] = ()
+    settings: tuple[tuple[str, str], ...] = ()  # server properties the side with it runs with
     uses: tuple[Condition, ...] = ()
     unrecorded: str = ""
     intermittent: bool = False  # shows in some runs of a version that has it, not in all
@@ -109,7 +110,21 @@ class Change:
         if version not in SpecifierSet(self.versions):
             return False
         backend = target.get("backend")
-        return not self.backends or backend is None or backend in self.backends
+        if self.backends and backend is not None and backend not in self.backends:
+            return False
+        return self._configured(target.get("settings"))
+
+    def _configured(self, settings: Any) -> bool | None:
+        """Whether a server configured with ``settings`` (a trace's record of its server
+        properties) runs as this change needs; None when that is not recorded."""
+        if not self.settings:
+            return True
+        if not isinstance(settings, Mapping):
+            return None
+        return all(
+            str(settings.get(key, "")).strip().lower() == value.lower()
+            for key, value in self.settings
+        )
 
     def crossed(self, target: Mapping[str, Any]) -> bool | None:
         """Whether ``target`` is a run carried across a rollback from a version that has
@@ -154,6 +169,7 @@ class Change:
             "what": self.what,
             "versions": self.versions,
             "backends": list(self.backends),
+            **({"settings": dict(self.settings)} if self.settings else {}),
             "severity": self.severity,
             "affects": list(self.affects),
             "action": self.action,
@@ -299,6 +315,7 @@ def _change(raw: Mapping[str, Any], source: str) -> Change:
         action=" ".join(raw["action"].split()),
         link=raw["link"],
         backends=tuple(raw.get("backends") or ()),
+        settings=tuple((str(k), str(v)) for k, v in (raw.get("settings") or {}).items()),
         uses=_conditions(raw.get("uses")),
         unrecorded=" ".join(str(raw.get("unrecorded") or "").split()),
         intermittent=bool(raw.get("intermittent", False)),

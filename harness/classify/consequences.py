@@ -3,9 +3,11 @@
 A consequence is shown under its root and counted once; it takes its root's change (or
 stays unexplained with it). The relations, each between findings of one scenario:
 
-- an exchange whose status code changed: every other difference of that exchange;
+- an exchange whose status code changed, or that only one side answered: every other
+  difference of that exchange;
 - a workflow whose status changed: tasks present on one side only, the workflow's
-  ``endTime``, the running-workflow lists that name it;
+  ``endTime`` and its reason present on one side only, the running-workflow lists that
+  name it;
 - a SWITCH that chose another case: tasks present on one side only in its workflow;
 - a workflow that ran other tasks (its task set differs): its own data (output,
   variables, failed task names, end time), which those tasks made;
@@ -17,10 +19,11 @@ stays unexplained with it). The relations, each between findings of one scenario
   the worker calls that carried them;
 - a failure workflow's ``input.failedWorkflow``: the same difference in the workflow that
   failed;
-- a candidate run that ended at a step without completing (the step did not settle)
-  where the baseline's went on: the run's outcome, what it never recorded (the snapshots
-  and calls of the steps after that one, the captures at the end), from the status change
-  of a workflow in that step's snapshots;
+- a candidate run that ended at a step without completing (the step did not settle, or
+  its call failed) where the baseline's went on: the run's outcome, what it never recorded
+  (the snapshots and calls of the steps after that one, the captures at the end; after a
+  call that failed, that step's own snapshots and answer too), from the status change of a
+  workflow in that step's snapshots, or, with none, from the run's outcome;
 - what a client SDK's call gave its caller (a client's trace: an ``SDK`` exchange): a
   server answer whose status code changed during that call, or the same difference (kind
   and place in the body) of a server answer during that call, which the SDK passed on
@@ -37,6 +40,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from harness.classify.model import Finding
 from harness.compare import Difference
@@ -46,6 +50,7 @@ MADE = ("output", "variables", "failedReferenceTaskNames", "failedTaskNames", "e
 TASK_MADE = ("outputData", "endTime", "updateTime", "workerId", "reasonForIncompletion")
 _WORKER = re.compile(r"^worker \S+ \S+ (wf\d+)/(\S+) #\d+$")
 _WORKFLOW = re.compile(r"^<(wf\d+)>$")
+_PLAIN_ID = re.compile(r"^<id\d+>$")
 _RUNNING = "/api/workflow/running/"
 _SDK = "step SDK "  # a client's call, as harness/clients/trace.py records it
 _NAMED_TASK = re.compile(r"<(wf\d+)/([^<>]+)>")
@@ -115,10 +120,12 @@ def _roots(findings: Sequence[Finding]) -> Roots:
             roots[("api", parts[0])].append(index)
             if not str(parts[0]).startswith(_SDK):
                 roots[("call",)].append(index)
+        elif parts[1:] == ("status",) and d.level == "api" and d.kind in ADDED_REMOVED:
+            roots[("api", parts[0])].append(index)  # a call answered on one side only
         if d.level == "api" and len(parts) > 1 and not str(parts[0]).startswith(_SDK):
             roots[("passed", d.kind, *parts[1:])].append(index)
         elif len(parts) == 2 and d.level == "status" and parts[1] == "status":
-            for key in ("tasks", "data", "running"):
+            for key in ("tasks", "data", "running", "reason"):
                 roots[(key, parts[0])].append(index)
         elif parts and d.level == "tasks":
             roots[("data", parts[0])].append(index)
@@ -168,17 +175,7 @@ def _root_of(findings: Sequence[Finding], index: int, roots: Roots) -> int | Non
     if d.level == "tasks" and d.kind in ADDED_REMOVED:
         return _covering(findings, index, roots.get(("tasks", parts[0]), []))
     if d.level == "status" and len(parts) == 2:
-        named = _named_tasks(findings, str(parts[0]), roots)
-        if parts[1] == "status":
-            named = [r for r in named if _same_way(findings[r].difference, d)]
-        else:
-            named = [
-                r
-                for r in named
-                if _way(findings[r].difference.baseline, _TASK_WAY)
-                != _way(findings[r].difference.candidate, _TASK_WAY)
-            ]
-        return _covering(findings, index, named)
+        return _status_root(findings, index, roots)
     if d.level == "attempts":
         keys = [("task", *place[:2]) for place in places(d) if place[2:3] in _TASK_MADE]
         if keys and len(keys) == len(places(d)):
@@ -187,6 +184,28 @@ def _root_of(findings: Sequence[Finding], index: int, roots: Roots) -> int | Non
 
 
 _TASK_MADE = [(field,) for field in TASK_MADE]
+
+
+def _status_root(findings: Sequence[Finding], index: int, roots: Roots) -> int | None:
+    """A workflow's status or reason: from a task's status change that it names; its reason
+    present on one side only, from its own status change."""
+    d = findings[index].difference
+    workflow, field = d.shape_parts
+    if field == "reasonForIncompletion" and d.kind in ADDED_REMOVED:
+        found = _covering(findings, index, roots.get(("reason", workflow), []))
+        if found is not None and _may_follow(findings[found], findings[index]):
+            return found
+    named = _named_tasks(findings, str(workflow), roots)
+    if field == "status":
+        named = [r for r in named if _same_way(findings[r].difference, d)]
+    else:
+        named = [
+            r
+            for r in named
+            if _way(findings[r].difference.baseline, _TASK_WAY)
+            != _way(findings[r].difference.candidate, _TASK_WAY)
+        ]
+    return _covering(findings, index, named)
 
 
 def _passed(d: Difference, roots: Roots) -> list[int]:
@@ -259,23 +278,34 @@ def _copied(findings: Sequence[Finding], index: int) -> int | None:
     return None
 
 
-def _stop(findings: Sequence[Finding]) -> int | None:
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    """Where and how the candidate's run ended without completing: ``finding`` is its
+    outcome's."""
+
+    step: int
+    outcome: object
+    finding: int
+
+
+def _stop(findings: Sequence[Finding]) -> _Stop | None:
     """The step at which the candidate's run ended without completing, when the baseline's
     compared run went on (its outcome is recorded at that step on one side only)."""
-    for finding in findings:
+    for index, finding in enumerate(findings):
         d = finding.difference
         if d.level != "status" or d.shape_parts != _OUTCOME or d.missing != "baseline":
             continue
         ended = d.candidate.get("outcome") if isinstance(d.candidate, Mapping) else None
         if ended != "completed" and len(d.steps) == 1 and d.steps[0] is not None:
-            return d.steps[0]
+            return _Stop(d.steps[0], ended, index)
     return None
 
 
-def _after_stop(findings: Sequence[Finding], index: int, stop: int) -> int | None:
+def _after_stop(findings: Sequence[Finding], index: int, stop: _Stop) -> int | None:
     """For what a candidate run that ended at step ``stop`` lost by ending there: the
     status change of a workflow at that step (or, for a run whose last snapshot stands at
-    the next step the baseline has snapshots of, at that one: the earliest after it)."""
+    the next step the baseline has snapshots of, at that one: the earliest after it); with
+    none, the run's outcome itself (a call at that step that got no answer, say)."""
     if not _lost(findings[index].difference, stop):
         return None
     found = [
@@ -287,23 +317,48 @@ def _after_stop(findings: Sequence[Finding], index: int, stop: int) -> int | Non
         and d.kind == "changed"
         and len(d.shape_parts) == 2
         and d.shape_parts[1] == "status"
-        and any(s is not None and s >= stop for s in d.steps)
+        and any(s is not None and s >= stop.step for s in d.steps)
     ]
-    at_stop = [root for _, root in found if stop in findings[root].difference.steps]
+    at_stop = [root for _, root in found if stop.step in findings[root].difference.steps]
     later = [root for _, root in sorted(found)]
-    return next(iter(at_stop or later), None)
+    outcome = [stop.finding] if stop.finding != index else []
+    return next(iter(at_stop or later or outcome), None)
 
 
-def _lost(d: Difference, stop: int) -> bool:
+def _lost(d: Difference, stop: _Stop) -> bool:
     """The run's outcome, or a whole snapshot or call the candidate never recorded: of a
-    step after ``stop``, or captured at the end."""
+    step after the stop, or captured at the end; for a run that ended in an error (a call
+    that failed), what it never recorded of the stop's own step too (its snapshots, the
+    answer it never got)."""
     if d.level == "status" and d.shape_parts == _OUTCOME:
         return True
-    if d.missing != "candidate" or len(d.shape_parts) != 1:
+    if _unseen_workflow(d):
+        return True
+    if d.missing != "candidate":
+        return False
+    failed = stop.outcome == "error"  # its call failed: the step recorded nothing after it
+    if failed and d.steps and all(s == stop.step for s in d.steps):
+        return True
+    if len(d.shape_parts) != 1:
         return False
     if d.level == "api" and str(d.shape_parts[0]).startswith(_CAPTURE):
         return True
-    return bool(d.steps) and all(s is not None and s > stop for s in d.steps)
+    # a workflow the stopped run never saw: its last snapshots were not settled
+    first = stop.step if failed or d.level != "api" else stop.step + 1
+    return bool(d.steps) and all(s is not None and s >= first for s in d.steps)
+
+
+def _unseen_workflow(d: Difference) -> bool:
+    """An answer naming a workflow that the baseline's run saw and the stopped run never did
+    (no snapshot of it, so its id kept a plain symbol)."""
+    return (
+        d.level == "api"
+        and d.kind == "changed"
+        and isinstance(d.baseline, str)
+        and isinstance(d.candidate, str)
+        and _WORKFLOW.match(d.baseline) is not None
+        and _PLAIN_ID.match(d.candidate) is not None
+    )
 
 
 def _covering(findings: Sequence[Finding], index: int, candidates: list[int]) -> int | None:

@@ -5,8 +5,12 @@
   (``uses``: only workflows that use a feature reach the change);
 - ``Clause``: some value at a path of the object the difference is in passes a predicate,
   on one side (``where``): the exchange for an API difference (its status, content type
-  and body), the task for a task-level one (a JOIN's also carries ``joined_ended``: every
-  task it joins on had ended in that snapshot), the workflow for a status or data one.
+  and body; a call that got no answer also carries ``unanswered``: its error), the task for
+  a task-level one (a JOIN's also carries ``joined_ended``: every task it joins on had
+  ended in that snapshot), the workflow for a status or data one (with ``tasks``, its task
+  set: ``tasks.*.status``); for the run's outcome
+  (``scenario``), the status level of its step: ``scenario.outcome``, ``scenario.reason``
+  (why the run ended) and each workflow's ``status`` there.
 
 ``Scene`` holds what those tests read for one scenario: its definitions, and the views
 of one baseline run and one candidate run.
@@ -158,17 +162,32 @@ class Scene:
             return None
         step = difference.steps[0]
         if difference.level == "api":
-            return _get(view.levels["api"], step, parts[0])
+            exchange = _get(view.levels["api"], step, parts[0])
+            error = view.unanswered.get((step, str(parts[0])))
+            if exchange is None or error is None:
+                return exchange
+            return {**exchange, UNANSWERED: error}
+        if difference.level == "status" and parts == OUTCOME:
+            # the run's outcome: why it ended, beside every workflow's status at that step
+            level = _get(view.levels, "status", step) or {}
+            return {**level, OUTCOME[0]: {**(level.get(OUTCOME[0]) or {}), "reason": view.reason}}
         if difference.level in ("tasks", "attempts") and len(parts) > 1:
             task = _merged(view, ("tasks", "attempts"), step, parts[0], parts[1])
             if task is not None and task.get("taskType") == "JOIN":
                 siblings = _get(view.levels["tasks"], step, parts[0]) or {}
                 return {**task, JOINED_ENDED: _joined_ended(task, str(parts[1]), siblings)}
             return task
-        return _merged(view, ("status", "data"), step, parts[0])
+        workflow = _merged(view, ("status", "data"), step, parts[0])
+        tasks = _get(view.levels["tasks"], step, parts[0])
+        if workflow is None or tasks is None:
+            return workflow
+        return {**workflow, TASK_SET: tasks}
 
 
 JOINED_ENDED = "joined_ended"  # a JOIN's: every task it joins on had ended in that snapshot
+UNANSWERED = "unanswered"  # an exchange's: the error of a call that got no answer
+TASK_SET = "tasks"  # a workflow's: its task set, ref#attempt -> taskType, status, iteration
+OUTCOME = ("scenario",)  # the status level's place for a run's outcome
 
 
 def _joined_ended(join: Mapping[str, Any], key: str, tasks: Mapping[str, Any]) -> bool:

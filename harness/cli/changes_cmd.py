@@ -13,6 +13,7 @@ from harness.cli.options import add_options
 from harness.errors import BadInputError
 from harness.report.migration import render_migration
 from harness.targets.locks import known_locks
+from harness.targets.profiles import DEFAULT_PROFILE, get_profile
 
 
 def register(commands: Any) -> None:
@@ -37,6 +38,7 @@ async def cmd_changes(args: argparse.Namespace) -> int:
                 "target": str(lock.target),
                 "version": lock.target.version,
                 "backend": lock.embedded_backend,
+                "settings": dict(get_profile(DEFAULT_PROFILE).configured()),
             }
             for lock in known_locks()
             if lock.target.flavor.value != "netflix"
@@ -49,6 +51,7 @@ async def cmd_changes(args: argparse.Namespace) -> int:
     for change in ordered:
         stores = f" [{', '.join(change.backends)}]" if change.backends else ""
         stores += f" ({change.across} only)" if change.across else ""
+        stores += "".join(f" [{k}={v}]" for k, v in change.settings)
         print(
             f"{change.severity:<10} {change.id:<{width}}  {change.versions}{stores}  {change.title}"
         )

@@ -47,12 +47,16 @@ LevelView = dict[Step, dict[str, Any]]
 class View:
     """One trace, ready to compare: level -> step -> document. A run that stopped at a step
     with no snapshot of its own (a wait that gave up) keeps what it saw then: ``stopped_at``
-    and ``seen`` (level -> document), for ``standing_in``."""
+    and ``seen`` (level -> document), for ``standing_in``. Read by the catalog's tests, never
+    compared: why the run ended (``reason``), and the calls that got no answer (``unanswered``:
+    step and key -> the error, a read timeout say)."""
 
     levels: dict[str, LevelView] = field(default_factory=lambda: {lv: {} for lv in LEVELS})
     omitted: Counter[str] = field(default_factory=Counter)
     stopped_at: int | None = None
     seen: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    unanswered: dict[tuple[Step, str], str] = field(default_factory=dict)
 
 
 def symbol(value: Any) -> str:
@@ -99,6 +103,7 @@ def build_view(trace: Mapping[str, Any], *, ordered: bool = True) -> View:
             view.stopped_at, view.seen = last, _levels(seen, ordered)
         status = view.levels["status"].setdefault(last, {})
         status["scenario"] = {"outcome": outcome.get("status")}
+        view.reason = outcome.get("reason")
         _exchanges(view, trace.get("exchanges") or [])
     return view
 
@@ -116,7 +121,7 @@ def standing_in(view: View, reference: View) -> View:
     levels = {level: dict(steps) for level, steps in view.levels.items()}
     for level, document in view.seen.items():
         levels[level][later[0]] = document
-    return View(levels, view.omitted)
+    return View(levels, view.omitted, reason=view.reason, unanswered=view.unanswered)
 
 
 def _snapshots(view: View, step: int, documents: list[Mapping[str, Any]], ordered: bool) -> None:
@@ -178,9 +183,10 @@ def _exchanges(view: View, exchanges: list[Mapping[str, Any]]) -> None:
             "content_type": exchange.get("content_type"),
             "body": exchange.get("body", exchange.get("body_sha256")),
         }  # a missing body or header is absent, not null: "removed", not a type change
-        api.setdefault(step, {})[f"{name} #{seen[(step, name)]}"] = {
-            k: v for k, v in answer.items() if v is not None
-        }
+        key = f"{name} #{seen[(step, name)]}"
+        api.setdefault(step, {})[key] = {k: v for k, v in answer.items() if v is not None}
+        if exchange.get("status") is None and exchange.get("error"):
+            view.unanswered[(step, key)] = str(exchange["error"])
 
 
 def _carries_task(exchange: Mapping[str, Any]) -> bool:

@@ -110,6 +110,8 @@ def _where(change: Change) -> str:
     where = f"versions {change.versions}"
     if change.backends:
         where += f" on {', '.join(change.backends)}"
+    if change.settings:
+        where += " with " + ", ".join(f"`{k}={v}`" for k, v in change.settings)
     if change.across == ROLLBACK:
         where += ", rolled back to a version without it"
     if change.introduced:

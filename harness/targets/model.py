@@ -27,6 +27,9 @@ class TargetIdentity:
     artifact_sha256: str | None
     # whether the kernel keeps the server off the network, and what it may reach
     isolation: str = "not enforced"
+    # the server properties its profile and the team set (not where it listens or stores);
+    # None where the harness did not configure it (a remote target)
+    settings: tuple[tuple[str, str], ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +42,7 @@ class TargetIdentity:
             "java": self.java,
             "artifact_sha256": self.artifact_sha256,
             "isolation": self.isolation,
+            **({"settings": dict(self.settings)} if self.settings is not None else {}),
         }
 
 

@@ -105,6 +105,7 @@ def locked_identity(
         backend=profile.backend(lock.embedded_backend),
         java=java,
         artifact_sha256=lock.server_jar.sha256,
+        settings=profile.configured(),
     )
 
 

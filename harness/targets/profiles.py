@@ -88,6 +88,14 @@ class Profile:
             return self.name
         return f"{self.name} + " + ", ".join(f"{k}={v}" for k, v in self.settings)
 
+    def configured(self) -> tuple[tuple[str, str], ...]:
+        """The server properties this profile and the team's settings set on every version,
+        sorted: what a trace records of how its server was configured (not where it listens
+        or what it stores in)."""
+        props = {k: v for k, v in COMMON.items() if k != "server.address"}
+        props.update(self.settings)
+        return tuple(sorted(props.items()))
+
     def backend(self, embedded_backend: str) -> str:
         return self.store or embedded_backend
 

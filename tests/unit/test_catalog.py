@@ -138,6 +138,7 @@ NETFLIX_PAIRS = (
     ("netflix-3.12.0", "netflix-3.13.0"),  # a skipped task's endTime
     ("lock-off/netflix-3.12.0", "lock-off/netflix-3.13.0"),  # the JOIN made async
     ("lock-off/netflix-3.13.7", "lock-off/netflix-3.13.8"),  # a failed branch decides at once
+    ("lock/netflix-3.13.3", "lock/netflix-3.13.5"),  # the lock made reentrant
 )
 
 
@@ -237,6 +238,8 @@ BASELINE_PAIRS = (
         FIXTURES / "baselines" / "netflix-3.15.0-lock-off",
         NETFLIX_LINE / "lock-off" / "netflix-3.10.7",
     ),
+    # a call that fails a workflow, held by a lock that is not reentrant (before 3.13.5)
+    (FIXTURES / "baselines" / "netflix-3.15.0", NETFLIX_LINE / "lock" / "netflix-3.13.3"),
 )
 
 
