@@ -170,4 +170,10 @@ def _precedes(cause: Difference, effect: Difference) -> bool:
 
 
 def _workflow(d: Difference) -> str | None:
-    return None if d.level == "api" or not d.shape_parts else str(d.shape_parts[0])
+    """The workflow a difference is in; None for an exchange and for the run's outcome."""
+    if d.level == "api" or not d.shape_parts or d.shape_parts == _OUTCOME:
+        return None
+    return str(d.shape_parts[0])
+
+
+_OUTCOME = ("scenario",)

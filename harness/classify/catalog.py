@@ -299,7 +299,12 @@ def _conditions(raw: Sequence[Mapping[str, Any]] | None) -> tuple[Condition, ...
 
 def _clauses(raw: Sequence[Mapping[str, Any]] | None) -> tuple[Clause, ...]:
     return tuple(
-        Clause(c["side"], Pattern.parse(c["path"]), predicate(c, without=("side", "path")))
+        Clause(
+            c["side"],
+            Pattern.parse(c["path"]),
+            predicate(c, without=("side", "path", "none")),
+            none=bool(c.get("none", False)),
+        )
         for c in raw or ()
     )
 

@@ -3,12 +3,13 @@
 - ``Predicate``: one value (absent, equals, one_of, type, matches, empty);
 - ``Condition``: some value at a path of the scenario's definitions passes a predicate
   (``uses``: only workflows that use a feature reach the change);
-- ``Clause``: some value at a path of the object the difference is in passes a predicate,
-  on one side (``where``): the exchange for an API difference (its status, content type
-  and body; a call that got no answer also carries ``unanswered``: its error), the task for
-  a task-level one (a JOIN's also carries ``joined_ended``: every task it joins on had
-  ended in that snapshot), the workflow for a status or data one (with ``tasks``, its task
-  set: ``tasks.*.status``); for the run's outcome
+- ``Clause``: some value (with ``none``: no value) at a path of the object the difference
+  is in passes a predicate, on one side (``where``): the exchange for an API difference
+  (its status, content type and body; a call that got no answer also carries
+  ``unanswered``: its error), the task for a task-level one (a JOIN's also carries
+  ``joined_ended``: every task it joins on had ended in that snapshot), the workflow for a
+  status or data one (with ``tasks``, its task set with each task's ``executed``, and
+  ``tasks_ended``: every task had ended, nothing was left to run); for the run's outcome
   (``scenario``), the status level of its step: ``scenario.outcome``, ``scenario.reason``
   (why the run ended) and each workflow's ``status`` there.
 
@@ -26,7 +27,7 @@ from typing import Any
 
 from harness.compare import Difference, View
 from harness.normalize import Pattern
-from harness.statuses import joined_ended
+from harness.statuses import TERMINAL_TASK, joined_ended
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -119,6 +120,7 @@ class Clause:
     side: str
     path: Pattern
     test: Predicate
+    none: bool = False  # holds when no value at the path passes the test
 
     def holds(self, difference: Difference, forward: bool, scene: Scene) -> bool:
         """For a difference seen in several places at once (the same values in two tasks,
@@ -126,7 +128,9 @@ class Clause:
         side = BASELINE if (self.side == "old") == forward else CANDIDATE
         for holder in scene.holders(difference, side):
             found = [v for p, v in walk(holder, ()) if self.path.matches(p)]
-            if self.test.holds_somewhere(found):
+            if self.none and not any(self.test.holds(v) for v in found):
+                return True
+            if not self.none and self.test.holds_somewhere(found):
                 return True
         return False
 
@@ -181,12 +185,25 @@ class Scene:
         tasks = _get(view.levels["tasks"], step, parts[0])
         if workflow is None or tasks is None:
             return workflow
-        return {**workflow, TASK_SET: tasks}
+        attempts = _get(view.levels["attempts"], step, parts[0]) or {}
+        task_set = {key: {**task, **_executed(attempts.get(key))} for key, task in tasks.items()}
+        ended = all(t.get("status") in TERMINAL_TASK for t in tasks.values())
+        return {**workflow, TASK_SET: task_set, TASKS_ENDED: ended}
 
 
 JOINED_ENDED = "joined_ended"  # a JOIN's: every task it joins on had ended in that snapshot
 UNANSWERED = "unanswered"  # an exchange's: the error of a call that got no answer
 TASK_SET = "tasks"  # a workflow's: its task set, ref#attempt -> taskType, status, iteration
+TASKS_ENDED = "tasks_ended"  # a workflow's: every task of it had ended (nothing left to run)
+
+
+def _executed(attempt: Any) -> dict[str, Any]:
+    """A task's ``executed`` flag (whether a decision has followed its end), where recorded."""
+    if isinstance(attempt, Mapping) and "executed" in attempt:
+        return {"executed": attempt["executed"]}
+    return {}
+
+
 OUTCOME = ("scenario",)  # the status level's place for a run's outcome
 
 

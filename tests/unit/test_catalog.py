@@ -139,6 +139,7 @@ NETFLIX_PAIRS = (
     ("lock-off/netflix-3.12.0", "lock-off/netflix-3.13.0"),  # the JOIN made async
     ("lock-off/netflix-3.13.7", "lock-off/netflix-3.13.8"),  # a failed branch decides at once
     ("lock/netflix-3.13.3", "lock/netflix-3.13.5"),  # the lock made reentrant
+    ("lock/netflix-3.10.1", "lock/netflix-3.10.5"),  # a decision no longer asks for it again
 )
 
 
@@ -240,6 +241,7 @@ BASELINE_PAIRS = (
     ),
     # a call that fails a workflow, held by a lock that is not reentrant (before 3.13.5)
     (FIXTURES / "baselines" / "netflix-3.15.0", NETFLIX_LINE / "lock" / "netflix-3.13.3"),
+    (FIXTURES / "baselines" / "netflix-3.15.0", NETFLIX_LINE / "lock" / "netflix-3.10.1"),
 )
 
 

@@ -88,3 +88,38 @@ def test_the_lock_is_read_from_the_settings_a_trace_records() -> None:
     unknown = {k: v for k, v in recorded.items() if k != "settings"}
     assert change.present(unknown) is None
     assert change.reach({"version": "3.15.0"}, unknown) is None
+
+
+STALL = "lock-not-reentrant-stalls-after-system-task"
+STALLED = ("inline", "set-variable", "terminate-task", "fork-join")
+
+
+def test_a_system_task_its_decision_ran_stops_a_workflow_before_3_10_5() -> None:
+    """On 3.10.1 with the lock on, the decision after a synchronous system task cannot take
+    the lock its own decision holds: the workflow stays RUNNING with nothing to run, the
+    system task never marked executed, until a sweep."""
+    result = assess_run(
+        load_trace_set(BASELINE).restrict(set(STALLED)),
+        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.10.1"),
+        library.settings(),
+    )
+    assert STALL in {c.change["id"] for c in result.changes}
+    for scenario in STALLED:
+        kept = _kept(result, scenario)
+        assert not [f.difference.path for f in kept if f.disposition == "open"], scenario
+        assert [f for f in kept if (f.change or {}).get("id") == STALL], scenario
+    (status,) = [f for f in _kept(result, "inline") if f.difference.path == "wf1.status"]
+    assert (status.difference.baseline, status.difference.candidate) == ("COMPLETED", "RUNNING")
+    assert (status.change or {}).get("id") == STALL
+
+
+def test_from_3_10_5_or_with_the_lock_off_a_decision_goes_on_after_its_system_tasks() -> None:
+    for candidate in ("netflix-3.10.5", "netflix-3.10.1-lock-off"):
+        result = assess_run(
+            load_trace_set(BASELINE).restrict(set(STALLED)),
+            load_trace_set(NETFLIX_LINE / "lock" / candidate),
+            library.settings(),
+        )
+        assert STALL not in {c.change["id"] for c in result.changes}, candidate
+        for scenario in ("inline", "set-variable", "terminate-task"):
+            assert not [f for f in _kept(result, scenario) if f.gates], (candidate, scenario)
