@@ -140,6 +140,9 @@ NETFLIX_PAIRS = (
     ("lock-off/netflix-3.13.7", "lock-off/netflix-3.13.8"),  # a failed branch decides at once
     ("lock/netflix-3.13.3", "lock/netflix-3.13.5"),  # the lock made reentrant
     ("lock/netflix-3.10.1", "lock/netflix-3.10.5"),  # a decision no longer asks for it again
+    ("lock-off/netflix-3.8.3", "lock-off/netflix-3.9.2"),  # a DO_WHILE's inputData
+    ("lock-off/netflix-3.9.2", "lock-off/netflix-3.10.0"),  # a refused restart's 404
+    ("lock-off/netflix-3.10.0", "lock-off/netflix-3.10.1"),  # INLINE failure, validate endpoint
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from harness.classify import assess_run
 from harness.classify.settings import load_settings
+from harness.targets.profiles import get_profile
 from harness.traces import load_trace_set
 from tests.unit.traces import FIXTURES
 
@@ -51,3 +52,16 @@ def test_a_setting_given_on_top_of_the_profile_is_named_in_the_trace_and_the_rep
         f"embedded + {LOCK_OFF} profile: a difference may come from the configuration, not "
         "the version"
     ]
+
+
+def test_a_trace_records_its_servers_settings_the_team_s_over_the_profile_s() -> None:
+    """What a catalogued change that needs a setting reads: the profile's properties with
+    the team's on top, never where the server listens or stores."""
+    shipped = dict(get_profile("embedded").configured())
+    assert shipped["conductor.app.workflow-execution-lock-enabled"] == "true"
+    assert not [k for k in shipped if k.startswith(("server.", "conductor.db.", "spring.data"))]
+    mine = dict(get_profile("embedded", [LOCK_OFF]).configured())
+    assert mine == {**shipped, "conductor.app.workflow-execution-lock-enabled": "false"}
+    recorded = load_trace_set(LOCK / "netflix-3.13.3-lock-off").target
+    assert recorded["settings"] == mine
+    assert recorded["profile"] == f"embedded + {LOCK_OFF}"
