@@ -8,8 +8,9 @@
   (its status, content type and body; a call that got no answer also carries
   ``unanswered``: its error), the task for a task-level one (a JOIN's also carries
   ``joined_ended``: every task it joins on had ended in that snapshot), the workflow for a
-  status or data one (with ``tasks``, its task set with each task's ``executed``, and
-  ``tasks_ended``: every task had ended, nothing was left to run); for the run's outcome
+  status or data one (with ``tasks``, its task set with each task's ``executed``;
+  ``tasks_ended``: every task had ended, nothing was left to run; ``undecided``: the types of
+  its ended tasks not marked executed, which no decision has followed); for the run's outcome
   (``scenario``), the status level of its step: ``scenario.outcome``, ``scenario.reason``
   (why the run ended) and each workflow's ``status`` there.
 
@@ -188,13 +189,21 @@ class Scene:
         attempts = _get(view.levels["attempts"], step, parts[0]) or {}
         task_set = {key: {**task, **_executed(attempts.get(key))} for key, task in tasks.items()}
         ended = all(t.get("status") in TERMINAL_TASK for t in tasks.values())
-        return {**workflow, TASK_SET: task_set, TASKS_ENDED: ended}
+        undecided = sorted(
+            {
+                str(t.get("taskType"))
+                for t in task_set.values()
+                if t.get("status") in TERMINAL_TASK and t.get("executed") is False
+            }
+        )
+        return {**workflow, TASK_SET: task_set, TASKS_ENDED: ended, UNDECIDED: undecided}
 
 
 JOINED_ENDED = "joined_ended"  # a JOIN's: every task it joins on had ended in that snapshot
 UNANSWERED = "unanswered"  # an exchange's: the error of a call that got no answer
 TASK_SET = "tasks"  # a workflow's: its task set, ref#attempt -> taskType, status, iteration
 TASKS_ENDED = "tasks_ended"  # a workflow's: every task of it had ended (nothing left to run)
+UNDECIDED = "undecided"  # a workflow's: the types of its ended tasks no decision followed yet
 
 
 def _executed(attempt: Any) -> dict[str, Any]:
