@@ -30,7 +30,7 @@ from pathlib import Path
 
 from harness.classify import Settings
 from harness.errors import ServerDiedError
-from harness.pipeline import durations, isolate, live
+from harness.pipeline import durations, isolate, live, resume
 from harness.pipeline import events as ev
 from harness.pipeline.assemble import (
     Roles,
@@ -92,6 +92,7 @@ async def execute(
     """``servers``: targets already running, kept by the caller (the pytest plugin's
     session servers); the others start here and stop when the run ends."""
     began = time.monotonic()
+    earlier = resume.earlier_run(folder.root) if resumed else None
     every = require_valid(
         [Path(p) for p in plan.paths], allow_outbound=plan.allow_outbound, limits=plan.limits()
     )
@@ -149,31 +150,34 @@ async def execute(
         results,
         command=list(plan.command),
         complete=complete,
-        run={
-            "kind": plan.kind,
-            **({"shard": plan.shard} if plan.shard else {}),
-            "directory": str(folder.root),
-            "seconds": round(time.monotonic() - began, 1),
-            "interrupted": interrupted or died,
-            "server_deaths": progress.death_entries(),
-            "targets": [
-                {
-                    "target": t,
-                    "role": roles.role(t),
-                    "start_seconds": progress.started.get(t),
-                    "runs": roles.done_count(t, digests),
-                    "repeats": roles.repeats.get(t, 0),
-                    "rechecks": progress.rechecks.get(t, 0),
-                    "restarts": [r.to_json() for r in progress.restarts.get(t, [])],
-                    "recorded": t not in roles.live,
-                    **progress.network.get(t, {}),
-                }
-                for t in roles.all_targets
-            ],
-            "pending": progress.pending(),
-            "unused_baselines": roles.unused_baselines,
-            "no_baseline": roles.no_baseline,
-        },
+        run=resume.carried(
+            earlier,
+            {
+                "kind": plan.kind,
+                **({"shard": plan.shard} if plan.shard else {}),
+                "directory": str(folder.root),
+                "seconds": round(time.monotonic() - began, 1),
+                "interrupted": interrupted or died,
+                "server_deaths": progress.death_entries(),
+                "targets": [
+                    {
+                        "target": t,
+                        "role": roles.role(t),
+                        "start_seconds": progress.started.get(t),
+                        "runs": roles.done_count(t, digests),
+                        "repeats": roles.repeats.get(t, 0),
+                        "rechecks": progress.rechecks.get(t, 0),
+                        "restarts": [r.to_json() for r in progress.restarts.get(t, [])],
+                        "recorded": t not in roles.live,
+                        **progress.network.get(t, {}),
+                    }
+                    for t in roles.all_targets
+                ],
+                "pending": progress.pending(),
+                "unused_baselines": roles.unused_baselines,
+                "no_baseline": roles.no_baseline,
+            },
+        ),
     )
     written = write_reports(folder.root, report)
     verdict = report["verdict"]
