@@ -27,7 +27,7 @@ from typing import Any
 from harness.classify.attribute import Ledger
 from harness.classify.consequences import consequences, resolve
 from harness.classify.model import Finding, Run, ScenarioResult
-from harness.classify.predicates import Scene
+from harness.classify.predicates import Scene, scene_document
 from harness.classify.scenario_verdict import (
     FAILED_RUN,
     baseline_failures,
@@ -168,7 +168,7 @@ def assess_scenario(
     result.rechecked = len(cand_views) > 1
     result.omitted = dict(base_views[0].omitted)
     runs = [r for r in result.candidate if usable(r)][: len(cand_views)]
-    definitions = baseline[0][1].get("definitions")
+    definitions = scene_document(baseline[0][1])
     scenes = tuple(Scene(definitions, base_views[0], v) for v in cand_views) or (
         Scene(definitions, base_views[0], None),
     )
@@ -210,23 +210,25 @@ class _Judge:
                     seen[key] = (_placed(kept, d), showing)
         ignore = [Pattern.parse(p) for p in compare.get("ignore") or []]
         n = len(per_run)
-        out = []
+        out: list[Finding] = []
         for difference, showing in seen.values():
             rate = (len(showing), n)
             scene = self.scenes[min(showing)]
             if any(path_matches(p, difference) for p in ignore):
-                finding = self.plain(difference, "ignored", rate, _IGNORED)
+                found = [self.plain(difference, "ignored", rate, _IGNORED)]
             elif any(_near(difference, x) for x in noise):
-                finding = self.plain(difference, "noise", rate, _NOISY)
+                found = [self.plain(difference, "noise", rate, _NOISY)]
             elif varies := self.context.ledger.varies(difference, scene):
                 note = f"varies between runs of both versions: {varies.id} ({varies.title})"
-                finding = self.plain(difference, "noise", rate, note)
-            elif len(showing) < n and self.cleared(showing):
-                finding = self.intermittent(difference, rate, showing, scene)
-            else:
-                finding = self.attributed(difference, rate, scene)
+                found = [self.plain(difference, "noise", rate, note)]
+            else:  # a part for each change that explains some of its places
+                split = self.context.ledger.parts(difference, scene)
+                if len(showing) < n and self.cleared(showing):
+                    found = [self.intermittent(d, rate, showing, scene) for d in split]
+                else:
+                    found = [self.attributed(d, rate, scene) for d in split]
             shown_by = tuple(self.runs[i].repeat for i in sorted(showing))
-            out.append(replace(finding, shown_by=shown_by))
+            out.extend(replace(finding, shown_by=shown_by) for finding in found)
         return self.with_consequences(out)
 
     def cleared(self, showing: set[int]) -> bool:

@@ -3,8 +3,10 @@ the team's acceptances.
 
 Run-wide state lives in ``Ledger``: which changes the comparison reaches (with their
 direction), how often each explained something and where, and how often each acceptance
-was used. Two changes explaining one difference is a catalog defect: the first in the
-catalog's order is credited, the others are named on the finding and in a notice.
+was used. A folded difference whose places different changes explain (two tasks, say) is
+split into one part for each. Two changes explaining one place is a catalog defect: the
+first in the catalog's order is credited, the others are named on the finding and in a
+notice.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from harness.classify.predicates import Scene
 from harness.classify.severity import at_least
 from harness.compare import Difference
 
+UNEXPLAINED = "unexplained"  # the part of a split difference that no change explains
+
 
 @dataclass(slots=True)
 class Ledger:
@@ -38,6 +42,8 @@ class Ledger:
     fingerprints: dict[str, dict[str, None]] = field(default_factory=lambda: defaultdict(dict))
     used: Counter[str] = field(default_factory=Counter)
     defects: dict[tuple[str, ...], str] = field(default_factory=dict)
+    # the last difference explained, in its scene, and the changes that explain it
+    _last: tuple[Difference, Scene, list[tuple[Change, str]]] | None = None
 
     @classmethod
     def of(
@@ -59,12 +65,37 @@ class Ledger:
                 return change
         return None
 
+    def parts(self, difference: Difference, scene: Scene) -> list[Difference]:
+        """``difference`` as folded, or, when different changes explain its places (a
+        task of one kind, a task of another), one part for each change, in the order of
+        their first place, with the places no change explains as a part of their own."""
+        if len(difference.all_parts) < 2:
+            return [difference]
+        hits = self._hits(difference, scene)
+        if len(hits) < 2:
+            return [difference]
+        groups: dict[str, list[Difference]] = {}
+        for place in difference.places():
+            first = next((c.id for c, d in hits if c.explains(place, d, scene)), UNEXPLAINED)
+            groups.setdefault(first, []).append(place)
+        if len(groups) < 2:
+            return [difference]
+        return [difference.only(places, part) for part, places in groups.items()]
+
+    def _hits(self, difference: Difference, scene: Scene) -> list[tuple[Change, str]]:
+        last = self._last
+        if last is not None and last[0] is difference and last[1] is scene:
+            return last[2]
+        hits = [(c, d) for c, d in self.reached if c.explains(difference, d, scene)]
+        self._last = (difference, scene, hits)
+        return hits
+
     def explain(
         self, difference: Difference, scene: Scene
     ) -> tuple[Change | None, str, tuple[str, ...]]:
         """The change whose cause ``difference`` is (None if none), its direction, and the
         ids of any other change that also explains it."""
-        hits = [(c, d) for c, d in self.reached if c.explains(difference, d, scene)]
+        hits = self._hits(difference, scene)
         if not hits:
             return None, "", ()
         others = tuple(c.id for c, _ in hits[1:])
@@ -72,8 +103,9 @@ class Ledger:
 
     def effect(self, findings: Sequence[Finding], index: int, scene: Scene) -> int | None:
         """The finding whose change has finding ``index`` as an effect: a cause of that
-        change seen at the same step or earlier, in the same workflow when both name one (a
-        cause whose values vary between the candidate's runs, intermittent, included)."""
+        change seen at the same step or earlier, in the same workflow when both name one or
+        in a sub-workflow of the effect's (a parent waits on its child), a cause whose values
+        vary between the candidate's runs (intermittent) included."""
         d = findings[index].difference
         for change, direction in self.reached:
             if not change.explains(d, direction, scene, effects=True):
@@ -84,7 +116,7 @@ class Ledger:
                     and finding.disposition in ("catalogued", "accepted", "intermittent")
                     and finding.change is not None
                     and finding.change["id"] == change.id
-                    and _precedes(finding.difference, d)
+                    and _precedes(finding.difference, d, scene)
                 ):
                     return root
         return None
@@ -161,12 +193,13 @@ class Ledger:
         return [*expired, *self.defects.values()]
 
 
-def _precedes(cause: Difference, effect: Difference) -> bool:
+def _precedes(cause: Difference, effect: Difference, scene: Scene) -> bool:
     first = [s for s in cause.steps if s is not None]
     then = [s for s in effect.steps if s is not None]
     if first and then and min(first) > min(then):
         return False
-    return _workflow(cause) is None or _workflow(effect) in (None, _workflow(cause))
+    inner, outer = _workflow(cause), _workflow(effect)
+    return inner is None or outer is None or scene.within(inner, outer)
 
 
 def _workflow(d: Difference) -> str | None:

@@ -70,8 +70,14 @@ class Matcher:
         if self.new is not None and not self.new.holds(new):
             return False
         forward = direction == FORWARD
-        return all(c.holds(scene) for c in self.uses) and all(
-            w.holds(difference, forward, scene) for w in self.where
+        if not all(c.holds(scene) for c in self.uses):
+            return False
+        if not self.where:
+            return True
+        # every clause in one and the same place (a task, a workflow, an exchange)
+        return any(
+            path_matches(self.path, p) and all(w.holds(p, forward, scene) for w in self.where)
+            for p in difference.places()
         )
 
 
@@ -302,8 +308,9 @@ def _clauses(raw: Sequence[Mapping[str, Any]] | None) -> tuple[Clause, ...]:
         Clause(
             c["side"],
             Pattern.parse(c["path"]),
-            predicate(c, without=("side", "path", "none")),
+            predicate(c, without=("side", "path", "none", "of")),
             none=bool(c.get("none", False)),
+            of=str(c.get("of", "")),
         )
         for c in raw or ()
     )

@@ -1,8 +1,8 @@
 """The tests a catalogued change makes beyond a difference's level, kind and path.
 
 - ``Predicate``: one value (absent, equals, one_of, type, matches, empty);
-- ``Condition``: some value at a path of the scenario's definitions passes a predicate
-  (``uses``: only workflows that use a feature reach the change);
+- ``Condition``: some value at a path of what the scenario defined and sent passes a
+  predicate (``uses``: only workflows that use a feature reach the change);
 - ``Clause``: some value (with ``none``: no value) at a path of the object the difference
   is in passes a predicate, on one side (``where``): the exchange for an API difference
   (its status, content type and body; a call that got no answer also carries
@@ -14,8 +14,9 @@
   (``scenario``), the status level of its step: ``scenario.outcome``, ``scenario.reason``
   (why the run ended) and each workflow's ``status`` there.
 
-``Scene`` holds what those tests read for one scenario: its definitions, and the views
-of one baseline run and one candidate run.
+``Scene`` holds what those tests read for one scenario: what it defined and sent
+(``scene_document``: its definitions, and under ``requests`` the bodies of its own calls),
+and the views of one baseline run and one candidate run.
 """
 
 from __future__ import annotations
@@ -122,18 +123,33 @@ class Clause:
     path: Pattern
     test: Predicate
     none: bool = False  # holds when no value at the path passes the test
+    of: str = ""  # "workflow": the workflow the task (or exchange's task) is in, not the task
 
     def holds(self, difference: Difference, forward: bool, scene: Scene) -> bool:
         """For a difference seen in several places at once (the same values in two tasks,
         say), the clause holds when it holds in one of them."""
         side = BASELINE if (self.side == "old") == forward else CANDIDATE
-        for holder in scene.holders(difference, side):
+        for holder in scene.holders(difference, side, of=self.of):
             found = [v for p, v in walk(holder, ()) if self.path.matches(p)]
             if self.none and not any(self.test.holds(v) for v in found):
                 return True
             if not self.none and self.test.holds_somewhere(found):
                 return True
         return False
+
+
+def scene_document(trace: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run's scenario defined and sent, as ``Condition`` reads it: its definitions
+    (``workflows``, ``task_defs``) and ``requests``, the bodies of its own calls (setup and
+    steps: an ``extendLease`` a step sent, say)."""
+    definitions = trace.get("definitions")
+    out = dict(definitions) if isinstance(definitions, Mapping) else {}
+    out["requests"] = [
+        e.get("request_body")
+        for e in trace.get("exchanges") or []
+        if e.get("origin") in ("setup", "step") and e.get("request_body") is not None
+    ]
+    return out
 
 
 class Scene:
@@ -145,6 +161,8 @@ class Scene:
         self.definitions = definitions
         self.views = {BASELINE: baseline, CANDIDATE: candidate}
         self.memo: dict[int, bool] = {}
+        self._workflows: dict[tuple[Any, ...], Mapping[str, Any] | None] = {}
+        self._parents: dict[str, str] | None = None  # sub-workflow -> the workflow it runs in
         self._nodes: list[tuple[tuple[str | int, ...], Any]] | None = None
 
     def nodes(self) -> list[tuple[tuple[str | int, ...], Any]]:
@@ -152,10 +170,35 @@ class Scene:
             self._nodes = list(walk(self.definitions, ()))
         return self._nodes
 
-    def holders(self, difference: Difference, side: str) -> list[Mapping[str, Any]]:
-        """The exchanges, tasks or workflows that ``difference`` is in, on ``side``."""
+    def within(self, inner: str, outer: str) -> bool:
+        """Whether workflow ``inner`` is ``outer`` or one of its sub-workflows (a child's,
+        a grandchild's ...), as a SUB_WORKFLOW task of either side names it."""
+        if self._parents is None:
+            self._parents = {}
+            for view in self.views.values():
+                for document in view.levels["attempts"].values() if view is not None else ():
+                    _children(document, self._parents)
+        seen = set()
+        while inner != outer and inner not in seen:
+            seen.add(inner)
+            parent = self._parents.get(inner)
+            if parent is None:
+                return False
+            inner = parent
+        return inner == outer
+
+    def holders(
+        self, difference: Difference, side: str, *, of: str = ""
+    ) -> list[Mapping[str, Any]]:
+        """The exchanges, tasks or workflows that ``difference`` is in, on ``side`` (with
+        ``of="workflow"``: the workflows its tasks are in)."""
         places = difference.all_parts or (difference.shape_parts,)
-        found = [self._holder(difference, side, parts) for parts in places]
+        if of == WORKFLOW:
+            tasks = difference.level in ("tasks", "attempts") and bool(difference.steps)
+            step = difference.steps[0] if difference.steps else None
+            found = [self._workflow(side, step, p[0]) if tasks and p else None for p in places]
+        else:
+            found = [self._holder(difference, side, parts) for parts in places]
         return [h for h in found if h is not None]
 
     def _holder(
@@ -182,23 +225,63 @@ class Scene:
                 siblings = _get(view.levels["tasks"], step, parts[0]) or {}
                 return {**task, JOINED_ENDED: _joined_ended(task, str(parts[1]), siblings)}
             return task
-        workflow = _merged(view, ("status", "data"), step, parts[0])
-        tasks = _get(view.levels["tasks"], step, parts[0])
-        if workflow is None or tasks is None:
-            return workflow
-        attempts = _get(view.levels["attempts"], step, parts[0]) or {}
-        task_set = {key: {**task, **_executed(attempts.get(key))} for key, task in tasks.items()}
-        ended = all(t.get("status") in TERMINAL_TASK for t in tasks.values())
-        undecided = sorted(
-            {
-                str(t.get("taskType"))
-                for t in task_set.values()
-                if t.get("status") in TERMINAL_TASK and t.get("executed") is False
-            }
-        )
-        return {**workflow, TASK_SET: task_set, TASKS_ENDED: ended, UNDECIDED: undecided}
+        return self._workflow(side, step, parts[0])
+
+    def _workflow(self, side: str, step: Any, key: Any) -> Mapping[str, Any] | None:
+        """The workflow ``key`` at ``step`` on ``side``, with its task set, made once."""
+        memo = (side, step, key)
+        if memo in self._workflows:
+            return self._workflows[memo]
+        view = self.views[side]
+        workflow = _merged(view, ("status", "data"), step, key) if view is not None else None
+        tasks = _get(view.levels["tasks"], step, key) if view is not None else None
+        if view is not None and workflow is not None and tasks is not None:
+            task_set = _task_set(view, step, key)
+            ended = all(t.get("status") in TERMINAL_TASK for t in tasks.values())
+            undecided = _undecided(task_set)
+            workflow = {**workflow, TASK_SET: task_set, TASKS_ENDED: ended, UNDECIDED: undecided}
+        self._workflows[memo] = workflow
+        return workflow
 
 
+def _children(document: Mapping[str, Any], parents: dict[str, str]) -> None:
+    """Note in ``parents`` the sub-workflows that the tasks of a level's document name."""
+    for workflow, tasks in document.items():
+        for task in (tasks or {}).values() if isinstance(tasks, Mapping) else ():
+            if not isinstance(task, Mapping):
+                continue
+            output = task.get("outputData")
+            named = [task.get("subWorkflowId")]
+            if isinstance(output, Mapping):
+                named.append(output.get("subWorkflowId"))
+            for child in named:
+                found = _SUB_WORKFLOW.fullmatch(child) if isinstance(child, str) else None
+                if found and found.group(1) != workflow:
+                    parents.setdefault(found.group(1), str(workflow))
+
+
+_SUB_WORKFLOW = re.compile(r"<(wf\d+)>")  # a sub-workflow's id, as the scrub writes it
+
+
+def _task_set(view: View, step: Any, workflow: Any) -> dict[str, Any]:
+    """A workflow's tasks at ``step``, ref#attempt -> the task with its ``executed`` flag."""
+    tasks = _get(view.levels["tasks"], step, workflow) or {}
+    attempts = _get(view.levels["attempts"], step, workflow) or {}
+    return {key: {**task, **_executed(attempts.get(key))} for key, task in tasks.items()}
+
+
+def _undecided(task_set: Mapping[str, Any]) -> list[str]:
+    """The types of the ended tasks of a task set that no decision followed yet."""
+    return sorted(
+        {
+            str(t.get("taskType"))
+            for t in task_set.values()
+            if t.get("status") in TERMINAL_TASK and t.get("executed") is False
+        }
+    )
+
+
+WORKFLOW = "workflow"  # a clause's ``of``: the workflow a task is in
 JOINED_ENDED = "joined_ended"  # a JOIN's: every task it joins on had ended in that snapshot
 UNANSWERED = "unanswered"  # an exchange's: the error of a call that got no answer
 TASK_SET = "tasks"  # a workflow's: its task set, ref#attempt -> taskType, status, iteration

@@ -11,11 +11,12 @@ each scenario more than once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from harness.classify.attribute import UNEXPLAINED
 from harness.classify.catalog import FORWARD, Catalog, Change
-from harness.classify.predicates import Scene
+from harness.classify.predicates import Scene, scene_document
 from harness.classify.severity import fingerprint
 from harness.compare import LEVELS, Difference, build_view, diff_views, standing_in
 from harness.errors import BadInputError
@@ -30,14 +31,16 @@ class Sought:
 
     change: Change | None = None
     fingerprint: str | None = None
+    # what a split difference's parts are labelled with: the catalog's ids, "unexplained"
+    parts: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, catalog: Catalog, change: str | None, fingerprint: str | None) -> Sought:
         if bool(change) == bool(fingerprint):
             raise BadInputError("name one difference to look for: --change ID or --fingerprint FP")
-        if fingerprint:
-            return cls(fingerprint=fingerprint)
         changes = catalog.by_id()
+        if fingerprint:
+            return cls(fingerprint=fingerprint, parts=(*changes, UNEXPLAINED))
         if change not in changes:
             near = [c for c in changes if change and change.split("-")[0] in c][:5]
             hint = f"; did you mean {', '.join(near)}?" if near else ""
@@ -55,7 +58,13 @@ class Sought:
     def matches(self, scenario: str, difference: Difference, scene: Scene) -> bool:
         if self.change is not None:
             return self.change.explains(difference, FORWARD, scene)
-        return fingerprint(scenario, difference) == self.fingerprint
+        if fingerprint(scenario, difference) == self.fingerprint:
+            return True
+        # a part of a difference the assessment split among the changes explaining it
+        return len(difference.all_parts) > 1 and any(
+            fingerprint(scenario, replace(difference, part=p)) == self.fingerprint
+            for p in self.parts
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +103,7 @@ def sightings(
         levels = [lv for lv in LEVELS if lv in (compare.get("levels") or LEVELS)]
         a, b = (build_view(scrub_trace(t, scrub).trace, ordered=ordered) for t in (old, new))
         views = [standing_in(a, b), standing_in(b, a)]  # as a comparison sees a stopped run
-        scene = Scene(old.get("definitions"), views[0], views[1])
+        scene = Scene(scene_document(old), views[0], views[1])
         out += [
             Sighting(name, d)
             for d in diff_views(views[0], views[1], levels)

@@ -26,6 +26,8 @@ DEFAULT_RULES = "default.severity.yaml"
 
 def fingerprint(scenario: str, difference: Difference) -> str:
     text = "\0".join((scenario, difference.level, difference.shape, difference.kind))
+    if difference.part:
+        text += "\0" + difference.part
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from _json import make_encoder
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -45,6 +45,9 @@ class Difference:
     paths: tuple[str, ...]
     shape_parts: tuple[str, ...] = ()
     all_parts: tuple[Path, ...] = ()
+    # a part of a folded difference whose places different changes explain: the change
+    # (or "unexplained") its places went to; "" for a difference as folded
+    part: str = ""
 
     @property
     def step(self) -> Step:
@@ -52,6 +55,25 @@ class Difference:
 
     def key(self) -> tuple[str, str]:
         return (self.level, self.shape)
+
+    def places(self) -> list[Difference]:
+        """Each place where it occurs, as a difference of its own (itself, with one)."""
+        if len(self.all_parts) < 2:
+            return [self]
+        return [
+            replace(self, path=text, paths=(text,), all_parts=(parts,))
+            for parts, text in zip(self.all_parts, self.paths, strict=True)
+        ]
+
+    def only(self, places: list[Difference], part: str) -> Difference:
+        """The part of it at ``places`` (some of its ``places()``), labelled ``part``."""
+        return replace(
+            self,
+            path=places[0].path,
+            paths=tuple(p.path for p in places),
+            all_parts=tuple(q for p in places for q in p.all_parts),
+            part=part,
+        )
 
 
 class _Group:

@@ -11,6 +11,7 @@ the id was, inside text too.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -98,11 +99,7 @@ def assign(trace: Mapping[str, Any], pattern: re.Pattern[str]) -> SymbolTable:
         _document(table, document)
     exchanges = sorted(
         trace.get("exchanges") or [],
-        key=lambda e: (
-            -1 if e.get("step") is None else e["step"],
-            ORIGIN_RANK.get(str(e.get("origin")), 9),
-            e.get("seq", 0),
-        ),
+        key=lambda e: (_when(e), ORIGIN_RANK.get(str(e.get("origin")), 9), e.get("seq", 0)),
     )
     for exchange in exchanges:
         for part in ("path", "query", "request_body", "body"):
@@ -112,6 +109,17 @@ def assign(trace: Mapping[str, Any], pattern: re.Pattern[str]) -> SymbolTable:
         for text in _strings(trace.get(rest)):
             table.text(text)
     return table
+
+
+def _when(exchange: Mapping[str, Any]) -> float:
+    """Where an exchange falls among the steps: its step's index; setup before every step,
+    and the calls of no step (the capture at the end, workers between steps) after them, so
+    that what a capture lists (running workflows, say, in the server's order) does not
+    number the ids the steps' answers name."""
+    step = exchange.get("step")
+    if step is not None:
+        return float(step)
+    return -1.0 if exchange.get("origin") == "setup" else math.inf
 
 
 def _document(table: SymbolTable, document: Mapping[str, Any]) -> None:

@@ -136,6 +136,7 @@ NETFLIX_PAIRS = (
     ("lock-off/netflix-3.11.3", "lock-off/netflix-3.12.0"),  # ... and to; DO_WHILE's inputs
     ("netflix-3.13.2", "netflix-3.13.3"),  # DO_WHILE waits for its SWITCH; remove dequeues
     ("netflix-3.12.0", "netflix-3.13.0"),  # a skipped task's endTime
+    ("lease/netflix-3.10.5-lock-off", "lease/netflix-3.10.7-lock-off"),  # extendLease
     ("lock-off/netflix-3.12.0", "lock-off/netflix-3.13.0"),  # the JOIN made async
     ("lock-off/netflix-3.13.7", "lock-off/netflix-3.13.8"),  # a failed branch decides at once
     ("lock/netflix-3.13.3", "lock/netflix-3.13.5"),  # the lock made reentrant
@@ -245,6 +246,8 @@ BASELINE_PAIRS = (
     # a call that fails a workflow, held by a lock that is not reentrant (before 3.13.5)
     (FIXTURES / "baselines" / "netflix-3.15.0", NETFLIX_LINE / "lock" / "netflix-3.13.3"),
     (FIXTURES / "baselines" / "netflix-3.15.0", NETFLIX_LINE / "lock" / "netflix-3.10.1"),
+    # ... stopping a loop, a parent, a WAIT (before 3.10.5)
+    (FIXTURES / "baselines" / "netflix-3.15.0", NETFLIX_LINE / "lock" / "netflix-3.8.3"),
 )
 
 

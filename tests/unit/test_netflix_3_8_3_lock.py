@@ -1,0 +1,119 @@
+"""netflix 3.8.3 with the profile's lock, against netflix 3.15.0's baselines: a workflow
+stopped after a system task its decision ran (`lock-not-reentrant-stalls-after-system-task`)
+shows in its parent, in its DO_WHILE's count and in a WAIT's flag, each explained by that
+change; where a folded difference's places have different causes, each place goes to its
+own. Traces recorded from real servers (fixtures/netflix-line/lock/netflix-3.8.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.classify import assess_run
+from harness.classify.model import RunResult
+from harness.traces import load_trace_set
+from tests.unit import library
+from tests.unit.traces import FIXTURES, NETFLIX_LINE
+
+STALL = "lock-not-reentrant-stalls-after-system-task"
+TIMED_WAIT = "timed-wait-ends-without-sweep"
+BASELINE = FIXTURES / "baselines" / "netflix-3.15.0"
+CANDIDATE = NETFLIX_LINE / "lock" / "netflix-3.8.3"
+
+
+def _result() -> RunResult:
+    candidate = load_trace_set(CANDIDATE)
+    return assess_run(
+        load_trace_set(BASELINE).restrict(set(candidate.runs)), candidate, library.settings()
+    )
+
+
+def _kept(result: RunResult, scenario: str) -> list[Any]:
+    (found,) = [s for s in result.scenarios if s.name == scenario]
+    return [f for f in found.findings if f.disposition != "noise"]
+
+
+def test_places_of_one_folded_difference_go_each_to_the_change_that_explains_it() -> None:
+    """The loop's SWITCH and its WAIT both lost `executed` alike: one fold on the shape
+    wf1.*.executed. The SWITCH is the lock's stall; the WAIT, a timed WAIT the embedded
+    store never ended before 3.14, is `timed-wait-ends-without-sweep`'s. Each part has its
+    own fingerprint, and nothing is a catalog defect."""
+    result = _result()
+    assert result.notices == []
+    executed = [
+        f
+        for f in _kept(result, "oss-e2e.do-while-set-variable-fix")
+        if f.difference.shape == "wf1.*.executed"
+    ]
+    parts = {f.difference.part: (f.difference.paths, (f.change or {}).get("id")) for f in executed}
+    assert parts == {
+        STALL: (("wf1.switch_is_skip_approval_ref__1#0.executed",), STALL),
+        TIMED_WAIT: (("wf1.wait_ref_2__1#0.executed",), TIMED_WAIT),
+    }
+    assert len({f.fingerprint for f in executed}) == 2
+    assert all(not f.ambiguous for f in executed)
+
+
+def test_a_loop_its_workflow_stall_held_is_not_the_loops_own_change() -> None:
+    """The DO_WHILE ran 1 iteration where 3.15.0 ran 2 because its SWITCH was never
+    followed by a decision, not because of how the loop reads its condition: the count
+    follows from the stall, and neither DO_WHILE change explains it."""
+    kept = _kept(_result(), "oss-e2e.do-while-set-variable-fix")
+    counts = [f for f in kept if f.difference.path.endswith(".iteration")]
+    assert {f.difference.path for f in counts} == {
+        "wf1.do_while_ref#0.iteration",
+        "wf1.do_while_ref#0.outputData.iteration",
+    }
+    for f in counts:
+        assert (f.difference.baseline, f.difference.candidate) == (2, 1)
+        assert f.disposition == "consequence" and (f.change or {}).get("id") == STALL
+    assert not [f for f in kept if f.disposition == "open"]
+
+
+def test_a_parent_waits_on_the_child_that_the_lock_stopped() -> None:
+    """The child's SET_VARIABLE was never followed by a decision; its parent's SUB_WORKFLOW
+    task stays IN_PROGRESS and the parent RUNNING: effects of the child's stall."""
+    result = _result()
+    for scenario in (
+        "explore.sub-workflow-first-set-variable",
+        "explore.sub-workflow-then-set-variable",
+        "failure-in-sub-workflow",
+    ):
+        kept = _kept(result, scenario)
+        assert not [f.difference.path for f in kept if f.disposition == "open"], scenario
+        parent = [f for f in kept if f.difference.path.startswith("wf1.")]
+        assert parent, scenario
+        for f in parent:
+            if f.difference.level in ("status", "tasks"):
+                assert f.disposition == "consequence", (scenario, f.difference.path)
+    (status,) = [
+        f
+        for f in _kept(result, "explore.sub-workflow-first-set-variable")
+        if f.difference.path == "wf1.status"
+    ]
+    assert (status.difference.baseline, status.difference.candidate) == ("COMPLETED", "RUNNING")
+    assert (status.change or {}).get("id") == STALL
+    assert status.consequence_of is not None
+
+
+def test_a_wait_whose_time_its_decision_found_over_is_left_unmarked_by_the_stall() -> None:
+    kept = _kept(_result(), "upgrade-wait-duration")
+    (flag,) = [f for f in kept if f.difference.path == "wf1.pause_for#0.executed"]
+    assert (flag.difference.baseline, flag.difference.candidate) == (True, False)
+    assert flag.disposition == "catalogued" and (flag.change or {}).get("id") == STALL
+    assert not [f for f in kept if f.disposition == "open"]
+
+
+def test_workflows_left_running_at_the_end_are_a_behavioral_difference() -> None:
+    """The four workflows api-idempotency-key starts stop after their INLINE task on 3.8.3
+    with the lock: the capture at the end lists them running, where 3.15.0 lists none. The
+    scenario takes no snapshot, so nothing shows why: four open differences that gate; the
+    steps' answers name the same ids as 3.15.0's (the capture no longer numbers them)."""
+    (scenario,) = [s for s in _result().scenarios if s.name == "api-idempotency-key"]
+    kept = [f for f in scenario.findings if f.disposition != "noise"]
+    running = [
+        f for f in kept if f.difference.path.startswith('["capture GET /api/workflow/running/')
+    ]
+    assert [f.difference.candidate for f in running] == ["<id1>", "<id2>", "<id3>", "<id4>"]
+    assert {(f.disposition, f.severity) for f in running} == {("open", "behavioral")}
+    assert not [f for f in kept if f.difference.path.startswith('["step ')]
+    assert scenario.verdict == "incompatible"
