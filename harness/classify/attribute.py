@@ -67,12 +67,13 @@ class Ledger:
 
     def parts(self, difference: Difference, scene: Scene) -> list[Difference]:
         """``difference`` as folded, or, when different changes explain its places (a
-        task of one kind, a task of another), one part for each change, in the order of
-        their first place, with the places no change explains as a part of their own."""
+        task of one kind, a task of another) or one change only some of them, one part for
+        each change, in the order of their first place, with the places no change explains
+        as a part of their own."""
         if len(difference.all_parts) < 2:
             return [difference]
         hits = self._hits(difference, scene)
-        if len(hits) < 2:
+        if not hits:
             return [difference]
         groups: dict[str, list[Difference]] = {}
         for place in difference.places():

@@ -193,22 +193,33 @@ class Scene:
         """The exchanges, tasks or workflows that ``difference`` is in, on ``side`` (with
         ``of="workflow"``: the workflows its tasks are in)."""
         places = difference.all_parts or (difference.shape_parts,)
-        if of == WORKFLOW:
-            tasks = difference.level in ("tasks", "attempts") and bool(difference.steps)
-            step = difference.steps[0] if difference.steps else None
-            found = [self._workflow(side, step, p[0]) if tasks and p else None for p in places]
-        else:
-            found = [self._holder(difference, side, parts) for parts in places]
+        found = [self._first(difference, side, parts, of) for parts in places]
         return [h for h in found if h is not None]
 
-    def _holder(
-        self, difference: Difference, side: str, parts: tuple[str | int, ...]
+    def _first(
+        self, difference: Difference, side: str, parts: tuple[str | int, ...], of: str
     ) -> Mapping[str, Any] | None:
-        """The exchange, task or workflow at ``parts``, one of the places of ``difference``."""
+        """The holder at ``parts`` in the first step of ``difference`` that has it (a task
+        made by a later step, a second attempt say, is not in the first)."""
+        for step in difference.steps:
+            if of != WORKFLOW:
+                found = self._holder(difference, side, parts, step)
+            elif difference.level in ("tasks", "attempts") and parts:
+                found = self._workflow(side, step, parts[0])
+            else:
+                return None
+            if found is not None:
+                return found
+        return None
+
+    def _holder(
+        self, difference: Difference, side: str, parts: tuple[str | int, ...], step: Any
+    ) -> Mapping[str, Any] | None:
+        """The exchange, task or workflow at ``parts`` (a place of ``difference``) at
+        ``step``."""
         view = self.views[side]
-        if view is None or not parts or not difference.steps:
+        if view is None or not parts:
             return None
-        step = difference.steps[0]
         if difference.level == "api":
             exchange = _get(view.levels["api"], step, parts[0])
             error = view.unanswered.get((step, str(parts[0])))

@@ -121,10 +121,12 @@ def test_a_failed_branch_is_decided_at_once_and_its_join_canceled() -> None:
     assert not [f for f in kept if f.disposition == "open"]
 
 
-def test_a_where_clause_holds_in_any_place_of_a_grouped_difference() -> None:
+def test_a_grouped_difference_is_explained_place_by_place() -> None:
     """Against 3.15.0, 3.12.0's WAIT and JOIN are both IN_PROGRESS where 3.15.0 canceled
     them: one difference in two places, the WAIT's first. The change whose cause is the
-    JOIN's status (where taskType JOIN) still explains it, and nothing is left open."""
+    JOIN's status (where taskType JOIN) explains the JOIN's place, not the WAIT's: the
+    difference splits in two, and the WAIT's part follows from the JOIN's. Nothing is left
+    open."""
     result = assess_run(
         load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0-lock-off"),
         load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.12.0").restrict(
@@ -133,9 +135,13 @@ def test_a_where_clause_holds_in_any_place_of_a_grouped_difference() -> None:
         library.settings(),
     )
     (found,) = [s for s in result.scenarios if s.name == "fork-join-failure"]
-    (grouped,) = [f for f in found.findings if f.difference.shape == "wf1.*.status"]
-    assert {p[1] for p in grouped.difference.all_parts} == {"gate#0", "join#0"}
-    assert (grouped.change or {}).get("id") == "fork-branch-failure-decided-at-once"
+    parts = {f.difference.paths: f for f in found.findings if f.difference.shape == "wf1.*.status"}
+    join, wait = parts[("wf1.join#0.status",)], parts[("wf1.gate#0.status",)]
+    assert set(parts) == {("wf1.join#0.status",), ("wf1.gate#0.status",)}
+    assert join.disposition == "catalogued"
+    assert (join.change or {}).get("id") == "fork-branch-failure-decided-at-once"
+    assert wait.disposition == "consequence" and wait.consequence_of == join.fingerprint
+    assert join.fingerprint != wait.fingerprint
     assert [f.difference.path for f in found.findings if f.disposition == "open"] == []
 
 
