@@ -117,3 +117,14 @@ def test_workflows_left_running_at_the_end_are_a_behavioral_difference() -> None
     assert {(f.disposition, f.severity) for f in running} == {("open", "behavioral")}
     assert not [f for f in kept if f.difference.path.startswith('["step ')]
     assert scenario.verdict == "incompatible"
+
+
+def test_a_task_the_stall_never_scheduled_wrote_nothing_into_the_stored_definition() -> None:
+    """oss-e2e.this_will_fail stops after its SET_VARIABLE: its HTTP task is never
+    scheduled, so its mapper never adds asyncComplete to the workflow's stored definition,
+    as 3.15.0's does: an effect of the stall, not a difference of its own."""
+    kept = _kept(_result(), "oss-e2e.this_will_fail")
+    (added,) = [f for f in kept if f.difference.path.endswith(".inputParameters.asyncComplete")]
+    assert (added.difference.baseline, added.difference.missing) == (False, "candidate")
+    assert added.disposition == "consequence" and (added.change or {}).get("id") == STALL
+    assert not [f for f in kept if f.disposition == "open"]
