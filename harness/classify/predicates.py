@@ -123,7 +123,7 @@ class Clause:
     path: Pattern
     test: Predicate
     none: bool = False  # holds when no value at the path passes the test
-    of: str = ""  # "workflow": the workflow the task (or exchange's task) is in, not the task
+    of: str = ""  # "workflow": the workflow a task-level difference is in, not the task
 
     def holds(self, difference: Difference, forward: bool, scene: Scene) -> bool:
         """For a difference seen in several places at once (the same values in two tasks,
