@@ -11,10 +11,11 @@ stays unexplained with it). The relations, each between findings of one scenario
 - a SWITCH that chose another case: tasks present on one side only in its workflow;
 - a workflow that ran other tasks (its task set differs): its own data (output,
   variables, failed task names, end time), which those tasks made;
-- a task whose status changed: what its run made (output, end and update times, worker,
-  reason), and its workflow's status and reason when that reason names the task on
-  either side ("Task <wf1/t#0> failed ...") and the task went the workflow's way (from
-  running, done or failed to another of those);
+- a task whose status changed: what its run made (output, start, end and update times,
+  worker, poll count, reason), the worker calls that carried it on one side only, and its
+  workflow's status and reason when that reason names the task on either side ("Task
+  <wf1/t#0> failed ...") and the task went the workflow's way (from running, done or
+  failed to another of those);
 - a task present on one side only, or a workflow whose tasks one side never recorded:
   the worker calls that carried them;
 - a failure workflow's ``input.failedWorkflow``: the same difference in the workflow that
@@ -47,7 +48,8 @@ from harness.compare import Difference
 
 ADDED_REMOVED = ("added", "removed")
 MADE = ("output", "variables", "failedReferenceTaskNames", "failedTaskNames", "endTime")
-TASK_MADE = ("outputData", "endTime", "updateTime", "workerId", "reasonForIncompletion")
+TASK_MADE: tuple[str, ...] = ("outputData", "startTime", "endTime", "updateTime")
+TASK_MADE += ("workerId", "pollCount", "reasonForIncompletion")
 _WORKER = re.compile(r"^worker \S+ \S+ (wf\d+)/(\S+) #\d+$")
 _WORKFLOW = re.compile(r"^<(wf\d+)>$")
 _PLAIN_ID = re.compile(r"^<id\d+>$")
@@ -130,30 +132,31 @@ def _roots(findings: Sequence[Finding]) -> Roots:
         elif parts and d.level == "tasks":
             roots[("data", parts[0])].append(index)
         for place in places(d):
-            at = _place_key(d, place)
-            if at is not None:
+            for at in _place_keys(d, place):
                 roots[at].append(index)
     return roots
 
 
-def _place_key(d: Difference, place: Parts) -> tuple[str | int, ...] | None:
+def _place_keys(d: Difference, place: Parts) -> list[tuple[str | int, ...]]:
     """What one place of a difference is a root of: the tasks of another SWITCH case, what
-    a task's run made, the worker calls of a task or a workflow present on one side."""
+    a task's run made and its worker calls on one side only (a task polled on one side
+    only, say), the worker calls of a task or a workflow present on one side."""
     if (
         d.level == "attempts"
         and place[2:] == ("outputData", "selectedCase")
         and d.kind == "changed"  # another case; not the field new on one side
     ):
-        return ("tasks", place[0])
+        return [("tasks", place[0])]
     if d.level != "tasks":
-        return None
+        return []
     if place[2:] == ("status",) and d.kind == "changed":
-        return ("task", *place[:2])
+        calls = f"{place[0]}/{place[1]}"
+        return [("task", *place[:2]), *(("worker", calls, kind) for kind in ADDED_REMOVED)]
     if len(place) == 2 and d.kind in ADDED_REMOVED:
-        return ("worker", f"{place[0]}/{place[1]}", d.kind)
+        return [("worker", f"{place[0]}/{place[1]}", d.kind)]
     if len(place) == 1 and d.kind in ADDED_REMOVED:
-        return ("worker", str(place[0]), d.kind)  # a whole workflow
-    return None
+        return [("worker", str(place[0]), d.kind)]  # a whole workflow
+    return []
 
 
 def _root_of(findings: Sequence[Finding], index: int, roots: Roots) -> int | None:

@@ -86,6 +86,8 @@ class RunContext:
 
     def workflow_id(self, args: Any) -> str:
         alias = args if isinstance(args, str) else args["workflow"]
+        if alias not in self.aliases:  # a call named it, but started no workflow
+            raise ExpectationFailed(f"no workflow was started as '{alias}'")
         return self.aliases[alias]
 
     async def latest_task(self, workflow_id: str, ref: str) -> dict[str, Any]:
@@ -327,6 +329,10 @@ async def _call(step: Step, ctx: RunContext, settle_s: float) -> None:
         kwargs["content"] = str(render(args["text"], context))
     response = await ctx.client.request(args["method"], path, template=args["path"], **kwargs)
     ctx.responses.append(response)
+    if "as" in args and response.is_success:  # a call that started a workflow: its id
+        started = response.text.strip().strip('"')
+        if started and len(started) <= 200 and not any(c.isspace() for c in started):
+            ctx.aliases[args["as"]] = started
 
 
 async def _task_ids(ctx: RunContext, workflow_id: str) -> dict[str, str]:

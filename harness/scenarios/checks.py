@@ -241,6 +241,8 @@ def _steps(source: Source, workflow_names: set[str], refs: set[str]) -> list[Pro
                     )
         if "child" in step:  # checked as a workflow step above, then names a new alias
             aliases.add(step["child"]["as"])
+        if "as" in step.get("call", {}):  # a call that starts a workflow
+            aliases.add(step["call"]["as"])
         if "sleep" in step and WALL_CLOCK_TAG not in tags:
             problems.append(
                 source.problem(

@@ -104,11 +104,19 @@ def test_a_wait_whose_time_its_decision_found_over_is_left_unmarked_by_the_stall
 
 
 def test_workflows_left_running_at_the_end_are_a_behavioral_difference() -> None:
-    """The four workflows api-idempotency-key starts stop after their INLINE task on 3.8.3
-    with the lock: the capture at the end lists them running, where 3.15.0 lists none. The
-    scenario takes no snapshot, so nothing shows why: four open differences that gate; the
-    steps' answers name the same ids as 3.15.0's (the capture no longer numbers them)."""
-    (scenario,) = [s for s in _result().scenarios if s.name == "api-idempotency-key"]
+    """api-idempotency-key as it was before it followed its workflows (its traces kept in
+    fixtures/netflix-line/running-at-end): its four workflows stop after their INLINE task
+    on 3.8.3 with the lock, and only the capture at the end lists them running, where
+    3.15.0 lists none. With no snapshot nothing shows why: four open differences that
+    gate; the steps' answers name the same ids as 3.15.0's (the capture does not number
+    them)."""
+    folder = NETFLIX_LINE / "running-at-end"
+    result = assess_run(
+        load_trace_set(folder / "netflix-3.15.0"),
+        load_trace_set(folder / "netflix-3.8.3"),
+        library.settings(),
+    )
+    (scenario,) = result.scenarios
     kept = [f for f in scenario.findings if f.disposition != "noise"]
     running = [
         f for f in kept if f.difference.path.startswith('["capture GET /api/workflow/running/')
@@ -117,6 +125,22 @@ def test_workflows_left_running_at_the_end_are_a_behavioral_difference() -> None
     assert {(f.disposition, f.severity) for f in running} == {("open", "behavioral")}
     assert not [f for f in kept if f.difference.path.startswith('["step ')]
     assert scenario.verdict == "incompatible"
+
+
+def test_a_workflow_a_call_started_shows_the_stall_that_stopped_it() -> None:
+    """api-idempotency-key follows the workflow each start call started (`call` with
+    `as`): on 3.8.3 with the lock the first one stops after its INLINE task, RUNNING with
+    nothing to run, and its step never settles. The stall explains its status; what the
+    run never reached (the other three starts, the capture) follows from it."""
+    (scenario,) = [s for s in _result().scenarios if s.name == "api-idempotency-key"]
+    kept = [f for f in scenario.findings if f.disposition != "noise"]
+    (status,) = [f for f in kept if f.difference.path == "wf1.status"]
+    assert (status.difference.baseline, status.difference.candidate) == ("COMPLETED", "RUNNING")
+    assert (status.disposition, (status.change or {}).get("id")) == ("catalogued", STALL)
+    lost = {f.difference.path for f in kept if f.consequence_of == status.fingerprint}
+    assert {"wf2", "wf3", "wf4", '["capture GET /api/workflow/running/{name} #1"]'} <= lost
+    assert not [f for f in kept if f.disposition == "open"]
+    assert scenario.verdict == "action_required"
 
 
 def test_a_task_the_stall_never_scheduled_wrote_nothing_into_the_stored_definition() -> None:
@@ -128,3 +152,36 @@ def test_a_task_the_stall_never_scheduled_wrote_nothing_into_the_stored_definiti
     assert (added.difference.baseline, added.difference.missing) == (False, "candidate")
     assert added.disposition == "consequence" and (added.change or {}).get("id") == STALL
     assert not [f for f in kept if f.disposition == "open"]
+
+
+def test_a_task_the_held_back_end_would_have_canceled_waits_then_runs() -> None:
+    """explore.join-optional-failure-early: the JOIN completes (COMPLETED_WITH_ERRORS, left
+    unmarked), but the stall keeps the TERMINATE after it from being scheduled, so the
+    other branch's task, which the TERMINATE cancels on 3.15.0, is still SCHEDULED at the
+    next step, and runs once its worker polls: effects of the stall."""
+    kept = _kept(_result(), "explore.join-optional-failure-early")
+    statuses = {f.difference.candidate: f for f in kept if f.difference.path == "wf1.gate#0.status"}
+    gate = statuses["SCHEDULED"]
+    assert gate.difference.baseline == "CANCELED"
+    assert (gate.change or {}).get("id") == STALL
+    assert gate.disposition in ("catalogued", "consequence")
+    # Its worker polled it at the last step and it ran, before the sweeper's decision ran
+    # the TERMINATE: an effect too, and so is what the TERMINATE then read of it; its poll
+    # count, start time and worker calls follow from its status.
+    ran = statuses["COMPLETED"]
+    assert (ran.change or {}).get("id") == STALL
+    read = {
+        f.difference.path: f
+        for f in kept
+        if f.difference.path.startswith("wf1.done#0.") or "wf1/gate#0" in f.difference.path
+    }
+    assert {(f.change or {}).get("id") for f in read.values()} == {STALL}
+    assert read["wf1.done#0.outputData.gate"].difference.candidate == "COMPLETED"
+    for path in ("wf1.gate#0.pollCount", "wf1.gate#0.startTime"):
+        (made,) = [f for f in kept if f.difference.path == path]
+        assert (made.disposition, (made.change or {}).get("id")) == ("consequence", STALL)
+    assert not [f for f in kept if f.disposition == "open" and f.gates]
+    (join,) = [f for f in kept if f.difference.path == "wf1.join#0.executed"]
+    assert (join.disposition, (join.change or {}).get("id")) == ("catalogued", STALL)
+    (status,) = [f for f in kept if f.difference.path == "wf1.status"]
+    assert (status.change or {}).get("id") == STALL

@@ -256,6 +256,27 @@ def test_a_child_step_needs_a_known_parent_and_task(tmp_path: Path) -> None:
     assert any("no task with reference 'cal'" in m for m in messages)
 
 
+CALL_AS = """
+name: call-as
+definitions:
+  workflows:
+    - name: w
+      tasks: [{name: gate, taskReferenceName: gate, type: WAIT}]
+steps:
+  - call: {method: POST, path: /api/workflow, body: {name: "{{name.w}}", version: 1}, as: main}
+  - complete_task: {workflow: main, task: gate}
+"""
+
+
+def test_a_call_that_starts_a_workflow_names_an_alias(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(CALL_AS)
+    scenario = load_scenario(tmp_path / "s.yaml", tmp_path)
+    assert scenario.steps[0].args["as"] == "main"
+    text = CALL_AS.replace(", as: main}", "}")
+    messages = [p.message for p in problems_of(tmp_path, text)]
+    assert any("no earlier step started a workflow as 'main'" in m for m in messages)
+
+
 CATALOG = ROOT.parent / "shared" / "CATALOG.md"
 # "TT-07a\u2013d" (an en dash), "TT-03a/b", "WO-04..09", "TT-06": ids and ranges in CATALOG.md
 CATALOG_IDS = re.compile(

@@ -60,3 +60,38 @@ def test_child_of_a_task_that_started_nothing_is_a_failed_expectation() -> None:
     document = recorded_parent(20)  # after_kid: a worker task, no workflow of its own
     with pytest.raises(ExpectationFailed, match="has started no workflow"):
         run_child(document, "after_kid")
+
+
+def run_call(status: int, text: str) -> RunContext:
+    """A start call with ``as``, answered with ``status`` and ``text``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert (request.method, request.url.path) == ("POST", "/api/workflow")
+        return httpx.Response(status, text=text)
+
+    async def go() -> RunContext:
+        async with ConductorClient("http://server", transport=httpx.MockTransport(answer)) as c:
+            ctx = RunContext(c, Namespace("cc0_", frozenset({"idem_wf"})))
+            body = {"name": "{{name.idem_wf}}", "version": 1}
+            args = {"method": "POST", "path": "/api/workflow", "body": body, "as": "first"}
+            await run_step(Step(0, "call", args, 1), ctx, 1.0)
+            return ctx
+
+    return asyncio.run(go())
+
+
+def test_a_call_that_starts_a_workflow_follows_it_under_its_alias() -> None:
+    """The id netflix:3.15.0 answered to api-idempotency-key's first start call."""
+    trace = json.loads((BASELINES / "api-idempotency-key.trace.json").read_text())
+    (answer,) = [e for e in trace["exchanges"] if e["origin"] == "step" and e["step"] == 0]
+    assert answer["content_type"].startswith("text/plain")
+    ctx = run_call(answer["status"], answer["body"])
+    assert ctx.aliases == {"first": answer["body"]}
+    assert ctx.workflow_id("first") == answer["body"]
+
+
+def test_a_call_answered_with_an_error_names_no_workflow() -> None:
+    ctx = run_call(409, '{"message": "a workflow with this idempotency key exists"}')
+    assert ctx.aliases == {}
+    with pytest.raises(ExpectationFailed, match="no workflow was started as 'first'"):
+        ctx.workflow_id("first")
