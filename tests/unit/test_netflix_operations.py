@@ -370,6 +370,27 @@ def test_a_join_left_to_the_sweep_before_3_13_is_that_change_s() -> None:
     assert not [f for f in found.findings if f.gates]
 
 
+def test_an_outer_join_waits_with_the_inner_join_left_to_the_sweep() -> None:
+    """fork-nested on netflix 3.10.7 with the profile's lock, in the whole library's gate:
+    in runs 1 and 3 the inner JOIN waits for the sweep with its branches done, and the
+    outer JOIN, which joins on it, waits with it (its own joined tasks not all ended); in
+    run 2 the outer one waits with its branches done. The outer JOIN's status is an effect
+    of the change, its missing output follows from it, and nothing is left open."""
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0").restrict({"fork-nested"}),
+        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.10.7").restrict({"fork-nested"}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    assert found.verdict == "action_required", found.reason
+    kept = [f for f in found.findings if f.disposition != "noise"]
+    (outer,) = [f for f in kept if f.difference.path == "wf1.outer_join#0.status"]
+    assert (outer.change or {}).get("id") == "join-waits-for-sweep"
+    outputs = [f for f in kept if f.difference.path.startswith("wf1.outer_join#0.outputData")]
+    assert outputs and {(f.change or {}).get("id") for f in outputs} == {"join-waits-for-sweep"}
+    assert not [f for f in kept if f.disposition == "open"]
+
+
 def test_a_join_left_to_the_sweep_is_not_the_30_s_join() -> None:
     """The same JOIN status on 3.10.7 is not the 30-s JOIN's (3.13.0 to 3.13.6) nor any
     other change's: only the change whose versions hold the candidate explains it."""
