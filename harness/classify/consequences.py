@@ -85,10 +85,14 @@ def consequences(findings: Sequence[Finding]) -> dict[int, int]:
         if finding.disposition in _OWN and finding.disposition != "intermittent":
             continue
         root = _root_of(findings, index, roots)
-        if root is None and stop is not None:
-            root = _after_stop(findings, index, stop)
         if root is not None and _may_follow(findings[root], finding):
             out[index] = root
+        elif root is None and stop is not None:
+            # what a run lost by stopping follows from what it was then, in the runs that
+            # stopped, whether or not the runs that went on were the same
+            root = _after_stop(findings, index, stop)
+            if root is not None and _may_follow(findings[root], finding, stopped=True):
+                out[index] = root
     # an intermittent finding follows only from a catalogued cause: a run that sometimes
     # stops because of a known change is that change's, not a finding of its own
     final = resolve(out)
@@ -100,11 +104,13 @@ def consequences(findings: Sequence[Finding]) -> dict[int, int]:
     }
 
 
-def _may_follow(root: Finding, this: Finding) -> bool:
+def _may_follow(root: Finding, this: Finding, *, stopped: bool = False) -> bool:
     """It takes its root's change (if it has its own, the same); an intermittent finding
-    only from what the same candidate runs show."""
-    if this.disposition == "intermittent" and (
-        root.disposition not in ("intermittent", "consequence") or root.shown_by != this.shown_by
+    only from what the same candidate runs show (``stopped``: at least those runs)."""
+    if this.disposition == "intermittent" and not (
+        set(root.shown_by) >= set(this.shown_by)
+        if stopped
+        else root.disposition in ("intermittent", "consequence") and root.shown_by == this.shown_by
     ):
         return False
     mine, theirs = this.change, root.change

@@ -185,3 +185,23 @@ def test_a_task_the_held_back_end_would_have_canceled_waits_then_runs() -> None:
     assert (join.disposition, (join.change or {}).get("id")) == ("catalogued", STALL)
     (status,) = [f for f in kept if f.difference.path == "wf1.status"]
     assert (status.change or {}).get("id") == STALL
+
+
+def test_a_run_the_stall_stopped_early_loses_what_follows_from_it() -> None:
+    """In one of explore.join-optional-failure-early's three runs the stall came at the
+    FORK (COMPLETED, unmarked, no JOIN scheduled) and the wait for the optional task's
+    COMPLETED_WITH_ERRORS gave up at step 1. The workflow's status as that run stopped is
+    the stall's in all three runs; the stop, seen in that run only, follows from it."""
+    (scenario,) = [
+        s for s in _result().scenarios if s.name == "explore.join-optional-failure-early"
+    ]
+    kept = [f for f in scenario.findings if f.disposition != "noise"]
+    outcome = [f for f in kept if f.difference.path == "scenario"]
+    assert {f.shown_by for f in outcome} == {(3,)}
+    assert {(f.disposition, (f.change or {}).get("id")) for f in outcome} == {
+        ("consequence", STALL)
+    }
+    (status,) = [f for f in kept if f.difference.path == "wf1.status"]
+    assert status.shown_by == (1, 2, 3)
+    assert not [f for f in kept if f.gates]
+    assert scenario.verdict == "action_required"
