@@ -18,8 +18,8 @@ stays unexplained with it). The relations, each between findings of one scenario
   failed to another of those);
 - a task present on one side only, or a workflow whose tasks one side never recorded:
   the worker calls that carried them;
-- a failure workflow's ``input.failedWorkflow``: the same difference in the workflow that
-  failed;
+- a failure workflow's ``input.failedWorkflow``, and a workflow's output that carries a
+  task's output: the same difference where it was copied from (``copies``);
 - a candidate run that ended at a step without completing (the step did not settle, or
   its call failed) where the baseline's went on: the run's outcome, what it never recorded
   (the snapshots and calls of the steps after that one, the captures at the end; after a
@@ -43,6 +43,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from harness.classify import copies
 from harness.classify.model import Finding
 from harness.compare import Difference
 
@@ -178,9 +179,12 @@ def _root_of(findings: Sequence[Finding], index: int, roots: Roots) -> int | Non
             return found
         return _api_listing(findings, index, roots)
     if d.level == "data" and parts[1:2] == ("input",) and parts[2:3] == ("failedWorkflow",):
-        return _copied(findings, index)
+        return copies.failure_input(findings, index)
     if d.level == "data" and len(parts) > 1 and parts[1] in MADE:
-        return _covering(findings, index, roots.get(("data", parts[0]), []))
+        found = _covering(findings, index, roots.get(("data", parts[0]), []))
+        if found is None and parts[1] == "output":
+            found = copies.workflow_output(findings, index)
+        return found
     if d.level == "tasks" and d.kind in ADDED_REMOVED:
         return _covering(findings, index, roots.get(("tasks", parts[0]), []))
     if d.level == "status" and len(parts) == 2:
@@ -267,23 +271,6 @@ def _api_listing(findings: Sequence[Finding], index: int, roots: Roots) -> int |
     named = _WORKFLOW.match(value) if isinstance(value, str) else None
     if named and _RUNNING in str(d.shape_parts[0]):  # captured once, at the end
         return next(iter(roots.get(("running", named.group(1)), [])), None)
-    return None
-
-
-def _copied(findings: Sequence[Finding], index: int) -> int | None:
-    """The same difference in the failed workflow, for a failure workflow's input."""
-    d = findings[index].difference
-    rest = d.shape_parts[3:]
-    for other, finding in enumerate(findings):
-        o = finding.difference
-        if (
-            other != index
-            and o.shape_parts[1:] == rest
-            and o.level in ("data", "status")
-            and (o.kind, o.missing, o.baseline, o.candidate)
-            == (d.kind, d.missing, d.baseline, d.candidate)
-        ):
-            return other
     return None
 
 

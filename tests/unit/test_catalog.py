@@ -443,9 +443,12 @@ def test_a_selected_case_new_on_one_side_is_not_another_case() -> None:
     (scenario,) = assess_run(baseline, candidate, library.settings()).scenarios
     selected = [f for f in scenario.findings if f.difference.path.endswith(".selectedCase")]
     assert selected
+    # the workflow's output carries the loop's (a copy of the same difference)
     assert {(f.disposition, (f.change or {}).get("id")) for f in selected} == {
-        ("catalogued", "switch-inputs-and-selected-case")
+        ("catalogued", "switch-inputs-and-selected-case"),
+        ("consequence", "switch-inputs-and-selected-case"),
     }
+    assert {f.difference.level for f in selected if f.disposition == "consequence"} == {"data"}
     marks = {f.fingerprint for f in selected}
     one_side = [
         f

@@ -4,6 +4,7 @@ on traces recorded from the versions either side of each change."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -403,3 +404,59 @@ def test_a_join_left_to_the_sweep_is_not_the_30_s_join() -> None:
     status = [f for f in found.findings if f.difference.path == "wf1.join#0.status"]
     assert [(f.change or {}).get("id") for f in status] == ["join-waits-for-sweep"]
     assert not [f for f in found.findings if f.ambiguous]
+
+
+def _optional_fork_branch(baseline: Path, candidate: Path) -> list[Any]:
+    name = "optional-fork-branch"
+    result = assess_run(
+        load_trace_set(baseline).restrict({name}),
+        load_trace_set(candidate).restrict({name}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    return [f for f in found.findings if f.disposition != "noise"]
+
+
+def test_a_join_that_completed_before_its_optional_task_ran_kept_an_empty_copy() -> None:
+    """optional-fork-branch on netflix 3.8.3 with the lock off (the whole library's gate):
+    the JOIN completed before its optional branch task ran, and, before
+    Netflix/conductor#3055, copied that task's empty output, where 3.15.0's JOIN waited for
+    it. The fields its copy lacks are join-async's; the workflow's output, which carries
+    the JOIN's (`joined: ${join.output}`), follows from them."""
+    kept = _optional_fork_branch(
+        FIXTURES / "baselines" / "netflix-3.15.0-lock-off",
+        NETFLIX_LINE / "lock-off" / "netflix-3.8.3",
+    )
+    copy = [f for f in kept if f.difference.path.startswith("wf1.join#0.outputData.opt_branch.")]
+    assert {f.difference.path.rsplit(".", 1)[1] for f in copy} == {
+        "attempt",
+        "iteration",
+        "ref",
+        "worker",
+    }
+    assert {((f.change or {}).get("id"), f.difference.candidate) for f in copy} == {
+        ("join-async", None)
+    }
+    output = [f for f in kept if f.difference.path.startswith("wf1.output.joined.opt_branch.")]
+    assert len(output) == 4
+    assert {(f.disposition, (f.change or {}).get("id")) for f in output} == {
+        ("consequence", "join-async")
+    }
+    assert not [f for f in kept if f.gates]
+
+
+def test_a_joined_task_s_empty_output_is_left_out_from_3_9() -> None:
+    """The same JOIN on 3.9.2 has no key for that task: join-output-no-empty-copy, seen
+    from 3.8.3 and back."""
+    old, new = (
+        NETFLIX_LINE / "lock-off" / "netflix-3.8.3",
+        NETFLIX_LINE / "lock-off" / "netflix-3.9.2",
+    )
+    for baseline, candidate, kind in ((old, new, "removed"), (new, old, "added")):
+        kept = _optional_fork_branch(baseline, candidate)
+        (key,) = [f for f in kept if f.difference.path == "wf1.join#0.outputData.opt_branch"]
+        assert key.difference.kind == kind
+        assert (key.disposition, (key.change or {}).get("id")) == (
+            "catalogued",
+            "join-output-no-empty-copy",
+        )
