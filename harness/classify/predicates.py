@@ -12,7 +12,8 @@
   ``tasks_ended``: every task had ended, nothing was left to run; ``undecided``: the types of
   its ended tasks not marked executed, which no decision has followed); for the run's outcome
   (``scenario``), the status level of its step: ``scenario.outcome``, ``scenario.reason``
-  (why the run ended) and each workflow's ``status`` there.
+  (why the run ended), ``scenario.runaway`` (the run, played alone, kept a server thread
+  running without pause) and each workflow's ``status`` there.
 
 ``Scene`` holds what those tests read for one scenario: what it defined and sent
 (``scene_document``: its definitions, and under ``requests`` the bodies of its own calls),
@@ -229,7 +230,8 @@ class Scene:
         if difference.level == "status" and parts == OUTCOME:
             # the run's outcome: why it ended, beside every workflow's status at that step
             level = _get(view.levels, "status", step) or {}
-            return {**level, OUTCOME[0]: {**(level.get(OUTCOME[0]) or {}), "reason": view.reason}}
+            outcome = {**(level.get(OUTCOME[0]) or {}), "reason": view.reason}
+            return {**level, OUTCOME[0]: {**outcome, "runaway": view.runaway}}
         if difference.level in ("tasks", "attempts") and len(parts) > 1:
             task = _merged(view, ("tasks", "attempts"), step, parts[0], parts[1])
             if task is not None and task.get("taskType") == "JOIN":

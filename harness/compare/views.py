@@ -48,8 +48,9 @@ class View:
     """One trace, ready to compare: level -> step -> document. A run that stopped at a step
     with no snapshot of its own (a wait that gave up) keeps what it saw then: ``stopped_at``
     and ``seen`` (level -> document), for ``standing_in``. Read by the catalog's tests, never
-    compared: why the run ended (``reason``), and the calls that got no answer (``unanswered``:
-    step and key -> the error, a read timeout say)."""
+    compared: why the run ended (``reason``), the calls that got no answer (``unanswered``:
+    step and key -> the error, a read timeout say), and whether the run, played alone, kept
+    a server thread running without pause (``runaway``: a decision that never ends)."""
 
     levels: dict[str, LevelView] = field(default_factory=lambda: {lv: {} for lv in LEVELS})
     omitted: Counter[str] = field(default_factory=Counter)
@@ -57,6 +58,7 @@ class View:
     seen: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
     unanswered: dict[tuple[Step, str], str] = field(default_factory=dict)
+    runaway: bool = False
 
 
 def symbol(value: Any) -> str:
@@ -104,6 +106,8 @@ def build_view(trace: Mapping[str, Any], *, ordered: bool = True) -> View:
         status = view.levels["status"].setdefault(last, {})
         status["scenario"] = {"outcome": outcome.get("status")}
         view.reason = outcome.get("reason")
+        threads = outcome.get("runaway_threads") or []
+        view.runaway = any(isinstance(t, Mapping) and t.get("alone") is True for t in threads)
         _exchanges(view, trace.get("exchanges") or [])
     return view
 
@@ -121,7 +125,9 @@ def standing_in(view: View, reference: View) -> View:
     levels = {level: dict(steps) for level, steps in view.levels.items()}
     for level, document in view.seen.items():
         levels[level][later[0]] = document
-    return View(levels, view.omitted, reason=view.reason, unanswered=view.unanswered)
+    return View(
+        levels, view.omitted, reason=view.reason, unanswered=view.unanswered, runaway=view.runaway
+    )
 
 
 def _snapshots(view: View, step: int, documents: list[Mapping[str, Any]], ordered: bool) -> None:

@@ -460,3 +460,29 @@ def test_a_joined_task_s_empty_output_is_left_out_from_3_9() -> None:
             "catalogued",
             "join-output-no-empty-copy",
         )
+
+
+def test_a_start_call_a_never_ending_loop_held_is_that_loop_s_change() -> None:
+    """oss-e2e.do-while-set-variable-fix on netflix 3.10.7 with the profile's lock: the
+    start call's decision ran the loop without end, so the call got no answer (a read
+    timeout) in each of 3 runs, and the thread that took it ran without pause in each run
+    played alone. The run's outcome is do-while-input-evaluated-each-iteration's (before
+    3.12 the condition never saw its input change); what the run never recorded follows."""
+    name = "oss-e2e.do-while-set-variable-fix"
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0").restrict({name}),
+        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.10.7").restrict({name}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    kept = [f for f in found.findings if f.disposition != "noise"]
+    (outcome,) = [
+        f for f in kept if f.difference.path == "scenario" and f.difference.kind == "added"
+    ]
+    assert outcome.difference.candidate == {"outcome": "error"}
+    assert (outcome.disposition, (outcome.change or {}).get("id")) == (
+        "catalogued",
+        "do-while-input-evaluated-each-iteration",
+    )
+    assert not [f for f in kept if f.gates]
+    assert found.verdict == "action_required"

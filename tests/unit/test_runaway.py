@@ -10,6 +10,7 @@ from typing import Any
 
 from harness.classify import assess_run, load_settings
 from harness.classify.runaways import runaway_notices
+from harness.compare.views import build_view
 from harness.runner.liveness import mark_runaways
 from harness.runner.runaway import Runaway, ThreadWatch
 from harness.targets.threads import parse_stat, process_threads
@@ -107,3 +108,14 @@ def test_a_run_that_spun_a_thread_alone_is_named_as_the_cause() -> None:
     assert notice.startswith(f"on netflix:3.10.7, {ENDLESS}, played alone on a server")
     assert "('http-nio-127.0.'): a decision that never ends, this scenario's own" in notice
     assert "fork-join" not in notice
+
+
+def test_a_run_that_kept_a_thread_running_alone_says_so_to_the_catalog() -> None:
+    """The view the catalog's clauses read (`scenario.runaway`): true for a run of the
+    endless DO_WHILE played alone on netflix 3.10.7 (the thread it started ran without
+    pause), false for netflix 3.15.0's run of it, which completed."""
+    line = ROOT / "fixtures" / "netflix-line" / "lock" / "netflix-3.10.7"
+    alone = json.loads((line / f"{ENDLESS}.trace.json").read_text())
+    assert build_view(alone).runaway is True
+    baseline = ROOT / "fixtures" / "baselines" / "netflix-3.15.0" / f"{ENDLESS}.trace.json"
+    assert build_view(json.loads(baseline.read_text())).runaway is False
