@@ -8,7 +8,8 @@
   (its status, content type and body; a call that got no answer also carries
   ``unanswered``: its error), the task for a task-level one (a JOIN's also carries
   ``joined_ended``: every task it joins on had ended in that snapshot), the workflow for a
-  status or data one (with ``tasks``, its task set with each task's ``executed``;
+  status or data one (with ``tasks``, its task set with each task's ``executed``, and
+  ``timed`` for one that waits on a time;
   ``tasks_ended``: every task had ended, nothing was left to run; ``undecided``: the types of
   its ended tasks not marked executed, which no decision has followed); for the run's outcome
   (``scenario``), the status level of its step: ``scenario.outcome``, ``scenario.reason``
@@ -298,15 +299,21 @@ WORKFLOW = "workflow"  # a clause's ``of``: the workflow a task is in
 JOINED_ENDED = "joined_ended"  # a JOIN's: every task it joins on had ended in that snapshot
 UNANSWERED = "unanswered"  # an exchange's: the error of a call that got no answer
 TASK_SET = "tasks"  # a workflow's: its task set, ref#attempt -> taskType, status, iteration
+# (and executed, timed: see _executed)
 TASKS_ENDED = "tasks_ended"  # a workflow's: every task of it had ended (nothing left to run)
 UNDECIDED = "undecided"  # a workflow's: the types of its ended tasks no decision followed yet
 
 
 def _executed(attempt: Any) -> dict[str, Any]:
-    """A task's ``executed`` flag (whether a decision has followed its end), where recorded."""
-    if isinstance(attempt, Mapping) and "executed" in attempt:
-        return {"executed": attempt["executed"]}
-    return {}
+    """A task's ``executed`` flag (whether a decision has followed its end), where recorded,
+    and ``timed`` for a task waiting on a time (a WAIT with a duration or an until)."""
+    if not isinstance(attempt, Mapping):
+        return {}
+    flags = {"executed": attempt["executed"]} if "executed" in attempt else {}
+    given = attempt.get("inputData")
+    if isinstance(given, Mapping) and ("duration" in given or "until" in given):
+        flags["timed"] = True
+    return flags
 
 
 OUTCOME = ("scenario",)  # the status level's place for a run's outcome

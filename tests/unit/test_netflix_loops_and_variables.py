@@ -139,3 +139,25 @@ def test_an_effect_follows_a_cause_whose_values_vary_between_runs() -> None:
         for f in findings
     ]
     assert ledger.effect(unexplained, effect, scene) is None
+
+
+def test_no_difference_of_netflix_3_8_3_is_explained_by_two_changes() -> None:
+    """netflix 3.8.3 with the lock off (the whole library's gate) against 3.15.0's
+    lock-off baselines, across every change between them: an INLINE failure's workflow
+    reason, which also names the failed task from 3.13.7, is that change's, not the INLINE
+    one's; a DO_WHILE held in its first iteration by a timed WAIT that no sweep ended is
+    the WAIT's, not any DO_WHILE change's."""
+    candidate = load_trace_set(LOCK_OFF / "netflix-3.8.3")
+    baseline = load_trace_set(LOCK_OFF.parents[1] / "baselines" / "netflix-3.15.0-lock-off")
+    result = assess_run(baseline.restrict(set(candidate.runs)), candidate, library.settings())
+    assert [n for n in result.notices if "catalog defect" in n] == []
+    by_path = {
+        (s.name, f.difference.path): (f.change or {}).get("id")
+        for s in result.scenarios
+        for f in s.findings
+    }
+    assert by_path[("inline-script-engines", "wf4.reasonForIncompletion")] == (
+        "failed-task-reason-in-workflow-reason"
+    )
+    loop = ("oss-e2e.do-while-set-variable-fix", "wf1.do_while_ref#0.iteration")
+    assert by_path[loop] == "timed-wait-ends-without-sweep"
