@@ -281,7 +281,7 @@ def _task_set(view: View, step: Any, workflow: Any) -> dict[str, Any]:
     """A workflow's tasks at ``step``, ref#attempt -> the task with its ``executed`` flag."""
     tasks = _get(view.levels["tasks"], step, workflow) or {}
     attempts = _get(view.levels["attempts"], step, workflow) or {}
-    return {key: {**task, **_executed(attempts.get(key))} for key, task in tasks.items()}
+    return {key: {**task, **_flags(attempts.get(key))} for key, task in tasks.items()}
 
 
 def _undecided(task_set: Mapping[str, Any]) -> list[str]:
@@ -299,12 +299,12 @@ WORKFLOW = "workflow"  # a clause's ``of``: the workflow a task is in
 JOINED_ENDED = "joined_ended"  # a JOIN's: every task it joins on had ended in that snapshot
 UNANSWERED = "unanswered"  # an exchange's: the error of a call that got no answer
 TASK_SET = "tasks"  # a workflow's: its task set, ref#attempt -> taskType, status, iteration
-# (and executed, timed: see _executed)
+# (and executed, timed: see _flags)
 TASKS_ENDED = "tasks_ended"  # a workflow's: every task of it had ended (nothing left to run)
 UNDECIDED = "undecided"  # a workflow's: the types of its ended tasks no decision followed yet
 
 
-def _executed(attempt: Any) -> dict[str, Any]:
+def _flags(attempt: Any) -> dict[str, Any]:
     """A task's ``executed`` flag (whether a decision has followed its end), where recorded,
     and ``timed`` for a task waiting on a time (a WAIT with a duration or an until)."""
     if not isinstance(attempt, Mapping):

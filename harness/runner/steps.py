@@ -167,7 +167,7 @@ async def _start(step: Step, ctx: RunContext, settle_s: float) -> None:
         raise ExpectationFailed(
             f"starting {args['workflow']} answered {response.status_code}: {response.text[:300]}"
         )
-    ctx.aliases[args.get("as", args["workflow"])] = response.text.strip().strip('"')
+    ctx.aliases[args.get("as", args["workflow"])] = _started(response)
 
 
 async def _wait(step: Step, ctx: RunContext, settle_s: float) -> None:
@@ -330,9 +330,14 @@ async def _call(step: Step, ctx: RunContext, settle_s: float) -> None:
     response = await ctx.client.request(args["method"], path, template=args["path"], **kwargs)
     ctx.responses.append(response)
     if "as" in args and response.is_success:  # a call that started a workflow: its id
-        started = response.text.strip().strip('"')
+        started = _started(response)
         if started and len(started) <= 200 and not any(c.isspace() for c in started):
             ctx.aliases[args["as"]] = started
+
+
+def _started(response: httpx.Response) -> str:
+    """The id a start request answered (plain text, or a JSON string)."""
+    return response.text.strip().strip('"')
 
 
 async def _task_ids(ctx: RunContext, workflow_id: str) -> dict[str, str]:
