@@ -53,6 +53,9 @@ class Matcher:
     uses: tuple[Condition, ...] = ()
     where: tuple[Clause, ...] = ()
     after: bool = False  # an effect: see Change.explains
+    # the two values are the same text once this pattern is taken out of each: the change
+    # is only that part of it (a prefix dropped, say)
+    same_without: re.Pattern[str] | None = None
 
     def kind_seen(self, direction: str) -> str:
         """The difference's kind when seen in ``direction``."""
@@ -69,6 +72,8 @@ class Matcher:
             return False
         if self.new is not None and not self.new.holds(new):
             return False
+        if self.same_without is not None and not _same_without(self.same_without, old, new):
+            return False
         forward = direction == FORWARD
         if not all(c.holds(scene) for c in self.uses):
             return False
@@ -79,6 +84,12 @@ class Matcher:
             path_matches(self.path, p) and all(w.holds(p, forward, scene) for w in self.where)
             for p in difference.places()
         )
+
+
+def _same_without(pattern: re.Pattern[str], old: Any, new: Any) -> bool:
+    if not isinstance(old, str) or not isinstance(new, str):
+        return False
+    return pattern.sub("", old) == pattern.sub("", new)
 
 
 def _values(difference: Difference) -> tuple[Any, Any]:
@@ -271,13 +282,12 @@ def load_catalog(extra: Sequence[Path] = (), *, shipped: bool = True) -> Catalog
                     ((k,), matcher.get(k) or {}) for k in ("old", "new")
                 ]
                 tests += [(("where", i), c) for i, c in enumerate(matcher.get("where") or ())]
-                for at, test in tests:
-                    pattern = test.get("matches")
+                patterns = [((*at, "matches"), t.get("matches")) for at, t in tests]
+                patterns.append((("same_without",), matcher.get("same_without")))
+                for at, pattern in patterns:
                     if pattern is not None and not _compiles(pattern):
                         problems.append(
-                            source.problem(
-                                (*where, "match", m, *at, "matches"), "not a regular expression"
-                            )
+                            source.problem((*where, "match", m, *at), "not a regular expression")
                         )
             changes.append(_change(raw, path.name))
         if problems:
@@ -344,6 +354,7 @@ def _change(raw: Mapping[str, Any], source: str) -> Change:
                 uses=_conditions(m.get("uses")),
                 where=_clauses(m.get("where")),
                 after=bool(m.get("after", False)),
+                same_without=re.compile(m["same_without"]) if "same_without" in m else None,
             )
             for m in raw["match"]
         ),

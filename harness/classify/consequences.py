@@ -54,6 +54,7 @@ TASK_MADE += ("workerId", "pollCount", "reasonForIncompletion")
 _WORKER = re.compile(r"^worker \S+ \S+ (wf\d+)/(\S+) #\d+$")
 _WORKFLOW = re.compile(r"^<(wf\d+)>$")
 _PLAIN_ID = re.compile(r"^<id\d+>$")
+_UNNAMED = re.compile(r"^worker \S+ \S+ id\d+ #\d+$")  # a worker's call, its workflow unnamed
 _RUNNING = "/api/workflow/running/"
 _SDK = "step SDK "  # a client's call, as harness/clients/trace.py records it
 _NAMED_TASK = re.compile(r"<(wf\d+)/([^<>]+)>")
@@ -328,7 +329,7 @@ def _lost(d: Difference, stop: _Stop) -> bool:
     answer it never got)."""
     if d.level == "status" and d.shape_parts == _OUTCOME:
         return True
-    if _unseen_workflow(d):
+    if _unseen_workflow(d) or _unnamed_call(d):
         return True
     if d.missing != "candidate":
         return False
@@ -355,6 +356,13 @@ def _unseen_workflow(d: Difference) -> bool:
         and _WORKFLOW.match(d.baseline) is not None
         and _PLAIN_ID.match(d.candidate) is not None
     )
+
+
+def _unnamed_call(d: Difference) -> bool:
+    """A worker's call on a workflow that the stopped run never named (no snapshot of it, so
+    the call's key keeps a plain id where the baseline's names the workflow and task)."""
+    key = str(d.shape_parts[0]) if d.shape_parts else ""
+    return d.level == "api" and d.missing == "baseline" and _UNNAMED.match(key) is not None
 
 
 def _covering(findings: Sequence[Finding], index: int, candidates: list[int]) -> int | None:

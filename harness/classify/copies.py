@@ -51,11 +51,44 @@ def workflow_output(findings: Sequence[Finding], index: int) -> int | None:
     for other, finding in enumerate(findings):
         o = finding.difference
         parts = o.shape_parts
-        if other == index or o.level != "attempts" or parts[:1] != (workflow,):
-            continue
-        if parts[2:3] != ("outputData",) or not _same_change(o, d):
+        if other == index or not _in_output(o, workflow) or not _same_change(o, d):
             continue
         tail = parts[3:]
-        if len(tail) >= _COMMON_KEYS and keys[-len(tail) :] == tail:
+        if not tail or keys[-len(tail) :] != tail:
+            continue
+        if len(tail) >= _COMMON_KEYS or _shared(findings, workflow, parts[1]) >= _COMMON_KEYS:
             return other
     return None
+
+
+def _in_output(d: Difference, workflow: object, task: object = None) -> bool:
+    """Is ``d`` in the output of a task of ``workflow`` (of ``task``, when given)?"""
+    parts = d.shape_parts
+    return (
+        d.level == "attempts"
+        and parts[:1] == (workflow,)
+        and parts[2:3] == ("outputData",)
+        and (task is None or parts[1] == task)
+    )
+
+
+def _shared(findings: Sequence[Finding], workflow: object, task: object) -> int:
+    """How many differences of the workflow's output have the same at the same keys of
+    ``task``'s output (counted up to ``_COMMON_KEYS``: enough to tell a copy)."""
+    sources = [f.difference for f in findings if _in_output(f.difference, workflow, task)]
+    shared = 0
+    for finding in findings:
+        d = finding.difference
+        if d.level != "data" or d.shape_parts[:2] != (workflow, "output"):
+            continue
+        keys = d.shape_parts[2:]
+        if any(
+            len(s.shape_parts) > 3
+            and keys[-len(s.shape_parts[3:]) :] == s.shape_parts[3:]
+            and _same_change(s, d)
+            for s in sources
+        ):
+            shared += 1
+            if shared >= _COMMON_KEYS:
+                break
+    return shared

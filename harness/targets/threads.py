@@ -2,8 +2,11 @@
 
 A server started here as a child process (the process runtime) is a JVM whose threads
 the kernel lists under ``/proc/PID/task``: each with its name (the first 15 characters of
-the Java thread's name) and the CPU time it has used. The runner samples them while
-scenarios run, to notice a thread that never stops (``runner/runaway.py``).
+the Java thread's name) and the CPU time it has used. A server in a container of an
+engine on this machine is such a process too (the container's main process, ``exec
+java``), found by the process id the engine gives when its cgroup names the container.
+The runner samples them while scenarios run, to notice a thread that never stops
+(``runner/runaway.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,24 @@ def process_threads(pid: int, proc: Path = Path("/proc")) -> ThreadProbe:
         return found
 
     return probe
+
+
+def container_threads(
+    pid: int, container_id: str, proc: Path = Path("/proc")
+) -> ThreadProbe | None:
+    """The probe of a container's main process, ``pid`` as its engine gives it: None unless
+    that process, seen from here, is in the container's cgroup (an engine on another
+    machine, or in another process namespace, gives ids that name nothing here, or
+    another process)."""
+    if pid <= 0 or not container_id:
+        return None
+    try:
+        cgroup = (proc / str(pid) / "cgroup").read_text(errors="replace")
+    except OSError:
+        return None
+    if container_id not in cgroup:
+        return None
+    return process_threads(pid, proc)
 
 
 def parse_stat(stat: str) -> tuple[str, float] | None:

@@ -207,3 +207,31 @@ def test_a_warm_container_on_a_bridge_network_gives_the_process_runtime_traces(
         check=True,
     ).stdout.split()
     assert not networks
+
+
+def test_a_fresh_container_has_its_server_threads_watched(workdir: Path) -> None:
+    """The runaway watch (runner/runaway.py) reads a container's JVM as it reads a process's:
+    the container's main process, found by the id the engine on this machine gives."""
+    import asyncio
+    from contextlib import AsyncExitStack
+
+    from harness.targets.profiles import get_profile
+    from harness.targets.provision import start_target
+    from harness.targets.spec import parse_target
+    from harness.targets.threads import ThreadCpu
+
+    async def threads() -> ThreadCpu:
+        async with AsyncExitStack() as stack:
+            server = await start_target(
+                parse_target("netflix:3.15.0"),
+                profile=get_profile("embedded"),
+                workdir=workdir,
+                stack=stack,
+                runtime="docker",
+            )
+            assert server.threads is not None
+            return server.threads()
+
+    names = {name for name, _ in asyncio.run(threads()).values()}
+    assert "java" in names and "VM Thread" in names
+    assert any(name.startswith("http-nio-") for name in names), names

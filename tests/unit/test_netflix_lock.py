@@ -123,3 +123,22 @@ def test_from_3_10_5_or_with_the_lock_off_a_decision_goes_on_after_its_system_ta
         assert STALL not in {c.change["id"] for c in result.changes}, candidate
         for scenario in ("inline", "set-variable", "terminate-task"):
             assert not [f for f in _kept(result, scenario) if f.gates], (candidate, scenario)
+
+
+def test_a_worker_s_calls_on_a_workflow_the_stopped_run_never_named_follow_from_the_stop() -> None:
+    """upgrade-task-timeouts on netflix 3.12.0 with the lock (the whole library's gate):
+    the forced decision that times the second workflow out got no answer, and the run
+    ended before it named the first workflow's retried task, which its worker then polled
+    and completed: those two calls keep a plain id (``id1``) where the baseline's name the
+    workflow and task, and follow from the stop like the calls they stand for."""
+    name = "upgrade-task-timeouts"
+    result = assess_run(
+        load_trace_set(BASELINE).restrict({name}),
+        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.12.0"),
+        library.settings(),
+    )
+    kept = _kept(result, name)
+    unnamed = [f for f in kept if " id1 #" in f.difference.path]
+    assert {f.difference.path.split(" /")[0] for f in unnamed} == {'["worker GET', '["worker POST'}
+    assert {(f.disposition, (f.change or {}).get("id")) for f in unnamed} == {("consequence", LOCK)}
+    assert {f.disposition for f in kept} <= {"catalogued", "consequence"}

@@ -145,8 +145,9 @@ def test_no_difference_of_netflix_3_8_3_is_explained_by_two_changes() -> None:
     """netflix 3.8.3 with the lock off (the whole library's gate) against 3.15.0's
     lock-off baselines, across every change between them: an INLINE failure's workflow
     reason, which also names the failed task from 3.13.7, is that change's, not the INLINE
-    one's; a DO_WHILE held in its first iteration by a timed WAIT that no sweep ended is
-    not the change that reads the loop's inputs at each check (one change, no defect)."""
+    one's; a DO_WHILE held in its first iteration by a timed WAIT that no sweep ended is that
+    WAIT's change, neither the one that reads the loop's inputs at each check nor the one
+    that waits for a SWITCH's tasks (the loop did not go on ahead)."""
     candidate = load_trace_set(LOCK_OFF / "netflix-3.8.3")
     baseline = load_trace_set(LOCK_OFF.parents[1] / "baselines" / "netflix-3.15.0-lock-off")
     result = assess_run(baseline.restrict(set(candidate.runs)), candidate, library.settings())
@@ -160,4 +161,4 @@ def test_no_difference_of_netflix_3_8_3_is_explained_by_two_changes() -> None:
         "failed-task-reason-in-workflow-reason"
     )
     loop = ("oss-e2e.do-while-set-variable-fix", "wf1.do_while_ref#0.iteration")
-    assert by_path[loop] not in (None, "do-while-input-evaluated-each-iteration")
+    assert by_path[loop] == "timed-wait-ends-without-sweep"

@@ -392,6 +392,27 @@ def test_an_outer_join_waits_with_the_inner_join_left_to_the_sweep() -> None:
     assert not [f for f in kept if f.disposition == "open"]
 
 
+def test_an_outer_join_waits_with_the_inner_join_evaluated_again_after_30_s() -> None:
+    """fork-nested on netflix 3.13.3 with the lock off, in the whole library's gate: in
+    each of 3 runs the inner JOIN, its branches done, waits for its next evaluation 30 s
+    later, and the step does not settle; the outer JOIN, which joins on it, waits with it.
+    Both are the 30-s JOIN's, and nothing gates."""
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0-lock-off").restrict(
+            {"fork-nested"}
+        ),
+        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.13.3").restrict({"fork-nested"}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    assert found.verdict == "action_required", found.reason
+    kept = [f for f in found.findings if f.disposition != "noise"]
+    outer = [f for f in kept if f.difference.path.endswith(".outer_join#0.status")]
+    assert outer
+    assert {(f.change or {}).get("id") for f in outer} == {"join-evaluated-again-after-30-s"}
+    assert not [f for f in kept if f.disposition == "open" or f.gates]
+
+
 def test_a_join_left_to_the_sweep_is_not_the_30_s_join() -> None:
     """The same JOIN status on 3.10.7 is not the 30-s JOIN's (3.13.0 to 3.13.6) nor any
     other change's: only the change whose versions hold the candidate explains it."""

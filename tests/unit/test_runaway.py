@@ -13,7 +13,7 @@ from harness.classify.runaways import runaway_notices
 from harness.compare.views import build_view
 from harness.runner.liveness import mark_runaways
 from harness.runner.runaway import Runaway, ThreadWatch
-from harness.targets.threads import parse_stat, process_threads
+from harness.targets.threads import container_threads, parse_stat, process_threads
 from harness.traces import load_trace_set
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +72,27 @@ def test_the_probe_of_a_process_reads_its_threads_and_nothing_once_it_is_gone() 
     mine = process_threads(os.getpid())()
     assert mine and all(cpu >= 0 for _, cpu in mine.values())
     assert process_threads(2**22 + 1)() == {}
+
+
+def test_a_container_is_probed_only_when_its_process_is_in_its_cgroup(tmp_path: Path) -> None:
+    """The id an engine gives for a container's main process names it here only when the
+    engine runs on this machine: its cgroup must name the container, else no probe."""
+    container = "4f" * 32
+    pid = tmp_path / "4242"
+    (pid / "task" / "4242").mkdir(parents=True)
+    (pid / "task" / "4242" / "stat").write_text("4242 (java) S 1 2 3 4 5 6 7 8 9 10 300 200 0 0")
+    (pid / "task" / "4250").mkdir()
+    (pid / "task" / "4250" / "stat").write_text(
+        "4250 (sweeper-thread-) R 1 2 3 4 5 6 7 8 9 10 700 100 0 0"
+    )
+    (pid / "cgroup").write_text(f"0::/system.slice/docker-{container}.scope\n")
+    probe = container_threads(4242, container, proc=tmp_path)
+    assert probe is not None
+    assert probe() == {4242: ("java", 5.0), 4250: ("sweeper-thread-", 8.0)}
+    (pid / "cgroup").write_text("0::/user.slice/user-0.slice/session-1.scope\n")
+    assert container_threads(4242, container, proc=tmp_path) is None  # another process
+    assert container_threads(4243, container, proc=tmp_path) is None  # none here
+    assert container_threads(0, container, proc=tmp_path) is None  # the engine gave none
 
 
 def _traces() -> Any:

@@ -39,6 +39,7 @@ from harness.targets.process import locked_identity
 from harness.targets.profiles import Profile, render_properties
 from harness.targets.readiness import wait_ready
 from harness.targets.spec import TargetSpec
+from harness.targets.threads import ThreadProbe, container_threads
 
 
 async def prepare(
@@ -115,8 +116,11 @@ def running_target(
     space: netns.Namespace | None,
     started: float,
     log: Path,
+    fresh: bool = True,
 ) -> RunningTarget:
-    """The ready server in ``container``, as the runner sees it."""
+    """The ready server in ``container``, as the runner sees it. ``fresh``: started for this
+    run, so that a restart gives a new server: only then are its threads watched (a warm
+    container, kept between runs, cannot be started afresh)."""
     identity = locked_identity(
         spec, lock, profile, runtime="docker", java=f"Java {lock.java} (image {image})"
     )
@@ -132,7 +136,15 @@ def running_target(
         exited=probe(container),
         listen=space.listen if space else None,
         blocked=space.refused if space else None,
+        threads=threads(container) if fresh else None,
     )
+
+
+def threads(container: Container) -> ThreadProbe | None:
+    """The probe of the container's JVM, when its engine runs on this machine."""
+    container.reload()
+    pid = container.attrs.get("State", {}).get("Pid")
+    return container_threads(pid if isinstance(pid, int) else 0, str(container.id))
 
 
 async def ready(

@@ -118,6 +118,7 @@ async def start(
         space=space,
         started=started,
         log=log,
+        fresh=False,
     )
 
 

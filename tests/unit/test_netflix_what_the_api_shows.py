@@ -1,0 +1,137 @@
+"""What netflix 3.8.3 to 3.10.1 (the lock off) show against 3.15.0 in what the API answers
+rather than in what the engine decides: an error's message that begins with its code
+(Netflix/conductor#3003, 3.10.0), a dynamic fork's task definitions that carry their empty
+collections (Netflix/conductor#3144, 3.10.3), an EVENT task's sink and asyncComplete left
+in the workflow's copy of its definition (Netflix/conductor#3070, 3.10.5), and a workflow
+output that carries a JOIN's empty copies (Netflix/conductor#3055, 3.9.0)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.classify import assess_run
+from harness.traces import load_trace_set
+from tests.unit import library
+from tests.unit.traces import NETFLIX_LINE
+
+LOCK_OFF = NETFLIX_LINE / "lock-off"
+BASELINES = NETFLIX_LINE.parent / "baselines" / "netflix-3.15.0-lock-off"
+
+
+def _findings(candidate: Path, scenario: str) -> list[Any]:
+    """One scenario's findings against 3.15.0's lock-off baselines, noise left out."""
+    traces = load_trace_set(candidate)
+    baseline = load_trace_set(BASELINES).restrict({scenario})
+    result = assess_run(baseline, traces.restrict({scenario}), library.settings())
+    (found,) = result.scenarios
+    return [f for f in found.findings if f.disposition != "noise"]
+
+
+def _by_path(findings: list[Any], start: str) -> dict[str, tuple[str, str | None]]:
+    return {
+        f.difference.path: (f.disposition, (f.change or {}).get("id"))
+        for f in findings
+        if f.difference.path.startswith(start)
+    }
+
+
+def test_an_error_message_lost_its_code_in_3_10() -> None:
+    """Before 3.10.0 an answer made from any exception carried "INTERNAL_ERROR - " before
+    the error's text; the text after it is the same (only that prefix is the change)."""
+    messages = {
+        (scenario, f.difference.candidate): (f.change or {}).get("id")
+        for scenario in (
+            "api-rest-errors",
+            "event-handler-crud",
+            "pause-resume-edge-cases",
+            "skip-task-errors",
+            "task-update-statuses",
+        )
+        for f in _findings(LOCK_OFF / "netflix-3.9.2", scenario)
+        if f.difference.path.endswith(".body.message")
+    }
+    assert messages, "the 3.9.2 traces hold error messages that differ"
+    prefixed = {k: v for k, v in messages.items() if str(k[1]).startswith("INTERNAL_ERROR - ")}
+    assert len(prefixed) >= 5
+    assert set(prefixed.values()) == {"error-message-without-code"}
+    ended = [k for k in messages if str(k[1]).startswith("Workflow id ")]
+    assert ended and {messages[k] for k in ended} == {"error-message-without-code"}
+
+
+def test_a_message_changed_beyond_its_code_is_not_that_change() -> None:
+    """The prefix is all the change explains: a text that differs after it is not its."""
+    from harness.classify.catalog import _same_without, load_catalog
+
+    (change,) = [c for c in load_catalog().changes if c.id == "error-message-without-code"]
+    pattern = change.matchers[0].same_without
+    assert pattern is not None
+    old = "INTERNAL_ERROR - Content type 'text/plain;charset=UTF-8' not supported"
+    assert _same_without(pattern, old, "Content type 'text/plain;charset=UTF-8' not supported")
+    assert not _same_without(pattern, old, "Content-Type 'text/plain' is not supported")
+    assert not _same_without(pattern, old, None)
+
+
+def test_a_dynamic_fork_s_task_definitions_lose_their_empty_collections() -> None:
+    """A FORK_JOIN_DYNAMIC's FORK task takes its branches' workflow tasks as input
+    (forkedTaskDefs): before 3.10.3 each carried its six collections, empty."""
+    found = _by_path(_findings(LOCK_OFF / "netflix-3.8.3", "fork-join-dynamic"), "wf1.")
+    collections = (
+        "decisionCases",
+        "defaultCase",
+        "defaultExclusiveJoinTask",
+        "forkTasks",
+        "joinOn",
+        "loopOver",
+    )
+    forked = {
+        p: v
+        for p, v in found.items()
+        if ".forkedTaskDefs" in p and p.rsplit(".", 1)[1].startswith(collections)
+    }
+    assert len(forked) == 6
+    assert set(forked.values()) == {("catalogued", "workflow-task-empty-collections-omitted")}
+
+
+def test_a_workflow_output_that_carries_a_join_s_empty_copies_follows_from_them() -> None:
+    """oss-e2e.context_concurrency_issue: the workflow's output is its JOIN's output; on
+    3.8.3 that JOIN kept an empty copy of each branch task that had not ended
+    (join-output-no-empty-copy), so the output holds them too, one key each."""
+    findings = _findings(LOCK_OFF / "netflix-3.8.3", "oss-e2e.context_concurrency_issue")
+    output = _by_path(findings, "wf1.output.")
+    assert len(output) == 8
+    assert set(output.values()) == {("consequence", "join-output-no-empty-copy")}
+    assert not [f for f in findings if f.disposition == "open"]
+
+
+def test_from_3_10_0_an_error_message_is_its_own_text() -> None:
+    """The same five scenarios on 3.10.0 (the version bisect found first): no message that
+    differs from 3.15.0's begins with a code, and the change is not reached."""
+    for scenario in (
+        "api-rest-errors",
+        "event-handler-crud",
+        "pause-resume-edge-cases",
+        "skip-task-errors",
+        "task-update-statuses",
+    ):
+        findings = _findings(LOCK_OFF / "netflix-3.10.0", scenario)
+        ids = {(f.change or {}).get("id") for f in findings}
+        assert "error-message-without-code" not in ids, scenario
+        assert not [f for f in findings if f.disposition == "open"], scenario
+
+
+def test_an_event_task_s_sink_left_in_the_definition_copy_until_3_10_5() -> None:
+    """event-task: the asyncComplete EVENT task, scheduled after a worker's update, shows
+    its sink and asyncComplete among its inputParameters in the workflow's copy of its
+    definition on 3.9.2 and 3.10.1 (the decision saved the workflow once it had mapped the
+    task), not on 3.10.5 or 3.15.0 (the decision went on in memory and saved nothing
+    more)."""
+    for older in ("netflix-3.9.2", "netflix-3.10.1"):
+        found = _by_path(_findings(LOCK_OFF / older, "event-task"), "wf1.workflowDefinition.")
+        injected = {p.rsplit(".", 1)[1]: v for p, v in found.items() if ".inputParameters." in p}
+        assert injected == {
+            "sink": ("catalogued", "event-task-parameters-left-in-definition"),
+            "asyncComplete": ("catalogued", "event-task-parameters-left-in-definition"),
+        }, older
+    later = _findings(LOCK_OFF / "netflix-3.10.5", "event-task")
+    assert not [f for f in later if ".inputParameters." in f.difference.path]
