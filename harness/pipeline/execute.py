@@ -224,9 +224,9 @@ class Job:
 
 async def _run_targets(job: Job, specs: dict[str, TargetSpec]) -> None:
     """Each target starts and runs on its own, so a fast one does not wait for a slow one;
-    the first failure stops them all, and every started server is stopped on the way out."""
+    the first failure stops them all, and every started server is stopped on the way out.
+    A candidate with nothing left to run starts only if it has scenarios to re-check."""
     plan, progress = job.plan, job.progress
-    # A candidate with nothing left to run still starts when it may have to re-check.
     needed = [
         t for t in job.roles.live if progress.todo[t] or (plan.recheck and t in plan.candidates)
     ]
@@ -234,7 +234,9 @@ async def _run_targets(job: Job, specs: dict[str, TargetSpec]) -> None:
         return
     if plan.baseline not in needed or not _left(job, plan.baseline, first_only=True):
         job.baseline_once.set()
-    job.emit(ev.TargetsStarting(tuple(needed)))
+    first = tuple(t for t in needed if progress.todo[t])
+    if first:
+        job.emit(ev.TargetsStarting(first))
     workdir = job.folder.new_servers_dir()
 
     async def drive(target: str, stack: AsyncExitStack) -> None:
@@ -246,10 +248,37 @@ async def _run_targets(job: Job, specs: dict[str, TargetSpec]) -> None:
 async def _drive(
     job: Job, target: str, spec: TargetSpec, stack: AsyncExitStack, workdir: Path
 ) -> None:
+    plan = job.plan
+    server: RunningTarget | isolate.Restartable | None = None
+    if job.progress.todo[target]:
+        server = await _server(job, target, spec, stack, workdir)
+        if _died(job, target, await _play(job, target, server, job.progress.todo[target])):
+            return
+    if target == plan.baseline and plan.recheck:
+        again = await asyncio.to_thread(recheck_baseline, plan, job.roles)
+    elif target != plan.baseline and plan.recheck:
+        await job.baseline_once.wait()
+        again = await asyncio.to_thread(recheck_candidates, plan, job.roles, job.settings, target)
+    else:
+        again = []
+    if again:
+        if server is None:  # nothing was left to run on it but these
+            job.emit(ev.TargetsStarting((target,)))
+            server = await _server(job, target, spec, stack, workdir)
+        if _died(job, target, await _recheck(job, target, server, again)):
+            return
+    job.emit(ev.TargetDone(target))
+
+
+async def _server(
+    job: Job, target: str, spec: TargetSpec, stack: AsyncExitStack, workdir: Path
+) -> RunningTarget | isolate.Restartable:
+    """The target's server: the one given, or one started here, which is restarted afresh
+    after a runaway (``isolate``)."""
     plan, progress = job.plan, job.progress
     given = job.servers.get(target)
     server: RunningTarget | isolate.Restartable
-    if given is None:  # started here: restarted afresh after a runaway (``isolate``)
+    if given is None:
         isolation = plan.isolation(job.roles.selected)
         fresh = live.starter(plan, spec, workdir=workdir, isolation=isolation)
         held = await isolate.Restartable.start(
@@ -261,18 +290,7 @@ async def _drive(
         stack.callback(_record_network, progress, target, first)  # before the server stops
     progress.started[target] = round(first.start_seconds, 1)
     job.emit(ev.TargetReady(target, first.base_url, first.start_seconds))
-    if _died(job, target, await _play(job, target, server, progress.todo[target])):
-        return
-    if target == plan.baseline and plan.recheck:
-        again = await asyncio.to_thread(recheck_baseline, plan, job.roles)
-        if again and _died(job, target, await _recheck(job, target, server, again)):
-            return
-    if target != plan.baseline and plan.recheck:
-        await job.baseline_once.wait()
-        again = await asyncio.to_thread(recheck_candidates, plan, job.roles, job.settings, target)
-        if again and _died(job, target, await _recheck(job, target, server, again)):
-            return
-    job.emit(ev.TargetDone(target))
+    return server
 
 
 async def _recheck(

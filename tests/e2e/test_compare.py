@@ -146,6 +146,12 @@ def test_an_interrupted_compare_resumes_to_the_same_result(
     assert f"{report['verdict']['status'].replace('_', ' ')}:" in resumed.out
     assert _verdicts(report) == _verdicts(reference, _starter_names())
     assert_nothing_left(folder)
+    # a finished run resumed again assesses what it has: no run to make, no server started
+    again = cli("compare", "--resume", str(folder))
+    assert again.code == resumed.code, again.out + again.err
+    assert "0 scenario runs to make" in again.out + again.err
+    assert "ready at" not in again.out + again.err
+    assert _verdicts(_report(folder)) == _verdicts(report)
 
 
 def _gate(
