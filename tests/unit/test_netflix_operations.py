@@ -347,6 +347,17 @@ def test_a_join_waiting_on_a_running_branch_is_not_the_30_s_join() -> None:
 SCENARIO_EARLY_JOIN = "explore.join-optional-failure-early"
 
 
+def _fork_nested(baselines: str, candidate: str) -> Any:
+    """fork-nested's result: a recorded candidate folder against 3.15.0's baselines."""
+    result = assess_run(
+        load_trace_set(FIXTURES / "baselines" / baselines).restrict({"fork-nested"}),
+        load_trace_set(NETFLIX_LINE / candidate).restrict({"fork-nested"}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    return found
+
+
 def test_a_join_left_to_the_sweep_before_3_13_is_that_change_s() -> None:
     """fork-nested on netflix 3.10.7 with the lock off, in the whole library's gate: the
     updates of the branches' last tasks only pushed the workflow to the decider queue
@@ -354,14 +365,7 @@ def test_a_join_left_to_the_sweep_before_3_13_is_that_change_s() -> None:
     waits with its branches done; in run 2 the inner one, whose output the baseline has.
     Each JOIN's status is the change's, at whichever JOIN a run stopped, and the inner
     JOIN's missing output follows from its own status in run 2."""
-    result = assess_run(
-        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0-lock-off").restrict(
-            {"fork-nested"}
-        ),
-        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.10.7").restrict({"fork-nested"}),
-        library.settings(),
-    )
-    (found,) = result.scenarios
+    found = _fork_nested("netflix-3.15.0-lock-off", "lock-off/netflix-3.10.7")
     assert found.verdict == "action_required", found.reason
     (root,) = [f for f in found.findings if f.difference.shape == "wf1.*.status"]
     assert (root.change or {}).get("id") == "join-waits-for-sweep"
@@ -377,12 +381,7 @@ def test_an_outer_join_waits_with_the_inner_join_left_to_the_sweep() -> None:
     outer JOIN, which joins on it, waits with it (its own joined tasks not all ended); in
     run 2 the outer one waits with its branches done. The outer JOIN's status is an effect
     of the change, its missing output follows from it, and nothing is left open."""
-    result = assess_run(
-        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0").restrict({"fork-nested"}),
-        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.10.7").restrict({"fork-nested"}),
-        library.settings(),
-    )
-    (found,) = result.scenarios
+    found = _fork_nested("netflix-3.15.0", "lock/netflix-3.10.7")
     assert found.verdict == "action_required", found.reason
     kept = [f for f in found.findings if f.disposition != "noise"]
     (outer,) = [f for f in kept if f.difference.path == "wf1.outer_join#0.status"]
@@ -397,14 +396,7 @@ def test_an_outer_join_waits_with_the_inner_join_evaluated_again_after_30_s() ->
     each of 3 runs the inner JOIN, its branches done, waits for its next evaluation 30 s
     later, and the step does not settle; the outer JOIN, which joins on it, waits with it.
     Both are the 30-s JOIN's, and nothing gates."""
-    result = assess_run(
-        load_trace_set(FIXTURES / "baselines" / "netflix-3.15.0-lock-off").restrict(
-            {"fork-nested"}
-        ),
-        load_trace_set(NETFLIX_LINE / "lock-off" / "netflix-3.13.3").restrict({"fork-nested"}),
-        library.settings(),
-    )
-    (found,) = result.scenarios
+    found = _fork_nested("netflix-3.15.0-lock-off", "lock-off/netflix-3.13.3")
     assert found.verdict == "action_required", found.reason
     kept = [f for f in found.findings if f.disposition != "noise"]
     outer = [f for f in kept if f.difference.path.endswith(".outer_join#0.status")]

@@ -17,6 +17,14 @@ from tests.unit.traces import NETFLIX_LINE
 
 LOCK_OFF = NETFLIX_LINE / "lock-off"
 BASELINES = NETFLIX_LINE.parent / "baselines" / "netflix-3.15.0-lock-off"
+# the scenarios whose error answers differ in their messages
+ERRORS = (
+    "api-rest-errors",
+    "event-handler-crud",
+    "pause-resume-edge-cases",
+    "skip-task-errors",
+    "task-update-statuses",
+)
 
 
 def _findings(candidate: Path, scenario: str) -> list[Any]:
@@ -41,13 +49,7 @@ def test_an_error_message_lost_its_code_in_3_10() -> None:
     the error's text; the text after it is the same (only that prefix is the change)."""
     messages = {
         (scenario, f.difference.candidate): (f.change or {}).get("id")
-        for scenario in (
-            "api-rest-errors",
-            "event-handler-crud",
-            "pause-resume-edge-cases",
-            "skip-task-errors",
-            "task-update-statuses",
-        )
+        for scenario in ERRORS
         for f in _findings(LOCK_OFF / "netflix-3.9.2", scenario)
         if f.difference.path.endswith(".body.message")
     }
@@ -107,13 +109,7 @@ def test_a_workflow_output_that_carries_a_join_s_empty_copies_follows_from_them(
 def test_from_3_10_0_an_error_message_is_its_own_text() -> None:
     """The same five scenarios on 3.10.0 (the version bisect found first): no message that
     differs from 3.15.0's begins with a code, and the change is not reached."""
-    for scenario in (
-        "api-rest-errors",
-        "event-handler-crud",
-        "pause-resume-edge-cases",
-        "skip-task-errors",
-        "task-update-statuses",
-    ):
+    for scenario in ERRORS:
         findings = _findings(LOCK_OFF / "netflix-3.10.0", scenario)
         ids = {(f.change or {}).get("id") for f in findings}
         assert "error-message-without-code" not in ids, scenario
