@@ -131,3 +131,29 @@ def test_an_event_task_s_sink_left_in_the_definition_copy_until_3_10_5() -> None
         }, older
     later = _findings(LOCK_OFF / "netflix-3.10.5", "event-task")
     assert not [f for f in later if ".inputParameters." in f.difference.path]
+
+
+def test_a_queue_s_size_has_an_endpoint_of_its_own_from_3_8_1() -> None:
+    """api-queue-admin with the profile's lock, the probes of the bisect that found it:
+    GET /api/tasks/queue/size answers 404 on 3.5.2 and 3.8.0 and the queue's size from
+    3.8.1; the answer's body follows from its status."""
+    lock = NETFLIX_LINE / "lock"
+    for older, newer in (("netflix-3.8.0", "netflix-3.8.1"), ("netflix-3.5.2", "netflix-3.8.1")):
+        result = assess_run(
+            load_trace_set(lock / older), load_trace_set(lock / newer), library.settings()
+        )
+        (found,) = result.scenarios
+        kept = [f for f in found.findings if f.disposition != "noise"]
+        sizes = [f for f in kept if "GET /api/tasks/queue/size #" in f.difference.path]
+        assert sizes, (older, newer)
+        assert {(f.change or {}).get("id") for f in sizes} == {"task-queue-size-endpoint"}
+        (root,) = [f for f in sizes if f.disposition == "catalogued"]
+        assert (root.difference.baseline, root.difference.candidate) == (404, 200)
+    same = assess_run(
+        load_trace_set(lock / "netflix-3.5.2"),
+        load_trace_set(lock / "netflix-3.8.0"),
+        library.settings(),
+    )
+    assert not [
+        f for s in same.scenarios for f in s.findings if "queue/size #" in f.difference.path
+    ]
