@@ -249,6 +249,8 @@ BASELINE_PAIRS = (
     (FIXTURES / "baselines" / "netflix-3.15.0", NETFLIX_LINE / "lock" / "netflix-3.10.1"),
     # ... stopping a loop, a parent, a WAIT (before 3.10.5)
     (FIXTURES / "baselines" / "netflix-3.15.0", NETFLIX_LINE / "lock" / "netflix-3.8.3"),
+    # a running workflow rerun (before 3.8.1)
+    (FIXTURES / "baselines" / "netflix-3.15.0", NETFLIX_LINE / "lock" / "netflix-3.5.2"),
 )
 
 

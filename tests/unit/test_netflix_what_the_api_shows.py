@@ -140,7 +140,9 @@ def test_a_queue_s_size_has_an_endpoint_of_its_own_from_3_8_1() -> None:
     lock = NETFLIX_LINE / "lock"
     for older, newer in (("netflix-3.8.0", "netflix-3.8.1"), ("netflix-3.5.2", "netflix-3.8.1")):
         result = assess_run(
-            load_trace_set(lock / older), load_trace_set(lock / newer), library.settings()
+            load_trace_set(lock / older).restrict({"api-queue-admin"}),
+            load_trace_set(lock / newer),
+            library.settings(),
         )
         (found,) = result.scenarios
         kept = [f for f in found.findings if f.disposition != "noise"]
@@ -150,10 +152,35 @@ def test_a_queue_s_size_has_an_endpoint_of_its_own_from_3_8_1() -> None:
         (root,) = [f for f in sizes if f.disposition == "catalogued"]
         assert (root.difference.baseline, root.difference.candidate) == (404, 200)
     same = assess_run(
-        load_trace_set(lock / "netflix-3.5.2"),
+        load_trace_set(lock / "netflix-3.5.2").restrict({"api-queue-admin"}),
         load_trace_set(lock / "netflix-3.8.0"),
         library.settings(),
     )
     assert not [
         f for s in same.scenarios for f in s.findings if "queue/size #" in f.difference.path
     ]
+
+
+def test_a_running_workflow_is_rerun_before_3_8_1_and_refused_after() -> None:
+    """rerun-whole-workflow-and-errors on netflix 3.5.2 with the profile's lock (the whole
+    library's gate): the rerun of a running workflow answers 200 and replaces its running
+    WAIT with a new one, where 3.15.0 answers 409; the replaced WAIT and the new one are
+    what that rerun did, and the scenario keeps nothing unexplained."""
+    name = "rerun-whole-workflow-and-errors"
+    result = assess_run(
+        load_trace_set(NETFLIX_LINE.parent / "baselines" / "netflix-3.15.0").restrict({name}),
+        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.5.2").restrict({name}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    kept = [f for f in found.findings if f.disposition != "noise"]
+    (root,) = [f for f in kept if f.difference.path.endswith('/rerun #1"].status')]
+    assert (root.difference.baseline, root.difference.candidate) == (409, 200)
+    assert (root.change or {}).get("id") == "rerun-running-workflow-refused"
+    replaced = {f.difference.path: f for f in kept if f.difference.level == "tasks"}
+    assert set(replaced) == {"wf2.gate#0", "wf2.gate#0~2"}
+    assert {(f.change or {}).get("id") for f in replaced.values()} == {
+        "rerun-running-workflow-refused"
+    }
+    assert not [f for f in kept if f.disposition == "open"]
+    assert found.verdict == "action_required", found.reason
