@@ -184,3 +184,22 @@ def test_a_running_workflow_is_rerun_before_3_8_1_and_refused_after() -> None:
     }
     assert not [f for f in kept if f.disposition == "open"]
     assert found.verdict == "action_required", found.reason
+
+
+def test_a_dynamic_fork_s_fork_task_names_its_workflow_type_from_3_7() -> None:
+    """fork-join-dynamic on netflix 3.5.2 with the profile's lock (the whole library's
+    gate): the FORK task its FORK_JOIN_DYNAMIC scheduled has no workflowType and no
+    startTime; 3.15.0's has both."""
+    name = "fork-join-dynamic"
+    result = assess_run(
+        load_trace_set(NETFLIX_LINE.parent / "baselines" / "netflix-3.15.0").restrict({name}),
+        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.5.2").restrict({name}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    fork = {
+        f.difference.path.rsplit(".", 1)[1]: (f.change or {}).get("id")
+        for f in found.findings
+        if f.difference.path.startswith("wf1.fanout#0.") and f.difference.level == "attempts"
+    }
+    assert fork["workflowType"] == fork["startTime"] == "dynamic-fork-task-common-fields"
