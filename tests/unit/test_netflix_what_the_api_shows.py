@@ -203,3 +203,20 @@ def test_a_dynamic_fork_s_fork_task_names_its_workflow_type_from_3_7() -> None:
         if f.difference.path.startswith("wf1.fanout#0.") and f.difference.level == "attempts"
     }
     assert fork["workflowType"] == fork["startTime"] == "dynamic-fork-task-common-fields"
+
+
+def test_an_event_task_polled_by_the_system_task_worker_before_3_5_3() -> None:
+    """event-task on netflix 3.5.2 with the profile's lock (the whole library's gate): its
+    EVENT task was queued and polled by the system-task worker (pollCount 1); 3.15.0 runs
+    it in the decision that schedules it (0)."""
+    name = "event-task"
+    result = assess_run(
+        load_trace_set(NETFLIX_LINE.parent / "baselines" / "netflix-3.15.0").restrict({name}),
+        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.5.2").restrict({name}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    polls = [f for f in found.findings if f.difference.path.endswith(".pollCount")]
+    assert polls
+    assert {(f.change or {}).get("id") for f in polls} == {"event-task-runs-in-its-decision"}
+    assert not [f for f in found.findings if f.gates]
