@@ -47,47 +47,48 @@ def failure_input(findings: Sequence[Finding], index: int) -> int | None:
 def workflow_output(findings: Sequence[Finding], index: int) -> int | None:
     """The same difference in a task's output, for a workflow's output that carries it."""
     d = findings[index].difference
-    workflow, keys = d.shape_parts[0], d.shape_parts[2:]
-    for other, finding in enumerate(findings):
-        o = finding.difference
-        parts = o.shape_parts
-        if other == index or not _in_output(o, workflow) or not _same_change(o, d):
+    workflow = d.shape_parts[0]
+    sources = [(i, f.difference) for i, f in enumerate(findings) if _in_output(f, workflow)]
+    for other, source in sources:
+        if other == index or not _carries(d, source):
             continue
-        tail = parts[3:]
-        if not tail or keys[-len(tail) :] != tail:
-            continue
-        if len(tail) >= _COMMON_KEYS or _shared(findings, workflow, parts[1]) >= _COMMON_KEYS:
+        if (
+            len(source.shape_parts) - 3 >= _COMMON_KEYS
+            or _shared(findings, sources) >= _COMMON_KEYS
+        ):
             return other
     return None
 
 
-def _in_output(d: Difference, workflow: object, task: object = None) -> bool:
-    """Is ``d`` in the output of a task of ``workflow`` (of ``task``, when given)?"""
-    parts = d.shape_parts
+def _in_output(finding: Finding, workflow: object) -> bool:
+    """Is the finding's difference in the output of a task of ``workflow``?"""
+    parts = finding.difference.shape_parts
     return (
-        d.level == "attempts"
+        finding.difference.level == "attempts"
         and parts[:1] == (workflow,)
         and parts[2:3] == ("outputData",)
-        and (task is None or parts[1] == task)
     )
 
 
-def _shared(findings: Sequence[Finding], workflow: object, task: object) -> int:
-    """How many differences of the workflow's output have the same at the same keys of
-    ``task``'s output (counted up to ``_COMMON_KEYS``: enough to tell a copy)."""
-    sources = [f.difference for f in findings if _in_output(f.difference, workflow, task)]
+def _carries(output: Difference, source: Difference) -> bool:
+    """Does a workflow output's difference show the same change as a task output's, at the
+    same keys?"""
+    tail = source.shape_parts[3:]
+    return (
+        bool(tail) and output.shape_parts[2:][-len(tail) :] == tail and _same_change(source, output)
+    )
+
+
+def _shared(findings: Sequence[Finding], sources: list[tuple[int, Difference]]) -> int:
+    """How many differences of the workflow's output carry one of ``sources`` (counted up
+    to ``_COMMON_KEYS``: enough to tell a copy)."""
+    workflow = sources[0][1].shape_parts[0]
     shared = 0
     for finding in findings:
         d = finding.difference
         if d.level != "data" or d.shape_parts[:2] != (workflow, "output"):
             continue
-        keys = d.shape_parts[2:]
-        if any(
-            len(s.shape_parts) > 3
-            and keys[-len(s.shape_parts[3:]) :] == s.shape_parts[3:]
-            and _same_change(s, d)
-            for s in sources
-        ):
+        if any(_carries(d, s) for _, s in sources):
             shared += 1
             if shared >= _COMMON_KEYS:
                 break
