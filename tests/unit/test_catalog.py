@@ -145,6 +145,7 @@ NETFLIX_PAIRS = (
     ("lock-off/netflix-3.9.2", "lock-off/netflix-3.10.0"),  # a refused restart's 404
     ("lock-off/netflix-3.10.0", "lock-off/netflix-3.10.1"),  # INLINE failure, validate endpoint
     ("lock/netflix-3.8.0", "lock/netflix-3.8.1"),  # a queue's size endpoint
+    ("lock-off/netflix-3.8.1", "lock-off/netflix-3.8.3"),  # a JOIN done at an optional failure
 )
 
 

@@ -1,7 +1,8 @@
 """Changes of the Netflix line that loops and a workflow's variables show: SET_VARIABLE's
 variables lost when a WAIT follows it (3.10.5 to 3.11.x), a DO_WHILE's condition that reads
-its inputs again at each check (3.12.0), both recorded with the lock off, and a DO_WHILE
-that waits for the tasks inside its SWITCH (3.13.3)."""
+its inputs again at each check (3.12.0), both recorded with the lock off, a DO_WHILE
+that waits for the tasks inside its SWITCH (3.13.3), and a loop's tasks that read the
+iteration they run in (3.8.2)."""
 
 from __future__ import annotations
 
@@ -162,3 +163,42 @@ def test_no_difference_of_netflix_3_8_3_is_explained_by_two_changes() -> None:
     )
     loop = ("oss-e2e.do-while-set-variable-fix", "wf1.do_while_ref#0.iteration")
     assert by_path[loop] == "timed-wait-ends-without-sweep"
+
+
+ITERATION = "do-while-iteration-set-before-its-tasks"
+
+
+@pytest.mark.parametrize("older_first", [True, False])
+def test_from_3_8_2_a_loop_s_tasks_read_the_iteration_they_run_in(older_first: bool) -> None:
+    """3.8.1 (lock off): a task of the loop reads ${loop.output.iteration} one behind (null
+    in the first iteration), so the SWITCH that chooses by it takes the other case; 3.8.3
+    reads the iteration it runs in. Every difference either way is the change's."""
+    older, newer = LOCK_OFF / "netflix-3.8.1", LOCK_OFF / "netflix-3.8.3"
+    baseline, candidate = (older, newer) if older_first else (newer, older)
+    for scenario in ("do-while", "do-while-keep-last-n", "do-while-switch-wait"):
+        kept = [
+            f
+            for f in _kept(baseline, candidate, scenario)
+            if (f.change or {}).get("id") not in ("workflow-task-empty-collections-omitted",)
+        ]
+        assert [f.difference.path for f in kept if f.disposition == "open"] == [], scenario
+        assert {(f.change or {}).get("id") for f in kept if f.change} == {ITERATION}, scenario
+    read = {
+        f.difference.path: (f.difference.baseline, f.difference.candidate)
+        for f in _kept(baseline, candidate, "do-while")
+        if f.disposition == "catalogued"
+    }
+    behind = {1: None, 2: 1, 3: 2}
+    assert read == {
+        f"wf1.body__{i}#0.inputData.iteration": ((behind[i], i) if older_first else (i, behind[i]))
+        for i in (1, 2, 3)
+    }
+    (case,) = [
+        f
+        for f in _kept(baseline, candidate, "do-while-switch-wait")
+        if f.difference.path == "wf1.pick__1#0.inputData.case"
+    ]
+    assert (case.difference.baseline, case.difference.candidate) == (
+        ("work", "hold") if older_first else ("hold", "work")
+    )
+    assert case.disposition == "catalogued"

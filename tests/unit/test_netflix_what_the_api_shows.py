@@ -2,8 +2,9 @@
 rather than in what the engine decides: an error's message that begins with its code
 (Netflix/conductor#3003, 3.10.0), a dynamic fork's task definitions that carry their empty
 collections (Netflix/conductor#3144, 3.10.3), an EVENT task's sink and asyncComplete left
-in the workflow's copy of its definition (Netflix/conductor#3070, 3.10.5), and a workflow
-output that carries a JOIN's empty copies (Netflix/conductor#3055, 3.9.0)."""
+in the workflow's copy of its definition (Netflix/conductor#3070, 3.10.5), a workflow
+output that carries a JOIN's empty copies (Netflix/conductor#3055, 3.9.0), and an HTTP
+task's failure text that brackets, then quotes, the response's body (Spring 5.3, 3.8.2)."""
 
 from __future__ import annotations
 
@@ -220,3 +221,32 @@ def test_an_event_task_polled_by_the_system_task_worker_before_3_5_3() -> None:
     assert polls
     assert {(f.change or {}).get("id") for f in polls} == {"event-task-runs-in-its-decision"}
     assert not [f for f in found.findings if f.gates]
+
+
+def test_from_3_8_2_an_http_task_s_failure_text_quotes_the_response_body() -> None:
+    """retry-http-system-task on 3.8.1 and 3.8.3 (lock off): "...: [BODY]" then
+    "...: \"BODY\"", in the task's reason and output, the workflow's reason and output; each
+    way, every difference is the change's and nothing else differs."""
+    older, newer = (load_trace_set(LOCK_OFF / f"netflix-{v}") for v in ("3.8.1", "3.8.3"))
+    only = {"retry-http-system-task"}
+    for baseline, candidate in ((older, newer), (newer, older)):
+        result = assess_run(baseline.restrict(only), candidate.restrict(only), library.settings())
+        (found,) = result.scenarios
+        kept = [f for f in found.findings if f.disposition != "noise"]
+        assert {f.difference.path for f in kept} == {
+            "wf1.reasonForIncompletion",
+            "wf1.call_unstable#0.reasonForIncompletion",
+            "wf1.call_unstable#0.outputData.response",
+            "wf1.output.response",
+        }
+        assert {(f.change or {}).get("id") for f in kept} == {"http-task-error-text-spring-5-3"}
+        assert found.verdict == "compatible"  # cosmetic: nothing to act on
+    (reason,) = [
+        f
+        for f in assess_run(older.restrict(only), newer.restrict(only), library.settings())
+        .scenarios[0]
+        .findings
+        if f.difference.path == "wf1.call_unstable#0.outputData.response"
+    ]
+    assert str(reason.difference.baseline).endswith(': [{"error":"always down"}]')
+    assert str(reason.difference.candidate).endswith(': "{"error":"always down"}"')
