@@ -41,6 +41,7 @@ from harness.pipeline.assemble import (
 )
 from harness.pipeline.outcome import VERDICT_EXIT, Outcome
 from harness.pipeline.plan import Plan, RunFolder, slug
+from harness.pipeline.serverlogs import add_log_notices
 from harness.pipeline.shard import Shard, record
 from harness.report import build_report, write_reports
 from harness.runner import SessionSummary
@@ -145,6 +146,7 @@ async def execute(
     died = "; ".join(d.summary() for d in progress.deaths.values()) or None
     emit(ev.Comparing(plan.candidates))
     results = await asyncio.to_thread(assess_all, plan, roles, settings)
+    add_log_notices(folder.root, results, plan.baseline if plan.kind == "compare" else None)
     complete = interrupted is None and not died and not progress.pending()
     report = build_report(
         results,
