@@ -45,6 +45,17 @@ def _by_path(findings: list[Any], start: str) -> dict[str, tuple[str, str | None
     }
 
 
+def _on_3_5_2(scenario: str) -> Any:
+    """One scenario of netflix 3.5.2's gate (the profile's lock) against 3.15.0's baselines."""
+    result = assess_run(
+        load_trace_set(NETFLIX_LINE.parent / "baselines" / "netflix-3.15.0").restrict({scenario}),
+        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.5.2").restrict({scenario}),
+        library.settings(),
+    )
+    (found,) = result.scenarios
+    return found
+
+
 def test_an_error_message_lost_its_code_in_3_10() -> None:
     """Before 3.10.0 an answer made from any exception carried "INTERNAL_ERROR - " before
     the error's text; the text after it is the same (only that prefix is the change)."""
@@ -168,12 +179,7 @@ def test_a_running_workflow_is_rerun_before_3_8_1_and_refused_after() -> None:
     WAIT with a new one, where 3.15.0 answers 409; the replaced WAIT and the new one are
     what that rerun did, and the scenario keeps nothing unexplained."""
     name = "rerun-whole-workflow-and-errors"
-    result = assess_run(
-        load_trace_set(NETFLIX_LINE.parent / "baselines" / "netflix-3.15.0").restrict({name}),
-        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.5.2").restrict({name}),
-        library.settings(),
-    )
-    (found,) = result.scenarios
+    found = _on_3_5_2(name)
     kept = [f for f in found.findings if f.disposition != "noise"]
     (root,) = [f for f in kept if f.difference.path.endswith('/rerun #1"].status')]
     assert (root.difference.baseline, root.difference.candidate) == (409, 200)
@@ -192,12 +198,7 @@ def test_a_dynamic_fork_s_fork_task_names_its_workflow_type_from_3_7() -> None:
     gate): the FORK task its FORK_JOIN_DYNAMIC scheduled has no workflowType and no
     startTime; 3.15.0's has both."""
     name = "fork-join-dynamic"
-    result = assess_run(
-        load_trace_set(NETFLIX_LINE.parent / "baselines" / "netflix-3.15.0").restrict({name}),
-        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.5.2").restrict({name}),
-        library.settings(),
-    )
-    (found,) = result.scenarios
+    found = _on_3_5_2(name)
     fork = {
         f.difference.path.rsplit(".", 1)[1]: (f.change or {}).get("id")
         for f in found.findings
@@ -211,12 +212,7 @@ def test_an_event_task_polled_by_the_system_task_worker_before_3_5_3() -> None:
     EVENT task was queued and polled by the system-task worker (pollCount 1); 3.15.0 runs
     it in the decision that schedules it (0)."""
     name = "event-task"
-    result = assess_run(
-        load_trace_set(NETFLIX_LINE.parent / "baselines" / "netflix-3.15.0").restrict({name}),
-        load_trace_set(NETFLIX_LINE / "lock" / "netflix-3.5.2").restrict({name}),
-        library.settings(),
-    )
-    (found,) = result.scenarios
+    found = _on_3_5_2(name)
     polls = [f for f in found.findings if f.difference.path.endswith(".pollCount")]
     assert polls
     assert {(f.change or {}).get("id") for f in polls} == {"event-task-runs-in-its-decision"}
