@@ -30,8 +30,22 @@ from harness.statuses import TERMINAL_TASK, TERMINAL_WORKFLOW, joined_ended
 
 Document = dict[str, Any]
 POLL_INTERVAL_S = 0.1
+# A tree (or a wait's condition) unchanged this long is waiting on a server timer (a
+# retry delay, a sweep, a WAIT, the event handlers' refresh): polled less often, since
+# each poll costs both the harness and the server, and such timers fire seconds apart.
+SLOWER_AFTER_S = ((5.0, 0.25), (15.0, 0.5))
+
 
 Owes = Callable[[Mapping[str, Any]], str | None]
+
+
+def poll_interval(still_s: float, fastest_s: float = POLL_INTERVAL_S) -> float:
+    """The pause before polling again something that has not changed for ``still_s``."""
+    interval = fastest_s
+    for after_s, slower_s in SLOWER_AFTER_S:
+        if still_s >= after_s:
+            interval = max(fastest_s, slower_s)
+    return interval
 
 
 def child_ids(document: Mapping[str, Any]) -> list[str]:
@@ -207,9 +221,11 @@ async def settle(
     deadline_s: float,
     interval_s: float = POLL_INTERVAL_S,
 ) -> Settled:
-    """Poll ``fetch`` until the tree is settled or ``deadline_s`` has passed."""
+    """Poll ``fetch`` until the tree is settled or ``deadline_s`` has passed: every
+    ``interval_s`` while it moves, less often once it has stood still (``poll_interval``)."""
     began = time.monotonic()
     previous: str | None = None
+    changed = began  # when the projection last changed
     polls = 0
     while True:
         documents = await fetch()
@@ -222,5 +238,7 @@ async def settle(
             reasons = [*reasons, "the snapshot changed since the last poll"]
         if time.monotonic() - began >= deadline_s:
             return Settled(False, polls, round(time.monotonic() - began, 3), documents, reasons)
+        if current != previous:
+            changed = time.monotonic()
         previous = current
-        await asyncio.sleep(interval_s)
+        await asyncio.sleep(poll_interval(time.monotonic() - changed, interval_s))

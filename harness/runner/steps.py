@@ -20,6 +20,7 @@ import httpx
 from harness.conductor.client import ConductorClient
 from harness.runner.namespace import Namespace
 from harness.runner.recorder import origin
+from harness.runner.settle import poll_interval
 from harness.runner.templates import TemplateError, render
 from harness.scenarios.model import LOOP_SUFFIX, Step
 from harness.statuses import TERMINAL_WORKFLOW
@@ -177,9 +178,10 @@ async def _wait(step: Step, ctx: RunContext, settle_s: float) -> None:
     task_statuses = _as_set(args.get("task_status"))
     ref = args.get("task")
     timeout = float(args.get("timeout_s", settle_s))
-    began = time.monotonic()
+    began = changed = time.monotonic()  # changed: when what the wait sees last changed
     seen = "nothing"
     while True:
+        before = seen
         with origin("wait"):
             response = await ctx.call(
                 "GET",
@@ -208,7 +210,9 @@ async def _wait(step: Step, ctx: RunContext, settle_s: float) -> None:
             return
         if time.monotonic() - began > timeout:
             raise WaitTimedOut(f"waited {timeout:g} s for {_describe_wait(args)}; saw {seen}")
-        await asyncio.sleep(0.1)
+        if seen != before:
+            changed = time.monotonic()
+        await asyncio.sleep(poll_interval(time.monotonic() - changed))
 
 
 def _as_set(value: Any) -> set[str] | None:

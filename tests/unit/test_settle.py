@@ -6,14 +6,16 @@ fixtures/traces/ holds traces recorded with ``conductor-compat run --keep-poll-b
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.runner.settle import child_ids, pending, projection
+from harness.runner.settle import child_ids, pending, poll_interval, projection, settle
 
 TRACES = Path(__file__).resolve().parents[2] / "fixtures" / "traces"
 TARGETS = ["netflix-3.15.0", "oss-3.21.14", "oss-3.32.1"]
@@ -48,6 +50,49 @@ def test_a_join_whose_branches_are_done_is_pending_on_3_15_0() -> None:
     # 3.15.0 re-checks a JOIN on a back-off: this state looked still, but was not final.
     states = [pending([b], nobody_owes) for b in polled("netflix-3.15.0", "fork-join")]
     assert ["JOIN join has all its branches done"] in states
+
+
+def test_a_tree_that_stands_still_is_polled_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A recorded JOIN of 3.15.0 that waits for its back-off: pending, and the same every
+    # poll. Time is virtual: each pause the loop asks for is counted, none is slept.
+    stuck = next(
+        b
+        for b in polled("netflix-3.15.0", "fork-join")
+        if pending([b], nobody_owes) == ["JOIN join has all its branches done"]
+    )
+    clock = [0.0]
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        clock[0] += seconds
+
+    async def fetch() -> list[dict[str, Any]]:
+        return [stuck]
+
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(asyncio, "sleep", pause)
+    result = asyncio.run(settle(fetch, nobody_owes, deadline_s=30.0))
+    assert not result.settled and result.reasons == ["JOIN join has all its branches done"]
+    assert sorted(set(pauses)) == [0.1, 0.25, 0.5]
+    assert max(at for at, p in zip(_starts(pauses), pauses, strict=True) if p == 0.1) < 5.0
+    assert min(at for at, p in zip(_starts(pauses), pauses, strict=True) if p == 0.5) >= 15.0
+    assert 115 <= result.polls <= 125  # 50 + 40 + 30 and the last: at 0.1 s throughout, 300
+
+
+def _starts(pauses: list[float]) -> list[float]:
+    """When each pause began, from the first poll at 0."""
+    starts, at = [], 0.0
+    for seconds in pauses:
+        starts.append(at)
+        at += seconds
+    return starts
+
+
+def test_a_moving_tree_is_polled_at_the_fastest_interval() -> None:
+    assert poll_interval(0.0) == poll_interval(4.9) == 0.1
+    assert poll_interval(5.0) == 0.25 and poll_interval(15.0) == poll_interval(600.0) == 0.5
+    assert poll_interval(20.0, fastest_s=1.0) == 1.0  # never faster than asked
 
 
 @pytest.mark.parametrize("target", TARGETS)
