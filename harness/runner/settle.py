@@ -48,6 +48,23 @@ def poll_interval(still_s: float, fastest_s: float = POLL_INTERVAL_S) -> float:
     return interval
 
 
+class Pacer:
+    """The pauses of one polling loop: ``fastest_s`` while what it sees changes, longer
+    once that has stood still (``poll_interval``)."""
+
+    def __init__(self, fastest_s: float = POLL_INTERVAL_S) -> None:
+        self._fastest_s = fastest_s
+        self._seen: object = None
+        self._since = time.monotonic()
+
+    def saw(self, value: object) -> None:
+        if value != self._seen:
+            self._seen, self._since = value, time.monotonic()
+
+    async def pause(self) -> None:
+        await asyncio.sleep(poll_interval(time.monotonic() - self._since, self._fastest_s))
+
+
 def child_ids(document: Mapping[str, Any]) -> list[str]:
     """Workflows this one started: sub-workflows, START_WORKFLOW targets, its failure workflow."""
     found: list[str] = []
@@ -225,7 +242,7 @@ async def settle(
     ``interval_s`` while it moves, less often once it has stood still (``poll_interval``)."""
     began = time.monotonic()
     previous: str | None = None
-    changed = began  # when the projection last changed
+    pacer = Pacer(interval_s)
     polls = 0
     while True:
         documents = await fetch()
@@ -238,7 +255,6 @@ async def settle(
             reasons = [*reasons, "the snapshot changed since the last poll"]
         if time.monotonic() - began >= deadline_s:
             return Settled(False, polls, round(time.monotonic() - began, 3), documents, reasons)
-        if current != previous:
-            changed = time.monotonic()
         previous = current
-        await asyncio.sleep(poll_interval(time.monotonic() - changed, interval_s))
+        pacer.saw(current)
+        await pacer.pause()

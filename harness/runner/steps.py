@@ -20,7 +20,7 @@ import httpx
 from harness.conductor.client import ConductorClient
 from harness.runner.namespace import Namespace
 from harness.runner.recorder import origin
-from harness.runner.settle import poll_interval
+from harness.runner.settle import Pacer
 from harness.runner.templates import TemplateError, render
 from harness.scenarios.model import LOOP_SUFFIX, Step
 from harness.statuses import TERMINAL_WORKFLOW
@@ -178,10 +178,10 @@ async def _wait(step: Step, ctx: RunContext, settle_s: float) -> None:
     task_statuses = _as_set(args.get("task_status"))
     ref = args.get("task")
     timeout = float(args.get("timeout_s", settle_s))
-    began = changed = time.monotonic()  # changed: when what the wait sees last changed
+    began = time.monotonic()
+    pacer = Pacer()
     seen = "nothing"
     while True:
-        before = seen
         with origin("wait"):
             response = await ctx.call(
                 "GET",
@@ -210,9 +210,8 @@ async def _wait(step: Step, ctx: RunContext, settle_s: float) -> None:
             return
         if time.monotonic() - began > timeout:
             raise WaitTimedOut(f"waited {timeout:g} s for {_describe_wait(args)}; saw {seen}")
-        if seen != before:
-            changed = time.monotonic()
-        await asyncio.sleep(poll_interval(time.monotonic() - changed))
+        pacer.saw(seen)
+        await pacer.pause()
 
 
 def _as_set(value: Any) -> set[str] | None:
