@@ -1,7 +1,9 @@
 """Assess one scenario: its baseline runs against its candidate runs, to a verdict.
 
-    baseline run 1 vs baseline run k    noise: paths that vary on the baseline itself
-    baseline run 1 vs candidate run i   the differences, each with its rate (k of n runs)
+    baseline run r vs baseline run k    noise: paths that vary on the baseline itself
+    baseline run r vs candidate run i   the differences, each with its rate (k of n runs)
+
+(r: the first run, or one showing the baseline's side of a change, ``reference``.)
 
 A difference every candidate run shows is attributed: to the one catalogued change that
 explains it (*catalogued*, or *accepted* by the team), else it is *open*: unexplained. A
@@ -28,6 +30,7 @@ from harness.classify.attribute import Ledger
 from harness.classify.consequences import consequences, resolve
 from harness.classify.model import Finding, Run, ScenarioResult
 from harness.classify.predicates import Scene, scene_document
+from harness.classify.reference import reference
 from harness.classify.scenario_verdict import (
     FAILED_RUN,
     baseline_failures,
@@ -158,28 +161,28 @@ def assess_scenario(
         compared = compared[:1]
     views = context.views
     base_views = [views.view(r, spec, ordered, result, "baseline") for r in baseline]
+    definitions = scene_document(baseline[0][1])
+    chosen = reference(base_views, result.levels, definitions, context.ledger)
+    first = base_views[chosen.index]
     cand_views = [
-        standing_in(views.view(r, spec, ordered, result, "candidate"), base_views[0])
-        for r in compared
+        standing_in(views.view(r, spec, ordered, result, "candidate"), first) for r in compared
     ]
-    noise = [d for v in base_views[1:] for d in diff_views(base_views[0], v, result.levels)]
-    per_run = [diff_views(base_views[0], v, result.levels) for v in cand_views]
+    per_run = [diff_views(first, v, result.levels) for v in cand_views]
     result.noise_checked = len(base_views) > 1
     result.rechecked = len(cand_views) > 1
-    result.omitted = dict(base_views[0].omitted)
+    result.omitted = dict(first.omitted)
     runs = [r for r in result.candidate if usable(r)][: len(cand_views)]
-    definitions = scene_document(baseline[0][1])
-    scenes = tuple(Scene(definitions, base_views[0], v) for v in cand_views) or (
-        Scene(definitions, base_views[0], None),
+    scenes = tuple(Scene(definitions, first, v) for v in cand_views) or (
+        Scene(definitions, first, None),
     )
     judge = _Judge(name, context, scenes, runs, failing)
-    result.noise = [
-        judge.plain(d, "noise", None, "differs between two baseline runs") for d in noise
-    ]
-    result.findings = judge.findings(per_run, noise, compare)
+    result.noise = [chosen.finding(judge.plain(d, "noise", None, _BASE)) for d in chosen.noise]
+    result.findings = judge.findings(per_run, chosen.unexplained(), compare)
     for finding in result.findings:
         context.ledger.count(finding, name)
     result.verdict, result.reason = scenario_verdict(result)
+    if chosen.known:
+        result.reason += "; " + chosen.said([r for r in result.baseline if not failed(r)])
     if failing:
         result.reason += "; " + baseline_failures(failing, len(result.baseline))
     return result
@@ -368,6 +371,7 @@ def _key(d: Difference) -> tuple[str, str, str, str]:
 
 _IGNORED = "the scenario's compare.ignore"
 _NOISY = "the same path differs between two baseline runs"
+_BASE = "differs between two baseline runs"
 
 
 def _as_consequence(this: Finding, root: Finding) -> Finding:

@@ -65,6 +65,17 @@ class Ledger:
                 return change
         return None
 
+    def between(self, difference: Difference, scene: Scene) -> tuple[Change, str, bool] | None:
+        """A change between the two targets that explains ``difference`` between two runs
+        of one of them, with its direction, and whether the scene's first run is the one
+        that shows the baseline's side of it (False: its second run does)."""
+        for change, direction in self.reached:
+            if change.explains(difference, direction, scene):
+                return change, direction, True
+            if change.explains(difference, BACKWARD if direction == FORWARD else FORWARD, scene):
+                return change, direction, False
+        return None
+
     def parts(self, difference: Difference, scene: Scene) -> list[Difference]:
         """``difference`` as folded, or, when different changes explain its places (a
         task of one kind, a task of another) or one change only some of them, one part for

@@ -73,7 +73,9 @@ def early_verdict(result: ScenarioResult) -> tuple[str, str] | None:
 
 
 def scenario_verdict(result: ScenarioResult) -> tuple[str, str]:
-    unstable = sorted({n.difference.level for n in result.noise} & set(UNSTABLE_LEVELS))
+    # what a change between the targets explains is the baseline's side of it, not noise
+    unexplained = {n.difference.level for n in result.noise if n.change is None}
+    unstable = sorted(unexplained & set(UNSTABLE_LEVELS))
     if unstable:
         return "inconclusive", (
             f"the baseline itself is not deterministic: its runs differ at the "

@@ -1,0 +1,114 @@
+"""The baseline run a scenario's candidate runs are compared with, and the differences
+between baseline runs that a catalogued change explains.
+
+Two baseline runs that differ at the status or task level leave a scenario inconclusive
+(``scenario_verdict``), unless a change between the two targets explains the difference:
+the baseline then shows the behaviour on its side of that change in some of its runs only
+(netflix 3.15.0's JOIN completing early when it is evaluated in a narrow window, which
+conductor-oss removed, say). That is knowledge about the baseline, not noise. The
+candidate is compared with a baseline run that shows the baseline's side, so the change
+is reached whichever run showed it, and the candidate's differences at those paths are
+attributed to it instead of being set aside as noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from harness.classify.attribute import Ledger
+from harness.classify.catalog import BACKWARD, FORWARD, Change
+from harness.classify.model import Finding, Run
+from harness.classify.predicates import Scene
+from harness.classify.scenario_verdict import UNSTABLE_LEVELS
+from harness.compare import Difference, View, diff_views
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A difference between two baseline runs that a change between the targets explains."""
+
+    change: Change
+    direction: str  # the change's, from the baseline to the candidate
+
+
+@dataclass(slots=True)
+class Reference:
+    """The baseline run compared with (its index among the runs given) and the differences
+    between it and the others: the noise, and which of it a change explains."""
+
+    index: int
+    noise: list[Difference]
+    known: dict[int, Known] = field(default_factory=dict)  # id(difference) -> its change
+
+    def unexplained(self) -> list[Difference]:
+        return [d for d in self.noise if id(d) not in self.known]
+
+    def finding(self, noise: Finding) -> Finding:
+        """``noise``, a difference between two baseline runs, with the change that explains
+        it, if one does."""
+        known = self.known.get(id(noise.difference))
+        if known is None:
+            return noise
+        change = known.change
+        return replace(
+            noise,
+            change={**change.describe(), "direction": known.direction},
+            note=f"{noise.note}, as {change.id} explains ({change.title})",
+        )
+
+    def said(self, runs: Sequence[Run]) -> str:
+        """What a scenario's reason adds: the changes that explain how its baseline runs
+        differ, and the run (of ``runs``, those compared) the candidate was compared with."""
+        ids = sorted({k.change.id for k in self.known.values()})
+        turns = {k.direction for k in self.known.values()}
+        side = {frozenset({FORWARD}): "before", frozenset({BACKWARD}): "with"}.get(
+            frozenset(turns), "on the baseline's side of"
+        )
+        return (
+            f"the baseline's runs differ as catalogued {', '.join(ids)} explain"
+            f"{'s' * (len(ids) == 1)}: its run {runs[self.index].repeat} shows the behaviour "
+            f"{side} {'it' if len(ids) == 1 else 'them'}, and the candidate is compared with "
+            "that run"
+        )
+
+
+def reference(
+    views: Sequence[View], levels: Sequence[str], definitions: Mapping[str, Any], ledger: Ledger
+) -> Reference:
+    """The first baseline run unless another shows the baseline's side of a change that
+    the first does not; with the differences between the chosen run and the others."""
+    chosen, pairs = 0, _pairs(views, 0, levels, definitions)
+    for k, (scene, differences) in enumerate(pairs, start=1):
+        if any(_side(d, scene, ledger) is False for d in differences):
+            chosen, pairs = k, _pairs(views, k, levels, definitions)
+            break
+    found = Reference(chosen, [])
+    for scene, differences in pairs:
+        for d in differences:
+            found.noise.append(d)
+            hit = ledger.between(d, scene) if d.level in UNSTABLE_LEVELS else None
+            if hit is not None:
+                found.known[id(d)] = Known(hit[0], hit[1])
+    return found
+
+
+def _pairs(
+    views: Sequence[View], chosen: int, levels: Sequence[str], definitions: Mapping[str, Any]
+) -> list[tuple[Scene, list[Difference]]]:
+    first = views[chosen]
+    return [
+        (Scene(definitions, first, v), diff_views(first, v, levels))
+        for i, v in enumerate(views)
+        if i != chosen
+    ]
+
+
+def _side(difference: Difference, scene: Scene, ledger: Ledger) -> bool | None:
+    """Whether the scene's first run shows the baseline's side of a change that explains
+    ``difference`` (None: no change does)."""
+    if difference.level not in UNSTABLE_LEVELS:
+        return None
+    hit = ledger.between(difference, scene)
+    return None if hit is None else hit[2]
