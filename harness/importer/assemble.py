@@ -223,6 +223,7 @@ def assemble(
         rewritten, found = rewrite_http(definition)
         workflows.append(rewritten)
         replacements += found
+    lengthened = features.lengthen_timeouts(workflows)
     task_defs = scenario.task_defs(renames)
     worker_names = sorted({d["name"] for d in task_defs} & _worker_names(workflows))
     limits = features.workflow_limits(workflows)
@@ -253,7 +254,8 @@ def assemble(
     document["steps"] = [first, *drive.steps]
     if {"FORK_JOIN", "FORK", "FORK_JOIN_DYNAMIC"} & set(kinds):
         document["compare"] = {"ordered": False}
-    header = _header(main, replacements, scenario.notes + features.notes(workflows), drive)
+    said = scenario.notes + lengthened + features.notes(workflows)
+    header = _header(main, replacements, said, drive)
     return Imported(name, "", main, document, header, drive)
 
 

@@ -247,6 +247,24 @@ def test_a_child_s_features_count_for_the_parent(tmp_path: Path) -> None:
     assert [w["name"] for w in docs[0]["definitions"]["workflows"]] == ["parent", "child"]
 
 
+@pytest.mark.parametrize(
+    ("policy", "seconds", "made"),
+    [("TIME_OUT_WF", 5, 30), ("TIME_OUT_WF", 29, 30), ("TIME_OUT_WF", 30, 30),
+     ("TIME_OUT_WF", 0, 0), ("ALERT_ONLY", 5, 5)],
+)  # fmt: skip
+def test_a_workflow_that_would_time_itself_out_within_a_loaded_run_gets_30_s(
+    tmp_path: Path, policy: str, seconds: int, made: int
+) -> None:
+    """A run of simulated workers takes seconds, more on a loaded machine: a shorter
+    TIME_OUT_WF would make the scenario's outcome the machine's, not the version's."""
+    flow = _workflow("short", _task("a"), timeoutPolicy=policy, timeoutSeconds=seconds)
+    (doc,) = _import(tmp_path, flow)
+    assert doc["definitions"]["workflows"][0]["timeoutSeconds"] == made
+    (scenario,) = build(read_files([_write(tmp_path, "again.json", flow)]))
+    said = [line for line in scenario.header if "is 30 here" in line]
+    assert len(said) == (made != seconds)
+
+
 def test_inputs_a_task_needs_as_a_list_a_map_or_a_request_get_that_type(tmp_path: Path) -> None:
     """A dynamic fork's task list and inputs, a START_WORKFLOW's request and a list an
     INLINE script iterates, read from the workflow's input, get a value of that type, so
