@@ -2,13 +2,14 @@
 between baseline runs that a catalogued change explains.
 
 Two baseline runs that differ at the status or task level leave a scenario inconclusive
-(``scenario_verdict``), unless a change between the two targets explains the difference:
-the baseline then shows the behaviour on its side of that change in some of its runs only
+(``scenario_verdict``), and at any level set the candidate's differences at those paths
+aside as noise, unless a change between the two targets explains the difference: the
+baseline then shows the behaviour on its side of that change in some of its runs only
 (netflix 3.15.0's JOIN completing early when it is evaluated in a narrow window, which
 conductor-oss removed, say). That is knowledge about the baseline, not noise. The
 candidate is compared with a baseline run that shows the baseline's side, so the change
 is reached whichever run showed it, and the candidate's differences at those paths are
-attributed to it instead of being set aside as noise.
+attributed to it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from harness.classify.attribute import Ledger
 from harness.classify.catalog import BACKWARD, FORWARD, Change
 from harness.classify.model import Finding, Run
 from harness.classify.predicates import Scene
-from harness.classify.scenario_verdict import UNSTABLE_LEVELS
 from harness.compare import Difference, View, diff_views
 
 
@@ -41,6 +41,9 @@ class Reference:
     index: int
     noise: list[Difference]
     known: dict[int, Known] = field(default_factory=dict)  # id(difference) -> its change
+    # for each other run: of each difference a change explains, whether the chosen run is
+    # the one showing the baseline's side of it
+    sides: dict[int, list[bool]] = field(default_factory=dict)
 
     def unexplained(self) -> list[Difference]:
         return [d for d in self.noise if id(d) not in self.known]
@@ -79,36 +82,30 @@ def reference(
 ) -> Reference:
     """The first baseline run unless another shows the baseline's side of a change that
     the first does not; with the differences between the chosen run and the others."""
-    chosen, pairs = 0, _pairs(views, 0, levels, definitions)
-    for k, (scene, differences) in enumerate(pairs, start=1):
-        if any(_side(d, scene, ledger) is False for d in differences):
-            chosen, pairs = k, _pairs(views, k, levels, definitions)
-            break
-    found = Reference(chosen, [])
-    for scene, differences in pairs:
-        for d in differences:
-            found.noise.append(d)
-            hit = ledger.between(d, scene) if d.level in UNSTABLE_LEVELS else None
-            if hit is not None:
-                found.known[id(d)] = Known(hit[0], hit[1])
+    found = _against(0, views, levels, definitions, ledger)
+    for k in range(1, len(views)):
+        if any(not first for first in found.sides.get(k, ())):
+            return _against(k, views, levels, definitions, ledger)
     return found
 
 
-def _pairs(
-    views: Sequence[View], chosen: int, levels: Sequence[str], definitions: Mapping[str, Any]
-) -> list[tuple[Scene, list[Difference]]]:
-    first = views[chosen]
-    return [
-        (Scene(definitions, first, v), diff_views(first, v, levels))
-        for i, v in enumerate(views)
-        if i != chosen
-    ]
-
-
-def _side(difference: Difference, scene: Scene, ledger: Ledger) -> bool | None:
-    """Whether the scene's first run shows the baseline's side of a change that explains
-    ``difference`` (None: no change does)."""
-    if difference.level not in UNSTABLE_LEVELS:
-        return None
-    hit = ledger.between(difference, scene)
-    return None if hit is None else hit[2]
+def _against(
+    chosen: int,
+    views: Sequence[View],
+    levels: Sequence[str],
+    definitions: Mapping[str, Any],
+    ledger: Ledger,
+) -> Reference:
+    """The differences between run ``chosen`` and each other, and which a change explains."""
+    found = Reference(chosen, [])
+    for k, other in enumerate(views):
+        if k == chosen:
+            continue
+        scene = Scene(definitions, views[chosen], other)
+        for d in diff_views(views[chosen], other, levels):
+            found.noise.append(d)
+            hit = ledger.between(d, scene)
+            if hit is not None:
+                found.known[id(d)] = Known(hit[0], hit[1])
+                found.sides.setdefault(k, []).append(hit[2])
+    return found

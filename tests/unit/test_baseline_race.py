@@ -1,12 +1,16 @@
 """A baseline whose runs differ the way a catalogued change explains, on real runs.
 
 fixtures/join-race.tar.xz: optional-fork-branch on netflix:3.15.0 (two runs, recorded
-2026-12-07 as the baseline of the main comparison), oss:3.21.14 and oss:3.32.1 (one run
+2026-12-07 as the baseline of the main comparison; and six more, netflix-3.15.0-alone,
+played alone on an idle machine on 2026-12-08), oss:3.21.14 and oss:3.32.1 (one run
 each). In run 2 of netflix:3.15.0, the JOIN was evaluated while opt_branch was scheduled
 and not yet ended: it completed at opt_child, which had already failed, and the workflow
 ended before opt_branch's own failure was decided (FAILED_WITH_TERMINAL_ERROR, executed
 false). In run 1, as in both candidates, both optional tasks ended COMPLETED_WITH_ERRORS.
-conductor-oss's JOIN waits for every branch (join-waits-after-optional-failure).
+conductor-oss's JOIN waits for every branch (join-waits-after-optional-failure). Of the six
+runs alone, run 5 shows the same; runs 1, 2 and 4 the race's other form: the JOIN completed
+early, naming only opt_child, but opt_branch's failure was still decided (the workflow had
+not ended), so only the JOIN's reason and output show it; runs 3 and 6 did not race.
 """
 
 from __future__ import annotations
@@ -72,10 +76,11 @@ def test_a_race_a_change_between_the_targets_explains_is_reached_not_inconclusiv
     result = _assess(netflix, load_trace_set(recorded / candidate), runs)
     assert result.verdict == "action_required", result.reason
     assert result.reason.startswith(f"1 catalogued change to handle: {CHANGE}; ")
-    assert result.reason.endswith(
-        f"the baseline's runs differ as catalogued {CHANGE} explains: its run 2 shows the "
-        "behaviour before it, and the candidate is compared with that run"
-    )
+    said = result.reason.split("; ", 1)[1]
+    assert said.startswith("the baseline's runs differ as catalogued ")
+    assert CHANGE in said.split(": ", 1)[0]
+    assert said.endswith(": its run 2 shows the behaviour before them, and the candidate is "
+                         "compared with that run")  # fmt: skip
     (raced,) = [n for n in result.noise if n.difference.path == RACE]
     assert raced.change is not None and raced.change["id"] == CHANGE
     assert raced.change["direction"] == "forward"
@@ -95,8 +100,13 @@ def test_the_run_that_raced_alone_is_explained_by_the_same_change(
     assert result.verdict == "action_required", result.reason
     assert not result.noise_checked
     assert not [f for f in result.findings if f.disposition == "open"]
-    followed = {f.difference.path for f in result.findings if f.disposition == "consequence"}
-    assert "wf1.join#0.reasonForIncompletion" in followed
+    explained = {
+        f.difference.path: f.disposition
+        for f in result.findings
+        if (f.change or {}).get("id") == CHANGE
+    }
+    assert explained["wf1.join#0.reasonForIncompletion"] == "catalogued"
+    assert explained["wf1.output.joined.opt_branch"] == "consequence"
 
 
 def test_the_same_race_between_runs_of_one_version_leaves_the_scenario_inconclusive(
@@ -119,3 +129,41 @@ def test_the_runs_that_agree_reach_no_change_through_the_race(
     result = _assess(netflix, load_trace_set(recorded / "oss-3.32.1"), [0])
     assert CHANGE not in {(f.change or {}).get("id") for f in result.findings}
     assert result.verdict == "compatible", result.reason
+
+
+@pytest.fixture(scope="module")
+def alone(recorded: Path) -> TraceSet:
+    return load_trace_set(recorded / "netflix-3.15.0-alone")
+
+
+def _join(baseline: TraceSet, repeat: int) -> list[str]:
+    (trace,) = [t for _, t in baseline.runs[NAME] if t.get("repeat", 1) == repeat]
+    (workflow, *_) = trace["steps"][-1]["snapshots"]
+    (task,) = [t for t in workflow["tasks"] if t["referenceTaskName"] == "join"]
+    return sorted(task["outputData"])
+
+
+def test_the_runs_alone_show_both_forms_of_the_race(alone: TraceSet) -> None:
+    joined = {r: _join(alone, r) for r in range(1, 7)}
+    early = ["opt_child"]
+    assert [r for r, j in joined.items() if j == early] == [1, 2, 4, 5]
+    assert [r for r in range(1, 7) if _status(alone, r)[0] == "FAILED_WITH_TERMINAL_ERROR"] == [5]
+
+
+@pytest.mark.parametrize("runs", [[0, 1], [1, 3], [3, 1], [2, 4], [4, 2], [0, 2]])
+def test_either_form_in_any_baseline_run_reaches_the_change(
+    alone: TraceSet, recorded: Path, runs: list[int]
+) -> None:
+    """Runs (by index) 0, 1 and 3 raced the other form, 4 the first, 2 and 5 did not."""
+    result = _assess(alone, load_trace_set(recorded / "oss-3.32.1"), runs)
+    assert result.verdict == "action_required", result.reason
+    assert result.reason.startswith(f"1 catalogued change to handle: {CHANGE}")
+    assert not [f for f in result.findings if f.disposition in ("open", "intermittent")]
+
+
+def test_two_runs_that_did_not_race_reach_nothing_through_it(
+    alone: TraceSet, recorded: Path
+) -> None:
+    result = _assess(alone, load_trace_set(recorded / "oss-3.32.1"), [2, 5])
+    assert result.verdict == "compatible", result.reason
+    assert CHANGE not in {(f.change or {}).get("id") for f in result.findings}
