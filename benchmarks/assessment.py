@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import statistics
 import sys
 import time
@@ -27,6 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from figures import publish  # noqa: E402
 
 from harness.classify import assess_run, load_settings  # noqa: E402
 from harness.classify.assess import Views  # noqa: E402
@@ -75,10 +76,7 @@ def main() -> None:
         "repeats": args.repeats,
         **measure(args.candidate, args.repeats),
     }
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    publish(result, args.out)
 
 
 if __name__ == "__main__":

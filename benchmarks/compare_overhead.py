@@ -21,7 +21,6 @@ the server answering the worker's update.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import statistics
 import subprocess
@@ -30,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from figures import publish
 
 from harness.traces import read_trace, trace_files
 
@@ -141,10 +142,7 @@ def main() -> None:
             if len(values) > 1
         },
     }
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    publish(result, args.out)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from figures import publish  # noqa: E402
+
 from harness.classify import assess_run, load_settings  # noqa: E402
 from harness.report.document import build_report  # noqa: E402
 from harness.schemas import schema_errors, validator  # noqa: E402
@@ -83,10 +85,7 @@ def main() -> None:
         "repeats": args.repeats,
         **measure(args.candidate, args.repeats),
     }
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    publish(figures, args.out, indent=2)
 
 
 if __name__ == "__main__":
