@@ -15,9 +15,6 @@ not ended), so only the JOIN's reason and output show it; runs 3 and 6 did not r
 
 from __future__ import annotations
 
-import shutil
-import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +23,7 @@ from harness.classify.assess import Context, assess_scenario
 from harness.classify.model import ScenarioResult
 from harness.traces import TraceSet, load_trace_set
 from tests.unit import library
-from tests.unit.traces import FIXTURES
+from tests.unit.traces import FIXTURES, archived
 
 NAME = "optional-fork-branch"
 CHANGE = "join-waits-after-optional-failure"
@@ -34,12 +31,8 @@ RACE = "wf1.opt_branch#0.status"
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    where = tmp_path_factory.mktemp("join-race")
-    with tarfile.open(FIXTURES / "join-race.tar.xz") as tar:
-        tar.extractall(where, filter="data")
-    yield where
-    shutil.rmtree(where, ignore_errors=True)
+def recorded() -> Path:
+    return archived(FIXTURES / "join-race.tar.xz")
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ a run of the same scenario that failed the same step the same way.
 from __future__ import annotations
 
 import shutil
-import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ from harness.pipeline.assemble import Roles, recheck_baseline
 from harness.scenarios import require_valid
 from harness.traces import TraceSet, load_trace_set
 from tests.unit import library
-from tests.unit.traces import FIXTURES, RUNS
+from tests.unit.traces import FIXTURES, RUNS, archived
 
 NAME = "retry-restart-rerun"
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,12 +29,8 @@ STALL = "step 6 (rerun (line 31)) did not settle within 15 s: second waits for i
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    where = tmp_path_factory.mktemp("rerun-race")
-    with tarfile.open(FIXTURES / "rerun-race.tar.xz") as tar:
-        tar.extractall(where, filter="data")
-    yield where
-    shutil.rmtree(where, ignore_errors=True)
+def recorded() -> Path:
+    return archived(FIXTURES / "rerun-race.tar.xz")
 
 
 @pytest.fixture(scope="module")

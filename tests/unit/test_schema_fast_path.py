@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import tarfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +23,7 @@ from harness.report.document import build_report
 from harness.schemas import compiled, schema_errors, validator
 from harness.traces import load_trace_set
 from tests.unit import library
-from tests.unit.traces import FIXTURES
+from tests.unit.traces import FIXTURES, archived
 
 BASELINE = FIXTURES / "baselines" / "netflix-3.15.0"
 TRACES = ("api-metadata-crud.trace.json", "retry-restart-rerun.trace.json")
@@ -32,16 +31,14 @@ JUNK: list[Any] = [None, 0, -1, 1.5, True, "", "x", "COMPLETED", [], {}, [None],
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    where = tmp_path_factory.mktemp("fast-path")
-    with tarfile.open(FIXTURES / "join-race.tar.xz") as tar:
-        tar.extractall(where, filter="data")
+def report() -> dict[str, Any]:
+    where = archived(FIXTURES / "join-race.tar.xz")
     result = assess_run(
         load_trace_set(where / "netflix-3.15.0"),
         load_trace_set(where / "oss-3.32.1"),
         library.settings(),
     )
-    yield build_report(result)
+    return build_report(result)
 
 
 def _paths(node: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:

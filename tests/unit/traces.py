@@ -44,19 +44,24 @@ BASELINES = FIXTURES / "baselines"  # netflix-3.15.0: the whole library, two run
 _EXTRACTED: dict[str, Path] = {}
 
 
+def archived(archive: Path) -> Path:
+    """The folder ``archive`` (a tar.xz of fixtures/) is extracted into, once per test
+    session; removed when the session ends."""
+    key = str(archive)
+    if key not in _EXTRACTED:
+        where = Path(tempfile.mkdtemp(prefix=f"cc-{archive.name.split('.')[0]}-"))
+        with tarfile.open(archive) as tar:
+            tar.extractall(where, filter="data")
+        atexit.register(shutil.rmtree, where, True)
+        _EXTRACTED[key] = where
+    return _EXTRACTED[key]
+
+
 def stall_traces(target: str) -> Path:
     """Runs of oss-e2e.load_test_perf_sync_workflow recorded on ``target`` (oss-3.21.14,
     oss-3.32.1) in which oss-3.32.1 stalled once: a JOIN left IN_PROGRESS with its
     branches done. Kept apart from the library, which is re-recorded as scenarios change."""
-    key = f"stalls/{target}"
-    if key not in _EXTRACTED:
-        where = Path(tempfile.mkdtemp(prefix="cc-stalls-"))
-        with tarfile.open(FIXTURES / "stalls.tar.xz") as tar:
-            tar.extractall(where, filter="data")
-        atexit.register(shutil.rmtree, where, True)
-        for name in ("oss-3.21.14", "oss-3.32.1"):
-            _EXTRACTED[f"stalls/{name}"] = where / name
-    return _EXTRACTED[key]
+    return archived(FIXTURES / "stalls.tar.xz") / target
 
 
 def library_traces(target: str) -> Path:
@@ -65,14 +70,7 @@ def library_traces(target: str) -> Path:
     compressed and extracted once per test session."""
     if target == "netflix-3.15.0":
         return BASELINES / target
-    if target not in _EXTRACTED:
-        archive = LIBRARY / f"{target}.tar.xz"
-        where = Path(tempfile.mkdtemp(prefix=f"cc-library-{target}-"))
-        with tarfile.open(archive) as tar:
-            tar.extractall(where, filter="data")
-        atexit.register(shutil.rmtree, where, True)
-        _EXTRACTED[target] = where / target
-    return _EXTRACTED[target]
+    return archived(LIBRARY / f"{target}.tar.xz") / target
 
 
 ROLLBACK_DELAY = FIXTURES / "upgrade" / "pg-rollback-delay.tar.xz"
@@ -83,12 +81,4 @@ def rollback_delay_traces(name: str) -> Path:
     ``oss-3.32.1``, ``oss-3.21.14`` or ``netflix-3.15.0``, or carried across a rollback
     (``oss-3.32.1-netflix-3.15.0``, ``oss-3.32.1-oss-3.21.14``,
     ``oss-3.21.14-netflix-3.15.0``)."""
-    key = f"pg-rollback-delay/{name}"
-    if key not in _EXTRACTED:
-        where = Path(tempfile.mkdtemp(prefix="cc-rollback-delay-"))
-        with tarfile.open(ROLLBACK_DELAY) as tar:
-            tar.extractall(where, filter="data")
-        atexit.register(shutil.rmtree, where, True)
-        for folder in (where / "pg-rollback-delay").iterdir():
-            _EXTRACTED[f"pg-rollback-delay/{folder.name}"] = folder
-    return _EXTRACTED[key]
+    return archived(ROLLBACK_DELAY) / "pg-rollback-delay" / name
