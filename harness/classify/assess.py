@@ -162,11 +162,10 @@ def assess_scenario(
     views = context.views
     base_views = [views.view(r, spec, ordered, result, "baseline") for r in baseline]
     definitions = scene_document(baseline[0][1])
-    chosen = reference(base_views, result.levels, definitions, context.ledger)
+    raw = [views.view(r, spec, ordered, result, "candidate") for r in compared]
+    chosen = reference(base_views, result.levels, definitions, context.ledger, raw[:1])
     first = base_views[chosen.index]
-    cand_views = [
-        standing_in(views.view(r, spec, ordered, result, "candidate"), first) for r in compared
-    ]
+    cand_views = [standing_in(v, first) for v in raw]
     per_run = [diff_views(first, v, result.levels) for v in cand_views]
     result.noise_checked = len(base_views) > 1
     result.rechecked = len(cand_views) > 1
