@@ -90,9 +90,9 @@ def reference(
     """The first baseline run unless another shows the baseline's side of a change that
     the first does not; with the differences between the chosen run and the others. A
     change explains a difference between two baseline runs only where the run on the
-    candidate's side of it shows what the candidate (its first run, if any) shows there: runs that
-    differ for another reason (a list of the server's definitions that other scenarios
-    added to) are noise, however a change's matchers read the values."""
+    candidate's side of it shows what the candidate (its first run, if any) shows there:
+    runs that differ for another reason stay noise, however a change's matchers read the
+    values."""
     agrees = _Agrees(candidate[0] if candidate else None, levels)
     found = _against(0, views, definitions, ledger, agrees)
     for k in range(1, len(views)):
